@@ -24,7 +24,10 @@ DEFAULT_REGISTRY = Path("data/organizations.yaml")
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: run the CLI, print user errors without a traceback, exit with their status."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="plansync", standalone_mode=False)
+        # Without standalone mode click returns the status of `Exit` instead of exiting.
+        status = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="plansync", standalone_mode=False
+        )
     except InvalidInput as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -48,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         # `plansync show | head`: the reader went away; that is not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
-    sys.exit(0)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -60,13 +63,19 @@ def cli() -> None:
 def _plan_path(plan: Path | None) -> Path:
     path = plan if plan is not None else DEFAULT_PLAN
     if not path.exists():
-        raise UsageError(f"plan file {path} not found; give the plan's path, e.g. `plansync validate {DEFAULT_PLAN}`")
+        raise UsageError(
+            f"plan file {path} not found; give the plan's path, e.g. `plansync validate {DEFAULT_PLAN}`"
+        )
     return path
 
 
 @cli.command("when")
-@click.option("--year", type=click.IntRange(1900, 2200), default=None,
-              help="Year for dates that name none (default: this year).")
+@click.option(
+    "--year",
+    type=click.IntRange(1900, 2200),
+    default=None,
+    help="Year for dates that name none (default: this year).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per text, one per line.")
 @click.argument("texts", nargs=-1, required=True)
 def when_command(year: int | None, as_json: bool, texts: tuple[str, ...]) -> None:
@@ -115,7 +124,9 @@ def validate_command(plan: Path | None) -> None:
 
 @cli.command("show")
 @click.argument("plan", type=click.Path(path_type=Path, dir_okay=False), required=False)
-@click.option("--org", "org_ids", multiple=True, metavar="ID", help="Only events of this organizer (repeatable).")
+@click.option(
+    "--org", "org_ids", multiple=True, metavar="ID", help="Only events of this organizer (repeatable)."
+)
 @click.option("--month", metavar="YYYY-MM", help="Only events that take place in this month.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"organizations": [...], "events": [...]}.')
 def show_command(plan: Path | None, org_ids: tuple[str, ...], month: str | None, as_json: bool) -> None:
@@ -138,13 +149,24 @@ def show_command(plan: Path | None, org_ids: tuple[str, ...], month: str | None,
 @cli.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--year", type=click.IntRange(2000, 2100), required=True, help="The plan's year.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the plan YAML here (default: standard output).")
-@click.option("--registry", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=DEFAULT_REGISTRY, show_default=True,
-              help="Known organizations and their aliases, for splitting organizer cells.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the plan YAML here (default: standard output).",
+)
+@click.option(
+    "--registry",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=DEFAULT_REGISTRY,
+    show_default=True,
+    help="Known organizations and their aliases, for splitting organizer cells.",
+)
 @click.option("--plan-id", default=None, help="Plan id (default: plan-YEAR).")
-@click.option("--timezone", default="Europe/Kaliningrad", show_default=True, help="The plan's IANA time zone.")
+@click.option(
+    "--timezone", default="Europe/Kaliningrad", show_default=True, help="The plan's IANA time zone."
+)
 def import_command(
     source: Path, year: int, output: Path | None, registry: Path, plan_id: str | None, timezone: str
 ) -> None:

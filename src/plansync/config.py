@@ -19,7 +19,7 @@ from typing import Literal
 
 import yaml
 
-from plansync.errors import InvalidInput, PlansyncError, Problem
+from plansync.errors import InvalidInput, PlansyncError
 from plansync.yamlcheck import Checker, Entry, read_file
 
 DEFAULT_CONFIG = Path("config/plansync.yaml")
@@ -235,8 +235,10 @@ def apply_environment(config: Config, env: Mapping[str, str]) -> Config:
     if env.get("PLANSYNC_SMTP_SECURITY"):
         security = env["PLANSYNC_SMTP_SECURITY"]
         if security not in SECURITIES:
-            raise PlansyncError(f"PLANSYNC_SMTP_SECURITY {security!r} must be one of: {', '.join(SECURITIES)}")
-        smtp = replace(smtp, security=security)  # type: ignore[arg-type]
+            raise PlansyncError(
+                f"PLANSYNC_SMTP_SECURITY {security!r} must be one of: {', '.join(SECURITIES)}"
+            )
+        smtp = replace(smtp, security=security)
     if env.get("PLANSYNC_SMTP_USERNAME"):
         smtp = replace(smtp, username=env["PLANSYNC_SMTP_USERNAME"])
     mail = replace(mail, smtp=smtp)
@@ -266,7 +268,9 @@ def _read_config(root: yaml.Node, c: Checker, base: Path) -> Config | None:
         return None
     assert caldav is not None and calendars is not None and sync is not None
     assert digest is not None and mail is not None
-    return Config(path_or_none(c.file), tuple(plans), state_dir, caldav, calendars, sync, digest, mail, log_level)
+    return Config(
+        path_or_none(c.file), tuple(plans), state_dir, caldav, calendars, sync, digest, mail, log_level
+    )
 
 
 def path_or_none(file: str) -> Path | None:
@@ -277,7 +281,7 @@ def _path(entry: Entry, field_name: str, c: Checker, base: Path) -> Path | None:
     value = c.string(entry.value, field_name)
     if value is None:
         return None
-    path = Path(os.path.expanduser(value))
+    path = Path(value).expanduser()
     return path if path.is_absolute() else base / path
 
 
@@ -329,14 +333,28 @@ def _duration(entry: Entry, field_name: str, c: Checker) -> dt.timedelta | None:
 
 def _password(fields: dict[str, Entry], where: str, c: Checker, base: Path) -> PasswordSource:
     if "password" in fields:
-        c.error(fields["password"].key_node, f"{where}.password", "passwords must not be written in the config",
-                "put it in an environment variable (password_env) or a file (password_file)")
-    env = c.string(fields["password_env"].value, f"{where}.password_env") if "password_env" in fields else None
+        c.error(
+            fields["password"].key_node,
+            f"{where}.password",
+            "passwords must not be written in the config",
+            "put it in an environment variable (password_env) or a file (password_file)",
+        )
+    env = (
+        c.string(fields["password_env"].value, f"{where}.password_env") if "password_env" in fields else None
+    )
     if env is not None and not _ENV_NAME_RE.fullmatch(env):
-        c.error(fields["password_env"].value, f"{where}.password_env",
-                f"'{env}' is not an environment variable name", "write the variable's name, e.g. CALDAV_PASSWORD")
+        c.error(
+            fields["password_env"].value,
+            f"{where}.password_env",
+            f"'{env}' is not an environment variable name",
+            "write the variable's name, e.g. CALDAV_PASSWORD",
+        )
         env = None
-    file = _path(fields["password_file"], f"{where}.password_file", c, base) if "password_file" in fields else None
+    file = (
+        _path(fields["password_file"], f"{where}.password_file", c, base)
+        if "password_file" in fields
+        else None
+    )
     return PasswordSource(env=env, file=file)
 
 
@@ -344,14 +362,27 @@ def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | 
     default = CalDAVConfig(embedded=EmbeddedServer(storage=base / "state" / "radicale"))
     if entry is None:
         return default
-    allowed = ("url", "username", "password", "password_env", "password_file", "verify_tls", "timeout", "embedded")
+    allowed = (
+        "url",
+        "username",
+        "password",
+        "password_env",
+        "password_file",
+        "verify_tls",
+        "timeout",
+        "embedded",
+    )
     fields = c.mapping(entry.value, "caldav", allowed)
     if fields is None:
         return None
     url = c.string(fields["url"].value, "caldav.url") if "url" in fields else EMBEDDED
     if url is not None and url != EMBEDDED and not _URL_RE.fullmatch(url):
-        c.error(fields["url"].value, "caldav.url", f"'{url}' is not an http(s) URL",
-                "write the server's CalDAV URL, e.g. https://dav.example.ru/, or `embedded`")
+        c.error(
+            fields["url"].value,
+            "caldav.url",
+            f"'{url}' is not an http(s) URL",
+            "write the server's CalDAV URL, e.g. https://dav.example.ru/, or `embedded`",
+        )
     username = c.string(fields["username"].value, "caldav.username") if "username" in fields else None
     verify = c.boolean(fields["verify_tls"].value, "caldav.verify_tls") if "verify_tls" in fields else True
     timeout = _number(fields["timeout"], "caldav.timeout", c, 1, 600) if "timeout" in fields else 30.0
@@ -361,10 +392,22 @@ def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | 
         if sub is not None:
             host = c.string(sub["host"].value, "caldav.embedded.host") if "host" in sub else embedded.host
             if host is not None and host not in ("127.0.0.1", "localhost", "::1"):
-                c.error(sub["host"].value, "caldav.embedded.host", f"'{host}' is not a loopback address",
-                        "the embedded server has no authentication: keep it on 127.0.0.1")
-            port = c.integer(sub["port"].value, "caldav.embedded.port", 1, 65535) if "port" in sub else embedded.port
-            storage = _path(sub["storage"], "caldav.embedded.storage", c, base) if "storage" in sub else embedded.storage
+                c.error(
+                    sub["host"].value,
+                    "caldav.embedded.host",
+                    f"'{host}' is not a loopback address",
+                    "the embedded server has no authentication: keep it on 127.0.0.1",
+                )
+            port = (
+                c.integer(sub["port"].value, "caldav.embedded.port", 1, 65535)
+                if "port" in sub
+                else embedded.port
+            )
+            storage = (
+                _path(sub["storage"], "caldav.embedded.storage", c, base)
+                if "storage" in sub
+                else embedded.storage
+            )
             if host and port and storage:
                 embedded = EmbeddedServer(host, port, storage)
     return CalDAVConfig(
@@ -382,8 +425,12 @@ def _read_calendars(entry: Entry | None, c: Checker) -> dict[str, CalendarTarget
         return {}
     node = entry.value
     if not isinstance(node, yaml.MappingNode):
-        c.error(node, "calendars", "expected a mapping of organization id → calendar",
-                "write `konb: {name: КОНБ — план}` lines")
+        c.error(
+            node,
+            "calendars",
+            "expected a mapping of organization id → calendar",
+            "write `konb: {name: КОНБ — план}` lines",
+        )
         return None
     keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
     fields = c.mapping(node, "calendars", keys)
@@ -396,12 +443,18 @@ def _read_calendars(entry: Entry | None, c: Checker) -> dict[str, CalendarTarget
         if sub is None:
             continue
         if ("url" in sub) == ("name" in sub):
-            c.error(item.value, where, "give exactly one of `url` or `name`",
-                    "`url:` for an existing calendar, `name:` to find or create one by its display name")
+            c.error(
+                item.value,
+                where,
+                "give exactly one of `url` or `name`",
+                "`url:` for an existing calendar, `name:` to find or create one by its display name",
+            )
             continue
         url = c.string(sub["url"].value, f"{where}.url") if "url" in sub else None
         if url is not None and not _URL_RE.fullmatch(url):
-            c.error(sub["url"].value, f"{where}.url", f"'{url}' is not an http(s) URL", "write the calendar's URL")
+            c.error(
+                sub["url"].value, f"{where}.url", f"'{url}' is not an http(s) URL", "write the calendar's URL"
+            )
             continue
         name = c.string(sub["name"].value, f"{where}.name", max_length=200) if "name" in sub else None
         out[org_id] = CalendarTarget(url=url, name=name)
@@ -416,14 +469,26 @@ def _read_sync(entry: Entry | None, c: Checker) -> SyncConfig | None:
     if fields is None:
         return None
     d = SyncConfig()
-    conflict = _choice(fields["conflict_policy"], "sync.conflict_policy", CONFLICT_POLICIES, c) \
-        if "conflict_policy" in fields else d.conflict_policy
-    long_span = _choice(fields["long_span_policy"], "sync.long_span_policy", LONG_SPAN_POLICIES, c) \
-        if "long_span_policy" in fields else d.long_span_policy
-    days = c.integer(fields["long_span_days"].value, "sync.long_span_days", 1, 3660) \
-        if "long_span_days" in fields else d.long_span_days
-    share = _number(fields["max_delete_share"], "sync.max_delete_share", c, 0, 1) \
-        if "max_delete_share" in fields else d.max_delete_share
+    conflict = (
+        _choice(fields["conflict_policy"], "sync.conflict_policy", CONFLICT_POLICIES, c)
+        if "conflict_policy" in fields
+        else d.conflict_policy
+    )
+    long_span = (
+        _choice(fields["long_span_policy"], "sync.long_span_policy", LONG_SPAN_POLICIES, c)
+        if "long_span_policy" in fields
+        else d.long_span_policy
+    )
+    days = (
+        c.integer(fields["long_span_days"].value, "sync.long_span_days", 1, 3660)
+        if "long_span_days" in fields
+        else d.long_span_days
+    )
+    share = (
+        _number(fields["max_delete_share"], "sync.max_delete_share", c, 0, 1)
+        if "max_delete_share" in fields
+        else d.max_delete_share
+    )
     interval = _duration(fields["interval"], "sync.interval", c) if "interval" in fields else d.interval
     if conflict is None or long_span is None or days is None or share is None or interval is None:
         return None
@@ -433,36 +498,63 @@ def _read_sync(entry: Entry | None, c: Checker) -> SyncConfig | None:
 def _read_digest(entry: Entry | None, c: Checker, base: Path) -> DigestConfig | None:
     if entry is None:
         return DigestConfig()
-    allowed = ("from", "reply_to", "send_empty", "include_others", "attach_ics", "templates", "schedule",
-               "period_days")
+    allowed = (
+        "from",
+        "reply_to",
+        "send_empty",
+        "include_others",
+        "attach_ics",
+        "templates",
+        "schedule",
+        "period_days",
+    )
     fields = c.mapping(entry.value, "digest", allowed)
     if fields is None:
         return None
     d = DigestConfig()
     sender = c.string(fields["from"].value, "digest.from", max_length=300) if "from" in fields else d.sender
-    reply_to = c.string(fields["reply_to"].value, "digest.reply_to", max_length=300) if "reply_to" in fields else None
+    reply_to = (
+        c.string(fields["reply_to"].value, "digest.reply_to", max_length=300)
+        if "reply_to" in fields
+        else None
+    )
     for name, value in (("from", sender), ("reply_to", reply_to)):
         if value is not None and ("\n" in value or "\r" in value or "@" not in value):
-            c.error(fields[name].value, f"digest.{name}", f"'{value}' is not a mail address",
-                    "write `Name <address@example.ru>` or `address@example.ru`")
+            c.error(
+                fields[name].value,
+                f"digest.{name}",
+                f"'{value}' is not a mail address",
+                "write `Name <address@example.ru>` or `address@example.ru`",
+            )
     flags = {}
     for name in ("send_empty", "include_others", "attach_ics"):
         flags[name] = c.boolean(fields[name].value, f"digest.{name}") if name in fields else getattr(d, name)
     templates = _path(fields["templates"], "digest.templates", c, base) if "templates" in fields else None
     if templates is not None and not templates.is_dir():
-        c.error(fields["templates"].value, "digest.templates", f"folder {templates} does not exist",
-                "create it, or remove the line to use the shipped templates")
+        c.error(
+            fields["templates"].value,
+            "digest.templates",
+            f"folder {templates} does not exist",
+            "create it, or remove the line to use the shipped templates",
+        )
     weekday, at = d.schedule_weekday, d.schedule_time
     if "schedule" in fields:
         text = c.string(fields["schedule"].value, "digest.schedule")
         match = _SCHEDULE_RE.fullmatch(text.strip().lower()) if text else None
         if match is None:
-            c.error(fields["schedule"].value, "digest.schedule", f"'{text}' is not a weekly time",
-                    "write a weekday and a time, e.g. `mon 08:00`")
+            c.error(
+                fields["schedule"].value,
+                "digest.schedule",
+                f"'{text}' is not a weekly time",
+                "write a weekday and a time, e.g. `mon 08:00`",
+            )
         else:
             weekday, at = WEEKDAYS.index(match[1]), dt.time(int(match[2]), int(match[3]))
-    period = c.integer(fields["period_days"].value, "digest.period_days", 1, 31) \
-        if "period_days" in fields else d.period_days
+    period = (
+        c.integer(fields["period_days"].value, "digest.period_days", 1, 31)
+        if "period_days" in fields
+        else d.period_days
+    )
     if sender is None or None in flags.values() or period is None:
         return None
     return DigestConfig(
@@ -484,19 +576,34 @@ def _read_mail(entry: Entry | None, c: Checker, base: Path) -> MailConfig | None
     fields = c.mapping(entry.value, "mail", ("transport", "outbox", "smtp"))
     if fields is None:
         return None
-    transport = _choice(fields["transport"], "mail.transport", ("outbox", "smtp"), c) \
-        if "transport" in fields else "outbox"
+    transport = (
+        _choice(fields["transport"], "mail.transport", ("outbox", "smtp"), c)
+        if "transport" in fields
+        else "outbox"
+    )
     outbox = _path(fields["outbox"], "mail.outbox", c, base) if "outbox" in fields else base / "outbox"
     smtp = SMTPConfig()
     if "smtp" in fields:
-        allowed = ("host", "port", "security", "username", "password", "password_env", "password_file",
-                   "verify_tls", "timeout", "ca_file")
+        allowed = (
+            "host",
+            "port",
+            "security",
+            "username",
+            "password",
+            "password_env",
+            "password_file",
+            "verify_tls",
+            "timeout",
+            "ca_file",
+        )
         sub = c.mapping(fields["smtp"].value, "mail.smtp", allowed)
         if sub is None:
             return None
         host = c.string(sub["host"].value, "mail.smtp.host") if "host" in sub else smtp.host
         port = c.integer(sub["port"].value, "mail.smtp.port", 1, 65535) if "port" in sub else None
-        security = _choice(sub["security"], "mail.smtp.security", SECURITIES, c) if "security" in sub else "starttls"
+        security = (
+            _choice(sub["security"], "mail.smtp.security", SECURITIES, c) if "security" in sub else "starttls"
+        )
         username = c.string(sub["username"].value, "mail.smtp.username") if "username" in sub else None
         verify = c.boolean(sub["verify_tls"].value, "mail.smtp.verify_tls") if "verify_tls" in sub else True
         timeout = _number(sub["timeout"], "mail.smtp.timeout", c, 1, 600) if "timeout" in sub else 30.0

@@ -19,6 +19,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, NamedTuple, TypeAlias
 
 from babel.dates import get_day_names, get_month_names
@@ -100,7 +101,7 @@ _TAG_RE = re.compile(r"</?(?:i|em|b|strong|u)\s*>", re.IGNORECASE)  # stray mark
 
 
 def _build_fold_table() -> dict[int, str]:
-    table: dict[int, str] = {ord("ё"): "е", ord("Ё"): "е", ord("і"): "i"}
+    table: dict[int, str] = {ord("і"): "i"}  # «ё» is replaced on its own, it is common
     for ch in "‐‑‒–—―−﹘﹣－":  # every dash, hyphen and minus reads as "-"
         table[ord(ch)] = "-"
     spaces = "\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -112,6 +113,8 @@ def _build_fold_table() -> dict[int, str]:
 
 
 _FOLD = _build_fold_table()
+# translate() looks up every character: only call it when one of its characters is there
+_FOLD_NEEDED_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD)) + "]")
 
 
 def _fold(text: str) -> str:
@@ -119,7 +122,11 @@ def _fold(text: str) -> str:
     low = text.lower()
     if len(low) != len(text):  # a few letters (İ) grow when lowered: keep them as they are
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    return low.translate(_FOLD)
+    if "ё" in low:
+        low = low.replace("ё", "е")
+    if _FOLD_NEEDED_RE.search(low) is not None:
+        low = low.translate(_FOLD)
+    return low
 
 
 # --- Vocabulary (month and weekday names come from CLDR via Babel) -----------------------------------
@@ -233,6 +240,11 @@ _UNIT_MANY: dict[str, _Freq] = {
 _EVERY = frozenset({"каждый", "каждую", "каждое", "каждые"})
 _TIMES_COUNT = {"дважды": 2, "трижды": 3}
 _HOUR_WORDS = frozenset({"ч", "час", "часов"})
+# what a number in a note may count without being a date: grades, minutes, people, copies, ages
+_COUNT_UNITS = frozenset(
+    {"кл", "класс", "класса", "классов", "мин", "минут", "минуты", "чел", "человек", "экз", "шт", "лет"}
+)
+_RULE_STARTS = frozenset({*_REPEAT_WORDS, *_TIMES_COUNT, *_COUNT_WORDS, *_EVERY, "раз", "по"})
 
 
 # --- Tokens --------------------------------------------------------------------------------------------
@@ -262,19 +274,22 @@ class _Tok(NamedTuple):
 
 def _tokenize(folded: str) -> list[_Tok]:
     toks: list[_Tok] = []
+    append = toks.append
     depth = 0  # only the outermost parentheses separate; inner ones belong to the note text
     for m in _TOKEN_RE.finditer(folded):
         kind = m.lastgroup or "other"
         w = m.group(kind)
-        if kind == "sep" and w == "(":
-            depth += 1
-            if depth > 1:
-                kind = "other"
-        elif kind == "sep" and w == ")":
-            if depth > 1:
-                kind = "other"
-            depth = max(depth - 1, 0)
-        toks.append(_Tok(kind, w, m.start(), m.end()))
+        if kind == "sep" and w in "()":
+            if w == "(":
+                depth += 1
+                if depth > 1:
+                    kind = "other"
+            else:
+                if depth > 1:
+                    kind = "other"
+                depth = max(depth - 1, 0)
+        s, e = m.span()
+        append(_Tok(kind, w, s, e))
     return toks
 
 
@@ -352,8 +367,14 @@ def _quote(fragment: str, limit: int = 80) -> str:
     return f"'{fragment}'"
 
 
+def _days_in(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if calendar.isleap(year) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
 def _month_end(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, _days_in(year, month))
 
 
 def _day_problem(day: int, month: int, year: int) -> str | None:
@@ -362,7 +383,7 @@ def _day_problem(day: int, month: int, year: int) -> str | None:
         return f"there is no month {month}"
     if day < 1:
         return f"there is no day {day}"
-    last = calendar.monthrange(year, month)[1]
+    last = _days_in(year, month)
     if day > last:
         if month == 2 and day == 29:
             return f"{year} is not a leap year, so February has 28 days"
@@ -738,20 +759,33 @@ class _Cell:
         «по средам» before «по D», «в 14.00» before «в июне», «с 10:00 до 12:00» before «с D по D»."""
         t = self.toks[i]
         kind = t.kind
-        if kind in ("word", "num"):
+        if kind == "num" or (kind == "word" and t.w in _RULE_STARTS):
             rule = self.rule_expr(i)
             if rule is not None:
                 return rule
-        if kind in ("word", "time", "dotdate"):
+        if kind in ("time", "dotdate") or (kind == "word" and t.w in ("в", "во", "с", "со")):
             found = self.time_expr(i)
             if found is not None:
                 return found
+        if kind != "word":  # skip the prepositions: «12 марта», «12.03», «III квартал»
+            return self.range_or_point(i, t.s)
         date = self.date_expr(i)
         if date is not None:
             return date
         if kind == "word" and t.w in _WEEKDAYS:
             return _WeekdayItem(_WEEKDAYS[t.w], t.s, t.e), i + 1
         return None
+
+    def count_phrase(self, i: int) -> int:
+        """The end of «16+», «7–11 кл.», «30 мин.» at token i (numbers that count no days), or 0."""
+        j = i + 1
+        if self.kind(j) == "dash" and self.kind(j + 1) == "num":
+            j += 2
+        if self.toks[i].kind != "num" or j > self.n:
+            return 0
+        if self.word(j) in _COUNT_UNITS or (self.kind(j) == "other" and self.toks[j].w == "+"):
+            return j + 1
+        return 0
 
     def looks_like_date(self, t: _Tok) -> bool:
         """A token that must not end up in a note: part of a date that could not be read."""
@@ -778,6 +812,13 @@ class _Cell:
         while end + 1 < self.n and self.toks[end + 1].kind != "sep":
             end += 1
         fragment = _quote(self.frag(t.s, self.toks[end].e))
+        for u in self.toks[i : end + 1]:
+            if u.kind == "word" and u.w not in _MONTHS and u.w.startswith(_MONTH_STEMS):
+                return _Fail(
+                    f"could not read {fragment}: {_quote(self.frag(u.s, u.e))} is not a month name; write "
+                    "the month in full (in any case) or with a standard abbreviation, or as a number "
+                    "(e.g. '12.03')"
+                )
         w = t.w
         if t.kind == "word":
             if w in _WEEKDAY_FORMS:
@@ -790,67 +831,88 @@ class _Cell:
                     f"could not read {fragment}: say which quarter or half-year it is, with a Roman "
                     "numeral or a number before the word (e.g. 'III', '3', '3-')"
                 )
-            if w in _YEAR_WORDS:
-                return _Fail(
-                    f"could not read {fragment}: a year is written with four digits (e.g. '2025'), "
-                    "after a day or a month, or alone for the whole year"
-                )
             return _Fail(
-                f"could not read {fragment}: {_quote(w)} is not a month name; write the month in full "
-                "(in any case) or with a standard abbreviation, or as a number (e.g. '12.03')"
+                f"could not read {fragment}: a year is written with four digits (e.g. '2025'), "
+                "after a day or a month, or alone for the whole year"
             )
         return _Fail(
-            f"could not read {fragment}: a number here must be part of a date — a day with a month "
-            "(e.g. '12.03', '12.03.2025' or the day and a month name), a quarter, a half-year or a year "
-            "with its word; ranges need a month or unit at the end (e.g. '3-7.11')"
+            f"could not read {fragment}: a number must be part of a date: a day with its month "
+            "(e.g. '12.03', '12.03.2025', '3-7.11' or a month name), a quarter or half-year with its word, "
+            "or a year with its word"
         )
 
+    def note_of(self, run: list[_Tok], notes: list[tuple[int, str]]) -> None:
+        """Keep a run of note words, whitespace collapsed; a dash between a date and its note is no note."""
+        first, last = 0, len(run) - 1
+        while first <= last and run[first].kind == "dash":
+            first += 1
+        while last >= first and run[last].kind == "dash":
+            last -= 1
+        if first <= last:
+            notes.append((run[first].s, " ".join(self.frag(run[first].s, run[last].e).split())))
+        run.clear()
+
     def read(self, text: str) -> Reading:
-        items: list[_Item] = []
+        dates: list[_DateItem] = []
+        times: list[_TimeItem] = []
+        rules: list[_RuleItem] = []
+        weekdays: list[_WeekdayItem] = []
         notes: list[tuple[int, str]] = []  # (position, words) in text order
         run: list[_Tok] = []  # note words since the last item or separator
-
-        def close_run() -> None:
-            if run:
-                words = " ".join(self.frag(run[0].s, run[-1].e).split()).strip(" -")
-                if words:
-                    notes.append((run[0].s, words))
-                run.clear()
-
         i = 0
         while i < self.n:
             t = self.toks[i]
             if t.kind == "sep":
-                close_run()
+                if run:
+                    self.note_of(run, notes)
                 i += 1
                 continue
             found = self.item(i)
-            if found is not None:
-                item, i = found
-                if isinstance(item, _DateItem) and any(r.kind != "dash" for r in run):
+            if found is None:
+                count_end = self.count_phrase(i)
+                if count_end:  # «16+», «7–11 кл.»: a note, and no date on its own
+                    run.extend(self.toks[i:count_end])
+                    i = count_end
+                    continue
+                if self.looks_like_date(t):
+                    raise self.unreadable(i)
+                run.append(t)
+                i += 1
+                continue
+            item, i = found
+            if isinstance(item, _DateItem):
+                if any(r.kind != "dash" for r in run):
                     # «после 20 ноября», «не ранее марта»: words glued to a date may change its meaning
                     raise _Fail(
                         f"could not read {_quote(self.frag(run[0].s, item.e))}: the words "
                         f"{_quote(self.frag(run[0].s, run[-1].e))} come right before the date; write the "
                         "date first and give a note after a comma or in parentheses"
                     )
-                close_run()
-                if isinstance(item, _RuleItem) and item.freq is None:
+                dates.append(item)
+            elif isinstance(item, _TimeItem):
+                times.append(item)
+            elif isinstance(item, _RuleItem):
+                if item.freq is None:  # «дважды в месяц»: no exact RRULE, so the words are the note
                     notes.append((item.s, " ".join(self.frag(item.s, item.e).split())))
-                items.append(item)
-                continue
-            if self.looks_like_date(t):
-                raise self.unreadable(i)
-            run.append(t)
-            i += 1
-        close_run()
-        return self.assemble(text, items, notes)
+                rules.append(item)
+            else:
+                weekdays.append(item)
+            if run:
+                self.note_of(run, notes)
+        if run:
+            self.note_of(run, notes)
+        return self.assemble(text, dates=dates, times=times, rules=rules, weekdays=weekdays, notes=notes)
 
-    def assemble(self, text: str, items: list[_Item], notes: list[tuple[int, str]]) -> Reading:
-        dates = [x for x in items if isinstance(x, _DateItem)]
-        times = [x for x in items if isinstance(x, _TimeItem)]
-        rules = [x for x in items if isinstance(x, _RuleItem)]
-        weekdays = [x for x in items if isinstance(x, _WeekdayItem)]
+    def assemble(
+        self,
+        text: str,
+        *,
+        dates: list[_DateItem],
+        times: list[_TimeItem],
+        rules: list[_RuleItem],
+        weekdays: list[_WeekdayItem],
+        notes: list[tuple[int, str]],
+    ) -> Reading:
         if len(dates) > 1:
             raise _Fail(
                 f"{self.quoted(dates[0])} and {self.quoted(dates[1])} "
@@ -956,22 +1018,102 @@ class _Cell:
         )
 
 
+# The commonest cells («май», «15 января», «1 - 5 июля», «январь - 31 октября», «12.03.2025») in one regex:
+# two to three times faster than the tokenizer and the parser, which stay the reference: whatever this
+# path does not read for sure goes to them, and the tests check that both paths read alike.
+_FAST_POINT = (
+    r"(?:(?:(?P<d{0}>[0-9]{{1,2}}) +)?(?P<m{0}>[а-я]+)\.?(?: +(?P<y{0}>[0-9]{{4}})(?: *(?:г|год|года)\.?)?)?"
+    r"|(?P<n{0}>[0-9]{{1,2}})\.(?P<o{0}>[0-9]{{1,2}})(?:\.(?P<z{0}>[0-9]{{4}}|[0-9]{{2}})(?: *г\.?)?)?)"
+)
+_FAST_RE = re.compile(
+    r" *(?:(?P<b>[0-9]{1,2}) *- *)?" + _FAST_POINT.format(1) + "(?: *- *" + _FAST_POINT.format(2) + r")?[ .]*"
+)
+
+
+def _fast_point(m: re.Match[str], k: str) -> _Point | None:
+    """Point number k of a _FAST_RE match; None when absent or not a month name."""
+    s, e = m.span()  # the span is only quoted in errors, and this path leaves errors to the parser
+    word = m.group("m" + k)
+    if word is not None:
+        month = _MONTHS.get(word)
+        if month is None:
+            return None
+        day, year = m.group("d" + k), m.group("y" + k)
+        kind = "month" if day is None else "day"
+        return _Point(kind, int(day or 0), month, None if year is None else int(year), s, e, 0, "")
+    day = m.group("n" + k)
+    if day is None:
+        return None
+    year = m.group("z" + k)
+    full_year = None if year is None else int(year) + (2000 if len(year) == 2 else 0)
+    return _Point("day", int(day), int(m.group("o" + k)), full_year, s, e, 0, "")
+
+
+def _read_fast(src: str, folded: str, text: str, year: int) -> Reading | None:
+    """The reading of a common cell, or None to let the parser read it (and name any error)."""
+    m = _FAST_RE.fullmatch(folded)
+    if m is None:
+        return None
+    first = _fast_point(m, "1")
+    if first is None:
+        return None
+    last = _fast_point(m, "2") if m.group("o2") or m.group("m2") else first
+    if last is None:
+        return None
+    bare = m.group("b")
+    cell = _Cell(src, [], year)
+    try:
+        if bare is not None:  # «3 - 7 ноября», «3–7.11.2025»
+            if last is not first or first.kind != "day":
+                return None
+            item = cell.period(_Point("bare", int(bare), 0, None, 0, 0, 0, "num"), first, 0)
+        elif last is first:
+            item = cell.single(first, 0)
+        else:
+            item = cell.period(first, last, 0)
+    except _Fail:
+        return None
+    if item is None:
+        return None
+    return Reading(text, item.start, item.end, item.sp, item.ep, None, None, None, False, None)
+
+
 def read_date(text: str, year: int) -> Reading:
     """Read a Russian date cell. `year` fills in a missing year; a year in the text beats it."""
+    if not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+        raise DateReadError(text, f"the plan year {year!r} is out of range {MIN_YEAR}–{MAX_YEAR}")
+    if len(text) > MAX_LENGTH:  # checked before the cache, so that only short texts are kept in it
+        raise DateReadError(
+            text,
+            f"the date cell is {len(text)} characters long, more than {MAX_LENGTH}; keep only the date "
+            f"and a short note (it starts {_quote(text, 40)})",
+        )
+    result = _read_cached(text, year)
+    if isinstance(result, str):
+        raise DateReadError(text, result)
+    return result
+
+
+@lru_cache(maxsize=4096)
+def _read_cached(text: str, year: int) -> Reading | str:
+    """Plans repeat their cells («январь–декабрь»), and a Reading is immutable: one serves them all."""
+    return _read(text, year)
+
+
+def _read(text: str, year: int, *, fast: bool = True) -> Reading | str:
+    """The reading, or the reason it failed. `fast=False` skips the shortcut (the tests compare both)."""
     try:
-        if not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
-            raise _Fail(f"the plan year {year!r} is out of range {MIN_YEAR}–{MAX_YEAR}")
-        if len(text) > MAX_LENGTH:
-            raise _Fail(
-                f"the date cell is {len(text)} characters long, more than {MAX_LENGTH}; keep only the date "
-                f"and a short note (it starts {_quote(text, 40)})"
-            )
-        src = _TAG_RE.sub("", text)
-        toks = _tokenize(_fold(src))
+        src = _TAG_RE.sub("", text) if "<" in text else text
+        folded = _fold(src)
+        if fast:
+            reading = _read_fast(src, folded, text, year)
+            if reading is not None:
+                return reading
+        toks = _tokenize(folded)
         if not toks:
             raise _Fail(
                 "the date cell is empty; write a day (e.g. '12.03.2025'), a month, a quarter or a range"
             )
         return _Cell(src, toks, year).read(text)
     except _Fail as fail:
-        raise DateReadError(text, fail.reason) from None
+        return fail.reason

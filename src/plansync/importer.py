@@ -11,7 +11,6 @@ Everything here is pure text-to-text so that importing the same source always gi
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -56,7 +55,9 @@ FORM_WORDS: tuple[tuple[str, str], ...] = (
     (r"выезд\w*", "Выезды"),
 )
 YEAR_ROUND_DAYS = 180
-_FORM_RES = tuple((re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE), label) for pattern, label in FORM_WORDS)
+_FORM_RES = tuple(
+    (re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE), label) for pattern, label in FORM_WORDS
+)
 
 
 @dataclass
@@ -132,28 +133,59 @@ def parse_source(text: str, file: str) -> SourceDoc:
             continue  # the table's header row
         if not first:
             if last_row is None:
-                problems.append(Problem(file, line_no, 1, "row", "a continuation row with no row above it",
-                                        "put a number in the first cell or join it to the row above"))
+                problems.append(
+                    Problem(
+                        file,
+                        line_no,
+                        1,
+                        "row",
+                        "a continuation row with no row above it",
+                        "put a number in the first cell or join it to the row above",
+                    )
+                )
                 continue
             _continue_row(last_row, cells[1:])
             continue
         number = _NUMBER_RE.fullmatch(first)
         if number is None:
-            problems.append(Problem(file, line_no, 1, "row", f"the first cell «{first}» is not a row number",
-                                    "start each row with its number, like `1` or `1.`"))
+            problems.append(
+                Problem(
+                    file,
+                    line_no,
+                    1,
+                    "row",
+                    f"the first cell «{first}» is not a row number",
+                    "start each row with its number, like `1` or `1.`",
+                )
+            )
             continue
         if len(cells) < 4 or not all(cells[1:4]):
-            problems.append(Problem(file, line_no, 1, "row",
-                                    "a row needs four cells: number, title, date, organizers",
-                                    "separate the cells with tabs and fill each one"))
+            problems.append(
+                Problem(
+                    file,
+                    line_no,
+                    1,
+                    "row",
+                    "a row needs four cells: number, title, date, organizers",
+                    "separate the cells with tabs and fill each one",
+                )
+            )
             continue
         if not sections:
             sections.append(SourceSection(line_no, None))
         last_row = SourceRow(line_no, int(number[1]), cells[1], cells[2], " ".join(cells[3:]).strip())
         sections[-1].rows.append(last_row)
     if title is None:
-        problems.append(Problem(file, 1, 1, "title", "no title line before the table",
-                                "put the plan's title on the first line"))
+        problems.append(
+            Problem(
+                file,
+                1,
+                1,
+                "title",
+                "no title line before the table",
+                "put the plan's title on the first line",
+            )
+        )
     if problems:
         raise InvalidInput(problems)
     assert title is not None
@@ -164,11 +196,20 @@ def _continue_row(row: SourceRow, cells: list[str]) -> None:
     """A broken cell continues on the next line: glue each non-empty piece to its column."""
     pieces = [*cells, "", "", ""][:3]
     if pieces[0]:
-        row.title_html = f"{row.title_html} {pieces[0]}"
+        row.title_html = f"{_unclose(row.title_html, pieces[0])} {pieces[0]}"
     if pieces[1]:
         row.date_html = f"{row.date_html} {pieces[1]}"
     if pieces[2]:
         row.organizers = f"{row.organizers} {pieces[2]}"
+
+
+def _unclose(before: str, continuation: str) -> str:
+    """The conversion that broke a cell also closed its quotation early: «…пользователями»
+    + «библиотеки»». When the continuation closes a quote it never opened, the quote above was
+    closed too soon, so drop that early closing mark."""
+    if continuation.count("»") > continuation.count("«") and before.endswith("»"):
+        return before[:-1]
+    return before
 
 
 def _read_contact_line(
@@ -179,8 +220,16 @@ def _read_contact_line(
         contacts.append(SourceContact(line_no, line.strip(), [], []))
         return
     if not contacts or contacts[-1].phones or contacts[-1].emails:
-        problems.append(Problem(file, line_no, 1, "contacts", "a phone/e-mail line without an organization above it",
-                                "put the organization's name on the line before"))
+        problems.append(
+            Problem(
+                file,
+                line_no,
+                1,
+                "contacts",
+                "a phone/e-mail line without an organization above it",
+                "put the organization's name on the line before",
+            )
+        )
         return
     contacts[-1].phones = [p.strip() for p in re.split(r"[,;]", match["phones"]) if p.strip()]
     contacts[-1].emails = _EMAIL_RE.findall(match["emails"])
@@ -195,15 +244,29 @@ def load_registry(path: Path) -> list[KnownOrganization]:
     known: list[KnownOrganization] = []
     if root is not None:
         top = checker.mapping(root, "", ("organizations",), required=("organizations",))
-        items = checker.sequence(top["organizations"].value, "organizations") if top and "organizations" in top else []
+        items = (
+            checker.sequence(top["organizations"].value, "organizations")
+            if top and "organizations" in top
+            else []
+        )
         for index, node in enumerate(items or ()):
             where = f"organizations[{index}]"
-            fields = checker.mapping(node, where, ("id", "name", "short_name", "kind", "aliases"),
-                                     required=("id", "name", "short_name", "kind"))
+            fields = checker.mapping(
+                node,
+                where,
+                ("id", "name", "short_name", "kind", "aliases"),
+                required=("id", "name", "short_name", "kind"),
+            )
             if not fields or len(fields.keys() & {"id", "name", "short_name", "kind"}) < 4:
                 continue
-            values = [checker.string(fields[k].value, f"{where}.{k}") for k in ("id", "name", "short_name", "kind")]
-            aliases = checker.string_list(fields["aliases"].value, f"{where}.aliases") if "aliases" in fields else []
+            values = [
+                checker.string(fields[k].value, f"{where}.{k}") for k in ("id", "name", "short_name", "kind")
+            ]
+            aliases = (
+                checker.string_list(fields["aliases"].value, f"{where}.aliases")
+                if "aliases" in fields
+                else []
+            )
             if None in values or aliases is None:
                 continue
             org_id, name, short, kind = (v or "" for v in values)
@@ -240,8 +303,10 @@ class OrganizerMatcher:
                     found.append(org[0])
                 pos += org[1]
                 continue
-            end = next((i for i in range(pos + 1, len(text)) if text[i - 1] == " " and self._match_at(text, i)),
-                       len(text))
+            end = next(
+                (i for i in range(pos + 1, len(text)) if text[i - 1] == " " and self._match_at(text, i)),
+                len(text),
+            )
             unmatched.append(cell_fragment(cell, text[pos:end].strip()))
             pos = end
         return found, unmatched
@@ -277,7 +342,11 @@ def event_form(title_html: str) -> str | None:
     if italics and italic_text != _SPACE_RE.sub("", title):
         return italics[0].strip().rstrip(".,;: ").strip() or None
     # Earliest in the title wins; at the same place the longer phrase, listed first, wins.
-    hits = [(m.start(), rank, label) for rank, (regex, label) in enumerate(_FORM_RES) if (m := regex.search(title))]
+    hits = [
+        (m.start(), rank, label)
+        for rank, (regex, label) in enumerate(_FORM_RES)
+        if (m := regex.search(title))
+    ]
     return min(hits)[2] if hits else None
 
 
@@ -288,7 +357,11 @@ def _is_year_round(rows: list[SourceRow], year: int) -> bool:
             reading = read_date(strip_markup(row.date_html), year)
         except DateReadError:
             return False
-        if reading.start is None or reading.end is None or (reading.end - reading.start).days < YEAR_ROUND_DAYS:
+        if (
+            reading.start is None
+            or reading.end is None
+            or (reading.end - reading.start).days < YEAR_ROUND_DAYS
+        ):
             return False
     return True
 
@@ -314,9 +387,16 @@ def build_document(
         for row in section.rows:
             orgs, unmatched = matcher.split(row.organizers)
             for piece in unmatched:
-                problems.append(Problem(file, row.line, 1, f"row {row.number}: organizers",
-                                        f"no known organization matches «{piece}»",
-                                        "add it, or an alias of it, to the organizations registry and import again"))
+                problems.append(
+                    Problem(
+                        file,
+                        row.line,
+                        1,
+                        f"row {row.number}: organizers",
+                        f"no known organization matches «{piece}»",
+                        "add it, or an alias of it, to the organizations registry and import again",
+                    )
+                )
             used.extend(o for o in orgs if o not in used)
             event: dict[str, Any] = {
                 "key": f"{section_id}-{row.number:02d}",
@@ -334,9 +414,16 @@ def build_document(
     for contact in doc.contacts:
         orgs, unmatched = matcher.split(contact.name)
         if unmatched or len(orgs) != 1:
-            problems.append(Problem(file, contact.line, 1, "contacts",
-                                    f"no single known organization matches «{contact.name}»",
-                                    "add it to the organizations registry and import again"))
+            problems.append(
+                Problem(
+                    file,
+                    contact.line,
+                    1,
+                    "contacts",
+                    f"no single known organization matches «{contact.name}»",
+                    "add it to the organizations registry and import again",
+                )
+            )
             continue
         contacts_by_id[orgs[0].id] = contact
         if orgs[0] not in used:
@@ -345,10 +432,15 @@ def build_document(
         raise InvalidInput(problems)
     organizations = []
     for org in used:
-        entry: dict[str, Any] = {"id": org.id, "name": org.name, "short_name": org.short_name, "kind": org.kind}
-        contact = contacts_by_id.get(org.id)
-        if contact is not None:
-            entry["contacts"] = {"phones": Flow(contact.phones), "emails": Flow(contact.emails)}
+        entry: dict[str, Any] = {
+            "id": org.id,
+            "name": org.name,
+            "short_name": org.short_name,
+            "kind": org.kind,
+        }
+        known_contact = contacts_by_id.get(org.id)
+        if known_contact is not None:
+            entry["contacts"] = {"phones": Flow(known_contact.phones), "emails": Flow(known_contact.emails)}
         organizations.append(entry)
     return {
         "plan": {"id": plan_id, "title": doc.title, "year": year, "timezone": timezone},
@@ -370,12 +462,15 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)  # indent lists under their key, as people write them
 
 
-_Dumper.add_representer(Flow, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True))
+_Dumper.add_representer(
+    Flow, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
 
 
 def _dump(data: object) -> str:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000,
-                     default_flow_style=False)
+    return yaml.dump(
+        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=False
+    )
 
 
 def render_yaml(document: dict[str, Any], source_name: str) -> str:
@@ -399,15 +494,18 @@ def _indent(text: str) -> str:
     return "".join(f"  {line}" if line.strip() else line for line in text.splitlines(keepends=True))
 
 
-def import_source(
-    source: Path, registry: Path, year: int, plan_id: str, timezone: str
-) -> str:
+def import_source(source: Path, registry: Path, year: int, plan_id: str, timezone: str) -> str:
     """Read the source table and return the plan YAML text. Raises InvalidInput with every problem."""
     try:
         text = source.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidInput([Problem(str(source), 1, 1, "(file)", f"not UTF-8 text ({exc.reason})",
-                                    "convert the file to UTF-8")]) from None
+        raise InvalidInput(
+            [
+                Problem(
+                    str(source), 1, 1, "(file)", f"not UTF-8 text ({exc.reason})", "convert the file to UTF-8"
+                )
+            ]
+        ) from None
     doc = parse_source(text, str(source))
     known = load_registry(registry)
     document = build_document(doc, known, year, plan_id, timezone, str(source))

@@ -10,6 +10,7 @@ import datetime as dt
 import difflib
 import re
 import zoneinfo
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -126,8 +127,12 @@ def _read_id(entry: Entry, field: str, c: Checker) -> str | None:
     if value is None:
         return None
     if not ID_RE.fullmatch(value):
-        c.error(entry.value, field, f"'{value}' is not a valid id",
-                "use lower-case latin letters, digits and '-', e.g. konb or year-round-01")
+        c.error(
+            entry.value,
+            field,
+            f"'{value}' is not a valid id",
+            "use lower-case latin letters, digits and '-', e.g. konb or year-round-01",
+        )
         return None
     return value
 
@@ -146,8 +151,12 @@ def _read_sections(entry: Entry | None, c: Checker) -> dict[str, Section]:
         if section_id is None:
             continue
         if section_id in sections:
-            c.error(fields["id"].value, f"{where}.id", f"section id '{section_id}' is used twice",
-                    "give every section its own id")
+            c.error(
+                fields["id"].value,
+                f"{where}.id",
+                f"section id '{section_id}' is used twice",
+                "give every section its own id",
+            )
             continue
         sections[section_id] = Section(section_id, title)
     return sections
@@ -164,16 +173,28 @@ def _read_organizations(entry: Entry | None, c: Checker) -> dict[str, Organizati
             continue
         org_id = _read_id(fields["id"], f"{where}.id", c) if "id" in fields else None
         name = c.string(fields["name"].value, f"{where}.name") if "name" in fields else None
-        short = c.string(fields["short_name"].value, f"{where}.short_name") if "short_name" in fields else None
+        short = (
+            c.string(fields["short_name"].value, f"{where}.short_name") if "short_name" in fields else None
+        )
         kind = c.string(fields["kind"].value, f"{where}.kind") if "kind" in fields else None
         if kind is not None and kind not in ORGANIZATION_KINDS:
-            c.error(fields["kind"].value, f"{where}.kind", f"unknown kind '{kind}'",
-                    "use one of: " + ", ".join(ORGANIZATION_KINDS))
+            c.error(
+                fields["kind"].value,
+                f"{where}.kind",
+                f"unknown kind '{kind}'",
+                "use one of: " + ", ".join(ORGANIZATION_KINDS),
+            )
             kind = None
-        contacts = _read_contacts(fields["contacts"], f"{where}.contacts", c) if "contacts" in fields else None
+        contacts = (
+            _read_contacts(fields["contacts"], f"{where}.contacts", c) if "contacts" in fields else None
+        )
         if org_id is not None and org_id in organizations:
-            c.error(fields["id"].value, f"{where}.id", f"organization id '{org_id}' is used twice",
-                    "give every organization its own id")
+            c.error(
+                fields["id"].value,
+                f"{where}.id",
+                f"organization id '{org_id}' is used twice",
+                "give every organization its own id",
+            )
             continue
         if org_id is None or name is None or short is None or kind is None:
             continue
@@ -192,15 +213,23 @@ def _read_contacts(entry: Entry, where: str, c: Checker) -> Contacts | None:
             if PHONE_RE.fullmatch(phone.strip()):
                 phones.append(phone.strip())
             else:
-                c.error(node, f"{where}.phones", f"'{phone}' does not look like a phone number",
-                        "write digits with spaces, dashes or brackets, e.g. 8(4012) 93-70-21")
+                c.error(
+                    node,
+                    f"{where}.phones",
+                    f"'{phone}' does not look like a phone number",
+                    "write digits with spaces, dashes or brackets, e.g. 8(4012) 93-70-21",
+                )
     if "emails" in fields:
         for email, node in c.string_list(fields["emails"].value, f"{where}.emails") or ():
             if EMAIL_RE.fullmatch(email.strip()) and len(email) <= 254:
                 emails.append(email.strip())
             else:
-                c.error(node, f"{where}.emails", f"'{email}' is not a valid e-mail address",
-                        "write one address per item, like name@example.ru")
+                c.error(
+                    node,
+                    f"{where}.emails",
+                    f"'{email}' is not a valid e-mail address",
+                    "write one address per item, like name@example.ru",
+                )
     return Contacts(tuple(phones), tuple(emails))
 
 
@@ -224,9 +253,12 @@ def _read_events(
         if event is None:
             continue
         if event.key in keys:
-            c.error(fields["key"].value, f"{where}.key",
-                    f"event key '{event.key}' is already used by events[{keys[event.key]}]",
-                    "give every event its own key; keys must never change once calendars exist")
+            c.error(
+                fields["key"].value,
+                f"{where}.key",
+                f"event key '{event.key}' is already used by events[{keys[event.key]}]",
+                "give every event its own key; keys must never change once calendars exist",
+            )
             continue
         keys[event.key] = index
         events.append(event)
@@ -249,8 +281,12 @@ def _read_event(
     if "section" in fields:
         section = _read_id(fields["section"], f"{where}.section", c)
         if section is not None and section not in sections:
-            c.error(fields["section"].value, f"{where}.section", f"unknown section '{section}'",
-                    _known("section", section, sections))
+            c.error(
+                fields["section"].value,
+                f"{where}.section",
+                f"unknown section '{section}'",
+                _known("section", section, sections),
+            )
             section = None
     number = c.integer(fields["number"].value, f"{where}.number", 1, 100_000) if "number" in fields else None
     title, form, date_text, notes = text("title"), text("form"), text("date"), text("notes")
@@ -282,19 +318,31 @@ def _read_organizers(
     if items is None:
         return None
     if not items:
-        c.error(fields["organizers"].value, f"{where}.organizers", "the event has no organizer",
-                "name at least one organization id from `organizations`")
+        c.error(
+            fields["organizers"].value,
+            f"{where}.organizers",
+            "the event has no organizer",
+            "name at least one organization id from `organizations`",
+        )
         return None
     ids: list[str] = []
     ok = True
     for index, (org_id, node) in enumerate(items):
         if org_id not in organizations:
-            c.error(node, f"{where}.organizers[{index}]", f"unknown organization id '{org_id}'",
-                    _known("organization", org_id, organizations))
+            c.error(
+                node,
+                f"{where}.organizers[{index}]",
+                f"unknown organization id '{org_id}'",
+                _known("organization", org_id, organizations),
+            )
             ok = False
         elif org_id in ids:
-            c.error(node, f"{where}.organizers[{index}]", f"organization '{org_id}' is listed twice",
-                    "list each organizer once")
+            c.error(
+                node,
+                f"{where}.organizers[{index}]",
+                f"organization '{org_id}' is listed twice",
+                "list each organizer once",
+            )
             ok = False
         else:
             ids.append(org_id)
@@ -314,16 +362,28 @@ def _read_override(fields: dict[str, Entry], where: str, c: Checker) -> DateOver
         else:
             rrule = c.string(node, f"{where}.rrule")
             if rrule is not None and not RRULE_RE.fullmatch(rrule):
-                c.error(node, f"{where}.rrule", f"'{rrule}' is not a recurrence rule plansync understands",
-                        "write e.g. FREQ=WEEKLY;BYDAY=TU or FREQ=MONTHLY;INTERVAL=3, or none")
+                c.error(
+                    node,
+                    f"{where}.rrule",
+                    f"'{rrule}' is not a recurrence rule plansync understands",
+                    "write e.g. FREQ=WEEKLY;BYDAY=TU or FREQ=MONTHLY;INTERVAL=3, or none",
+                )
                 return None
     if start is not None and end is not None and end < start:
-        c.error(fields["end"].value, f"{where}.end", f"end {end} is before start {start}",
-                "swap them or correct the dates")
+        c.error(
+            fields["end"].value,
+            f"{where}.end",
+            f"end {end} is before start {start}",
+            "swap them or correct the dates",
+        )
         return None
     if start_time is not None and end_time is not None and end_time <= start_time:
-        c.error(fields["end_time"].value, f"{where}.end_time",
-                f"end_time {end_time:%H:%M} is not after time {start_time:%H:%M}", "correct the times")
+        c.error(
+            fields["end_time"].value,
+            f"{where}.end_time",
+            f"end_time {end_time:%H:%M} is not after time {start_time:%H:%M}",
+            "correct the times",
+        )
         return None
     if any(name in fields for name in ("start", "end", "time", "end_time", "rrule")) and (
         start is None and end is None and start_time is None and end_time is None and rrule is None
@@ -341,8 +401,12 @@ def _read_iso_date(fields: dict[str, Entry], name: str, where: str, c: Checker) 
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        c.error(fields[name].value, f"{where}.{name}", f"'{value}' is not a valid date",
-                "write an exact date as YYYY-MM-DD, e.g. 2024-05-20")
+        c.error(
+            fields[name].value,
+            f"{where}.{name}",
+            f"'{value}' is not a valid date",
+            "write an exact date as YYYY-MM-DD, e.g. 2024-05-20",
+        )
         return None
 
 
@@ -375,22 +439,29 @@ def _read_reading(
         reading = read_date(date_text, year)
     except DateReadError as exc:
         if override is None or override.start is None:
-            c.error(fields["date"].value, f"{where}.date", f"cannot read the date «{date_text}»: {exc.reason}",
-                    "rewrite it (see `plansync when --help`) or give the exact `start:` (YYYY-MM-DD)")
+            c.error(
+                fields["date"].value,
+                f"{where}.date",
+                f"cannot read the date «{date_text}»: {exc.reason}",
+                "rewrite it (see `plansync when --help`) or give the exact `start:` (YYYY-MM-DD)",
+            )
             return None
         reading = Reading(date_text, None, None, None, None, None, None, None, False, None)
     if override is None:
         return None
     result = apply_override(reading, override)
     if result.start is not None and result.end is not None and result.end < result.start:
-        c.error(fields["end"].value if "end" in fields else fields["start"].value, f"{where}.start",
-                f"the corrected period {result.start} … {result.end} ends before it starts",
-                "give both `start:` and `end:`")
+        c.error(
+            fields["end"].value if "end" in fields else fields["start"].value,
+            f"{where}.start",
+            f"the corrected period {result.start} … {result.end} ends before it starts",
+            "give both `start:` and `end:`",
+        )
         return None
     return result
 
 
-def _known(kind: str, value: str, known: dict[str, object]) -> str:
+def _known(kind: str, value: str, known: Mapping[str, object]) -> str:
     close = difflib.get_close_matches(value, list(known), n=1)
     if close:
         return f"did you mean '{close[0]}'?"

@@ -13,8 +13,14 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
 
 from plansync.errors import Problem
 
@@ -22,9 +28,50 @@ from plansync.errors import Problem
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_NESTING = 64
 
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_NULL_TAG = "tag:yaml.org,2002:null"
 _STR_TAG = "tag:yaml.org,2002:str"
+_NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
+_KIND_TAGS = {
+    yaml.ScalarNode: _STR_TAG,
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+}
+
+
+class _TextResolver(BaseResolver):
+    """Take every scalar as text.
+
+    The checker reads numbers, booleans and nulls from the text itself (so that `date: 12.03` stays
+    the text «12.03»), which makes PyYAML's implicit typing of every scalar wasted work: skipping it
+    is a quarter of the load time of a big plan.
+    """
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        return _KIND_TAGS[kind]
+
+
+if yaml.__with_libyaml__:
+
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
+
+    class _TextLoader(CParser, _TextResolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _TextResolver.__init__(self)
+
+else:  # PyYAML built without libyaml: the same, in pure Python (about five times slower)
+
+    class _TextLoader(Reader, Scanner, Parser, Composer, _TextResolver):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+            _TextResolver.__init__(self)
+
+
+def is_null(node: yaml.Node) -> bool:
+    """An empty value: `key:`, `key: ~` or `key: null`, unquoted."""
+    return isinstance(node, yaml.ScalarNode) and not node.style and node.value in _NULL_WORDS
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 
 
@@ -89,7 +136,7 @@ class Checker:
             return None
         text = text.removeprefix("\ufeff")
         try:
-            node: yaml.Node | None = yaml.compose(text, Loader=_Loader)
+            node: yaml.Node | None = yaml.compose(text, Loader=_TextLoader)  # type: ignore[arg-type]
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -145,23 +192,35 @@ class Checker:
     ) -> dict[str, Entry] | None:
         """Read a mapping: string keys only, no duplicates, no unknown keys, all required keys."""
         if not isinstance(node, yaml.MappingNode):
-            self.error(node, field, f"expected a mapping (key: value lines), found {describe(node)}",
-                       f"write {field} as indented `key: value` lines")
+            self.error(
+                node,
+                field,
+                f"expected a mapping (key: value lines), found {describe(node)}",
+                f"write {field} as indented `key: value` lines",
+            )
             return None
         if not self._visit(node, field):
             return None
         entries: dict[str, Entry] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _NULL_TAG:
-                self.error(key_node, field, f"a key must be a plain word, found {describe(key_node)}",
-                           "use one of: " + ", ".join(allowed))
+            if not isinstance(key_node, yaml.ScalarNode) or is_null(key_node):
+                self.error(
+                    key_node,
+                    field,
+                    f"a key must be a plain word, found {describe(key_node)}",
+                    "use one of: " + ", ".join(allowed),
+                )
                 continue
             key = key_node.value
             where = join(field, key)
             if key in entries:
                 first_line, _ = position(entries[key].key_node)
-                self.error(key_node, where, f"duplicate key '{key}' (first given on line {first_line})",
-                           "keep only one of them")
+                self.error(
+                    key_node,
+                    where,
+                    f"duplicate key '{key}' (first given on line {first_line})",
+                    "keep only one of them",
+                )
                 continue
             if key not in allowed:
                 self.error(key_node, where, f"unknown field '{key}'", suggest(key, allowed))
@@ -169,14 +228,22 @@ class Checker:
             entries[key] = Entry(key, key_node, value_node)
         for key in required:
             if key not in entries:
-                self.error(node, join(field, key), f"required field '{key}' is missing",
-                           f"add `{key}:` to {field or 'the top level'}")
+                self.error(
+                    node,
+                    join(field, key),
+                    f"required field '{key}' is missing",
+                    f"add `{key}:` to {field or 'the top level'}",
+                )
         return entries
 
     def sequence(self, node: yaml.Node, field: str) -> list[yaml.Node] | None:
         if not isinstance(node, yaml.SequenceNode):
-            self.error(node, field, f"expected a list, found {describe(node)}",
-                       "write it as `[a, b]` or as lines starting with `- `")
+            self.error(
+                node,
+                field,
+                f"expected a list, found {describe(node)}",
+                "write it as `[a, b]` or as lines starting with `- `",
+            )
             return None
         if not self._visit(node, field):
             return None
@@ -186,10 +253,14 @@ class Checker:
         """A text value. Unquoted numbers, dates and yes/no are taken as the text they show
         (`date: 12.03` means the text «12.03», not the number 12.03)."""
         if not isinstance(node, yaml.ScalarNode):
-            self.error(node, field, f"expected a text, found {describe(node)}",
-                       "write the value on the same line after the colon")
+            self.error(
+                node,
+                field,
+                f"expected a text, found {describe(node)}",
+                "write the value on the same line after the colon",
+            )
             return None
-        if node.tag == _NULL_TAG:
+        if is_null(node):
             self.error(node, field, "the value is empty", "write a value after the colon, or remove the line")
             return None
         value = str(node.value)
@@ -197,8 +268,9 @@ class Checker:
             self.error(node, field, "the value is empty", "write a value, or remove the line")
             return None
         if len(value) > max_length:
-            self.error(node, field, f"the text is {len(value)} characters long, more than {max_length}",
-                       "shorten it")
+            self.error(
+                node, field, f"the text is {len(value)} characters long, more than {max_length}", "shorten it"
+            )
             return None
         if any(ch in value for ch in "\x00\x0b\x0c\x1b\x7f"):
             self.error(node, field, "the text contains control characters", "delete them")
@@ -207,8 +279,12 @@ class Checker:
 
     def integer(self, node: yaml.Node, field: str, low: int, high: int) -> int | None:
         if not isinstance(node, yaml.ScalarNode) or not _INT_RE.fullmatch(str(node.value).strip()):
-            self.error(node, field, f"expected a whole number, found {describe(node)}",
-                       f"write a number from {low} to {high}")
+            self.error(
+                node,
+                field,
+                f"expected a whole number, found {describe(node)}",
+                f"write a number from {low} to {high}",
+            )
             return None
         value = int(str(node.value))
         if not low <= value <= high:
@@ -246,8 +322,14 @@ def read_file(path: Path, checker: Checker) -> yaml.Node | None:
         data = path.read_bytes()
     except OSError as exc:
         checker.problems.append(
-            Problem(str(path), 1, 1, "(file)", f"cannot read the file: {exc.strerror}",
-                    "check the path and its permissions")
+            Problem(
+                str(path),
+                1,
+                1,
+                "(file)",
+                f"cannot read the file: {exc.strerror}",
+                "check the path and its permissions",
+            )
         )
         return None
     return checker.compose_bytes(data)
@@ -268,7 +350,7 @@ def describe(node: yaml.Node) -> str:
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    if node.tag == _NULL_TAG:
+    if is_null(node):
         return "nothing"
     value = str(node.value)
     shown = value if len(value) <= 40 else value[:37] + "..."

@@ -1,0 +1,502 @@
+"""The only module that talks CalDAV.
+
+python-caldav does discovery and MKCALENDAR; everything that must be exact goes through its
+`DAVClient.request` as raw requests, following what was measured on real servers (GUIDE §5):
+
+* create with `If-None-Match: *`, update and delete with `If-Match: <etag>`; never caldav's `save()`
+  (it bumps SEQUENCE and switches to `If-Schedule-Tag-Match` on Xandikos);
+* the new ETag comes from the PUT response, so a write costs one request;
+* listing: RFC 6578 sync-collection with the stored token (an expired token is 403 on Radicale, 412 on
+  Xandikos: start again without one), else getctag, else a full etag listing — never caldav's silent
+  `fake-` token fallback;
+* contents: one calendar-multiget REPORT, not a GET per object;
+* hrefs are the ones the server reports.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import quote, unquote, urljoin, urlsplit
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
+
+from plansync.errors import PlansyncError
+
+log = logging.getLogger(__name__)
+
+DAV = "{DAV:}"
+CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+CS = "{http://calendarserver.org/ns/}"
+MULTIGET_BATCH = 100
+
+
+# -- errors -------------------------------------------------------------------------------------------
+
+
+class BackendError(PlansyncError):
+    """A request the server refused or could not answer."""
+
+
+class PreconditionFailed(BackendError):
+    """412: someone changed the resource since we looked (or it exists when we wanted to create it)."""
+
+    def __init__(self, href: str) -> None:
+        super().__init__(f"{href}: changed on the server meanwhile (412 Precondition Failed)")
+        self.href = href
+
+
+class CalendarRefused(BackendError):
+    """The server does not let us create the calendar."""
+
+
+# -- the interface shared with the memory backend -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What changed in a calendar since a token, or all of it."""
+
+    complete: bool  # `items` is the whole collection (else a delta on top of the cached listing)
+    items: Mapping[str, str]  # href → etag
+    removed: frozenset[str] = frozenset()
+    sync_token: str | None = None
+    ctag: str | None = None
+
+
+class Backend(Protocol):
+    """What the syncer needs from a CalDAV server."""
+
+    requests: int  # HTTP requests made so far (for the log and the tests)
+
+    def resolve_calendar(self, key: str, *, url: str | None, name: str | None, create: bool = True) -> str | None:
+        """The URL of the calendar given by URL, or found by display name and (if `create`) created when
+        missing; None when it is missing and not created."""
+        ...
+
+    def listing(self, calendar_url: str, *, sync_token: str | None, ctag: str | None) -> Listing: ...
+
+    def fetch(self, calendar_url: str, hrefs: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        """href → (etag, body) for those that still exist."""
+        ...
+
+    def get(self, href: str) -> tuple[str, bytes] | None: ...
+
+    def create(self, calendar_url: str, name: str, body: bytes) -> tuple[str, str]:
+        """PUT with If-None-Match: *; → (href, etag). PreconditionFailed when it exists."""
+        ...
+
+    def update(self, href: str, etag: str, body: bytes) -> str:
+        """PUT with If-Match; → the new etag. PreconditionFailed when the etag moved or it is gone."""
+        ...
+
+    def delete(self, href: str, etag: str) -> None:
+        """DELETE with If-Match; already gone is fine. PreconditionFailed when the etag moved."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def calendar_id(key: str, name: str) -> str:
+    """The URL segment of a calendar plansync creates: stable for a (key, name), distinct across names."""
+    import hashlib
+
+    return f"plansync-{key}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def norm_href(href: str) -> str:
+    """One spelling per resource: the path, percent-encoded the same way whoever reported it."""
+    return quote(unquote(urlsplit(href).path), safe="/@:+,;=!$&'()*~")
+
+
+# -- the CalDAV backend -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Options:
+    sync_collection: bool | None = None  # None: not tried yet
+    calendars: dict[str, str] = field(default_factory=dict)  # display name → url, once listed
+
+
+class CalDAVBackend:
+    """python-caldav's DAVClient, used mostly for raw requests."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        verify_tls: bool = True,
+        timeout: float = 30.0,
+    ) -> None:
+        from caldav.davclient import DAVClient
+
+        self.url = url if url.endswith("/") else url + "/"
+        self.requests = 0
+        self._options = _Options()
+        self._client: Any = DAVClient(
+            url=self.url,
+            username=username,
+            password=password,
+            # caldav authenticates lazily; some servers answer anonymous requests with a wrong principal.
+            auth_type="basic" if password else None,
+            timeout=int(timeout),
+            ssl_verify_cert=verify_tls,
+            enable_rfc6764=False,
+        )
+        self._principal: Any = None
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- plumbing --
+
+    def _abs(self, href: str) -> str:
+        return urljoin(self.url, href)
+
+    def _request(self, url: str, method: str, body: str = "", headers: Mapping[str, str] | None = None) -> Any:
+        from caldav.lib import error as caldav_error
+
+        self.requests += 1
+        try:
+            return self._client.request(url, method, body, dict(headers or {}))
+        except caldav_error.AuthorizationError as exc:
+            raise _AuthError(url, getattr(exc, "status", None), list(getattr(exc, "preconditions", []) or [])) from None
+        except Exception as exc:  # network errors come from niquests/urllib3 under many names
+            raise BackendError(f"{method} {_show(url)} failed: {_reason(exc)}") from None
+
+    def _xml(self, response: Any) -> ET.Element:
+        raw = _body(response)
+        try:
+            return ET.fromstring(raw)
+        except ET.ParseError as exc:
+            raise BackendError(f"the server sent a malformed XML answer ({exc})") from None
+
+    # -- calendars --
+
+    def resolve_calendar(self, key: str, *, url: str | None, name: str | None, create: bool = True) -> str | None:
+        if url is not None:
+            return url if url.endswith("/") else url + "/"
+        assert name is not None
+        found = self._find_by_name(name)
+        if found is not None or not create:
+            return found
+        return self._make_calendar(key, name)
+
+    def _principal_obj(self) -> Any:
+        if self._principal is None:
+            self.requests += 2  # current-user-principal and calendar-home-set
+            try:
+                self._principal = self._client.principal()
+            except Exception as exc:  # noqa: BLE001
+                raise BackendError(f"cannot find the calendars on {_show(self.url)}: {_reason(exc)}; "
+                                   "check caldav.url, the username and the password") from None
+        return self._principal
+
+    def _find_by_name(self, name: str) -> str | None:
+        if name in self._options.calendars:
+            return self._options.calendars[name]
+        principal = self._principal_obj()
+        self.requests += 1
+        try:
+            calendars = principal.get_calendars()
+        except Exception as exc:  # noqa: BLE001
+            raise BackendError(f"cannot list the calendars on {_show(self.url)}: {_reason(exc)}") from None
+        for cal in calendars:
+            display = cal.get_display_name()  # cached from the same PROPFIND: no extra request
+            if display:
+                self._options.calendars.setdefault(str(display), str(cal.url))
+        return self._options.calendars.get(name)
+
+    def _make_calendar(self, key: str, name: str) -> str:
+        principal = self._principal_obj()
+        self.requests += 2  # MKCALENDAR, then caldav's PROPPATCH of the display name
+        try:
+            cal = principal.make_calendar(name=name, cal_id=calendar_id(key, name))
+        except Exception as exc:  # noqa: BLE001
+            raise CalendarRefused(
+                f"the server refused to create the calendar «{name}» ({_reason(exc)}); create it by hand "
+                f"and put its URL in the config as calendars.{key}.url"
+            ) from None
+        url = str(cal.url)
+        self._options.calendars[name] = url
+        return url if url.endswith("/") else url + "/"
+
+    # -- listing --
+
+    def listing(self, calendar_url: str, *, sync_token: str | None, ctag: str | None) -> Listing:
+        if self._options.sync_collection is not False:
+            try:
+                return self._sync_collection(calendar_url, sync_token)
+            except _TokenRejected:
+                log.info("%s: the sync token was not accepted; listing everything", _show(calendar_url))
+                return self._sync_collection(calendar_url, None)
+            except _Unsupported:
+                self._options.sync_collection = False
+        if ctag:
+            current = self._ctag(calendar_url)
+            if current is not None and current == ctag:
+                return Listing(complete=False, items={}, ctag=ctag)
+        return self._propfind_listing(calendar_url)
+
+    def _sync_collection(self, calendar_url: str, token: str | None) -> Listing:
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<d:sync-collection xmlns:d="DAV:">'
+            f"<d:sync-token>{escape(token or '')}</d:sync-token>"
+            "<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"
+        )
+        headers = {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"}
+        try:
+            response = self._request(calendar_url, "REPORT", body, headers)
+        except _AuthError as exc:
+            if token and exc.status == 403:
+                raise _TokenRejected from None  # Radicale: an unknown token is 403
+            raise exc.public() from None
+        status = int(response.status)
+        if status == 404:
+            raise BackendError(f"calendar {_show(calendar_url)} not found (404); check calendars.*.url in the config")
+        if status != 207:
+            if token:
+                raise _TokenRejected  # Xandikos: 412; others: 409 or 400 with DAV:valid-sync-token
+            raise _Unsupported
+        root = self._xml(response)
+        items: dict[str, str] = {}
+        removed: set[str] = set()
+        base = norm_href(calendar_url)
+        for resp in root.iter(f"{DAV}response"):
+            href_el = resp.find(f"{DAV}href")
+            if href_el is None or not href_el.text:
+                continue
+            href = norm_href(href_el.text)
+            if href == base or href.endswith("/"):
+                continue
+            direct = resp.find(f"{DAV}status")
+            if direct is not None and " 404" in (direct.text or ""):
+                removed.add(href)
+                continue
+            etag = _etag_of(resp)
+            if etag is None:
+                removed.add(href)
+            else:
+                items[href] = etag
+        token_el = root.find(f"{DAV}sync-token")
+        new_token = token_el.text if token_el is not None and token_el.text else None
+        if new_token is None:
+            self._options.sync_collection = False  # without a token there is no increment to have
+        return Listing(complete=token is None, items=items, removed=frozenset(removed), sync_token=new_token)
+
+    def _ctag(self, calendar_url: str) -> str | None:
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">'
+            "<d:prop><cs:getctag/></d:prop></d:propfind>"
+        )
+        response = self._propfind(calendar_url, body, depth=0)
+        root = self._xml(response)
+        el = root.find(f".//{CS}getctag")
+        return el.text if el is not None and el.text else None
+
+    def _propfind(self, url: str, body: str, *, depth: int) -> Any:
+        headers = {"Depth": str(depth), "Content-Type": "application/xml; charset=utf-8"}
+        try:
+            response = self._request(url, "PROPFIND", body, headers)
+        except _AuthError as exc:
+            raise exc.public() from None
+        if int(response.status) == 404:
+            raise BackendError(f"calendar {_show(url)} not found (404); check calendars.*.url in the config")
+        if int(response.status) != 207:
+            raise BackendError(f"PROPFIND {_show(url)}: HTTP {response.status}")
+        return response
+
+    def _propfind_listing(self, calendar_url: str) -> Listing:
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">'
+            "<d:prop><d:getetag/><d:resourcetype/><cs:getctag/></d:prop></d:propfind>"
+        )
+        root = self._xml(self._propfind(calendar_url, body, depth=1))
+        base = norm_href(calendar_url)
+        items: dict[str, str] = {}
+        ctag: str | None = None
+        for resp in root.iter(f"{DAV}response"):
+            href_el = resp.find(f"{DAV}href")
+            if href_el is None or not href_el.text:
+                continue
+            href = norm_href(href_el.text)
+            if href == base or href.rstrip("/") == base.rstrip("/"):
+                el = resp.find(f".//{CS}getctag")
+                ctag = el.text if el is not None and el.text else None
+                continue
+            if href.endswith("/") or resp.find(f".//{DAV}collection") is not None:
+                continue
+            etag = _etag_of(resp)
+            if etag is not None:
+                items[href] = etag
+        return Listing(complete=True, items=items, ctag=ctag)
+
+    # -- contents --
+
+    def fetch(self, calendar_url: str, hrefs: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        out: dict[str, tuple[str, bytes]] = {}
+        for start in range(0, len(hrefs), MULTIGET_BATCH):
+            batch = hrefs[start : start + MULTIGET_BATCH]
+            body = (
+                '<?xml version="1.0" encoding="utf-8"?>'
+                '<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+                "<d:prop><d:getetag/><c:calendar-data/></d:prop>"
+                + "".join(f"<d:href>{escape(norm_href(h))}</d:href>" for h in batch)
+                + "</c:calendar-multiget>"
+            )
+            # RFC 4791 7.9: no Depth header for calendar-multiget.
+            headers = {"Content-Type": "application/xml; charset=utf-8"}
+            try:
+                response = self._request(calendar_url, "REPORT", body, headers)
+            except _AuthError as exc:
+                raise exc.public() from None
+            if int(response.status) != 207:
+                raise BackendError(f"calendar-multiget on {_show(calendar_url)}: HTTP {response.status}")
+            for resp in self._xml(response).iter(f"{DAV}response"):
+                href_el = resp.find(f"{DAV}href")
+                data = resp.find(f".//{CALDAV}calendar-data")
+                etag = _etag_of(resp)
+                if href_el is None or not href_el.text or data is None or etag is None:
+                    continue  # gone meanwhile (404 in the response)
+                out[norm_href(href_el.text)] = (etag, (data.text or "").encode("utf-8"))
+        return out
+
+    def get(self, href: str) -> tuple[str, bytes] | None:
+        try:
+            response = self._request(self._abs(href), "GET")
+        except _AuthError as exc:
+            raise exc.public() from None
+        status = int(response.status)
+        if status in (404, 410):
+            return None
+        if status != 200:
+            raise BackendError(f"GET {href}: HTTP {status}")
+        etag = response.headers.get("ETag")
+        if not etag:
+            etag = self._etag(href)
+        return (etag or "", _body(response))
+
+    def _etag(self, href: str) -> str | None:
+        body = '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
+        try:
+            response = self._request(self._abs(href), "PROPFIND", body, {"Depth": "0"})
+        except _AuthError as exc:
+            raise exc.public() from None
+        if int(response.status) != 207:
+            return None
+        el = self._xml(response).find(f".//{DAV}getetag")
+        return el.text if el is not None else None
+
+    # -- writes --
+
+    def create(self, calendar_url: str, name: str, body: bytes) -> tuple[str, str]:
+        href = norm_href(urljoin(calendar_url, quote(name)))
+        etag = self._put(href, body, {"If-None-Match": "*"})
+        return href, etag
+
+    def update(self, href: str, etag: str, body: bytes) -> str:
+        return self._put(href, body, {"If-Match": etag})
+
+    def _put(self, href: str, body: bytes, condition: Mapping[str, str]) -> str:
+        headers = {"Content-Type": "text/calendar; charset=utf-8", **condition}
+        try:
+            response = self._request(self._abs(href), "PUT", body.decode("utf-8"), headers)
+        except _AuthError as exc:
+            raise exc.public() from None
+        status = int(response.status)
+        if status in (412, 404) and ("If-Match" in condition or status == 412):
+            raise PreconditionFailed(href)
+        if status not in (200, 201, 204):
+            raise BackendError(f"PUT {href}: HTTP {status} {_short_body(response)}")
+        etag = response.headers.get("ETag")
+        if not etag:
+            # Allowed when the server altered the content; ask for it rather than guess.
+            etag = self._etag(href)
+        if not etag:
+            raise BackendError(f"PUT {href}: the server reported no ETag")
+        return str(etag)
+
+    def delete(self, href: str, etag: str) -> None:
+        try:
+            response = self._request(self._abs(href), "DELETE", "", {"If-Match": etag})
+        except _AuthError as exc:
+            raise exc.public() from None
+        status = int(response.status)
+        if status in (404, 410):
+            return
+        if status == 412:
+            raise PreconditionFailed(href)
+        if status not in (200, 204):
+            raise BackendError(f"DELETE {href}: HTTP {status} {_short_body(response)}")
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+
+
+class _AuthError(Exception):
+    def __init__(self, url: str, status: int | None, preconditions: list[str]) -> None:
+        super().__init__(url)
+        self.url = url
+        self.status = status
+        self.preconditions = preconditions
+
+    def public(self) -> BackendError:
+        what = "refused the credentials (401)" if self.status == 401 else f"denied access (HTTP {self.status})"
+        return BackendError(f"the server {what} for {_show(self.url)}; check caldav.username and the password "
+                            "(PLANSYNC_CALDAV_PASSWORD, caldav.password_env or caldav.password_file)")
+
+
+class _TokenRejected(Exception):
+    pass
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _etag_of(resp: ET.Element) -> str | None:
+    for propstat in resp.iter(f"{DAV}propstat"):
+        status = propstat.find(f"{DAV}status")
+        if status is not None and " 200" not in (status.text or ""):
+            continue
+        el = propstat.find(f".//{DAV}getetag")
+        if el is not None and el.text:
+            return el.text.strip()
+    return None
+
+
+def _body(response: Any) -> bytes:
+    raw = getattr(response, "_raw_body", None)
+    if raw:
+        return bytes(raw)
+    text = response.raw
+    return text.encode("utf-8") if isinstance(text, str) else bytes(text or b"")
+
+
+def _short_body(response: Any) -> str:
+    text = _body(response).decode("utf-8", "replace").strip()
+    return text[:200]
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _show(url: str) -> str:
+    """A URL for messages: never with credentials in it."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else url
+
+
+def hrefs_of(items: Iterable[str]) -> list[str]:
+    return sorted(norm_href(h) for h in items)

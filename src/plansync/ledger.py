@@ -1,0 +1,225 @@
+"""The digest ledger: what was rendered, sent, or failed, per (recipient, period), in SQLite.
+
+Life of an entry: `pending` (rendered and stored: the exact bytes, so a retry sends the same message)
+→ `sending` (committed *before* the message goes out) → `sent`, or `failed` (transient: retried on
+a later run after a backoff; permanent: kept, reported, retried only with --resend).
+
+Crash safety: an entry found in `sending` at the start of a run means the process died between
+committing `sending` and committing the outcome, so the server may or may not have the message.
+It is sent again, with the same stored bytes and Message-ID: at most one duplicate, which clients
+can recognise. Runs are serialised by a lock file, so `sending` can only mean a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from plansync.errors import PlansyncError
+
+__all__ = ["FILE_NAME", "Entry", "Ledger", "LedgerBusy", "backoff", "ledger_path"]
+
+FILE_NAME = "digests.sqlite3"  # not the sync state database
+LOCK_NAME = "digests.lock"
+BACKOFF_FIRST = dt.timedelta(minutes=15)
+BACKOFF_MAX = dt.timedelta(hours=12)
+
+State = Literal["pending", "sending", "sent", "failed"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS digests (
+    recipient     TEXT NOT NULL,
+    period        TEXT NOT NULL,
+    organization  TEXT NOT NULL,
+    message_id    TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    message       BLOB NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+    transient     INTEGER NOT NULL DEFAULT 0,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    next_attempt  TEXT,
+    created_at    TEXT NOT NULL,
+    sent_at       TEXT,
+    PRIMARY KEY (recipient, period)
+);
+"""
+
+
+def ledger_path(state_dir: Path) -> Path:
+    return state_dir / FILE_NAME
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """15 min, 30 min, 1 h … capped at 12 h, after the given number of failed attempts."""
+    delay: dt.timedelta = BACKOFF_FIRST * 2 ** max(attempts - 1, 0)
+    return min(delay, BACKOFF_MAX)
+
+
+@dataclass(frozen=True)
+class Entry:
+    recipient: str
+    period: str
+    organization: str
+    message_id: str
+    subject: str
+    message: bytes
+    state: State
+    transient: bool
+    attempts: int
+    last_error: str | None
+    next_attempt: dt.datetime | None
+    sent_at: dt.datetime | None
+
+    def due(self, now: dt.datetime) -> bool:
+        return self.next_attempt is None or self.next_attempt <= now
+
+
+class LedgerBusy(PlansyncError):
+    exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value is not None else None
+
+
+def _from_iso(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+class Ledger:
+    """One open ledger. Every change is committed at once: the file is the truth after a crash."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = path
+        if read_only:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Create it 0600 before SQLite opens it: it holds addresses and whole messages.
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+            path.chmod(0o600)
+            self._db = sqlite3.connect(path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=DELETE")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(self, recipient: str, period: str) -> Entry | None:
+        row = self._db.execute(
+            "SELECT recipient, period, organization, message_id, subject, message, state, transient, "
+            "attempts, last_error, next_attempt, sent_at FROM digests WHERE recipient = ? AND period = ?",
+            (recipient.lower(), period),
+        ).fetchone()
+        if row is None:
+            return None
+        return Entry(
+            recipient=row[0],
+            period=row[1],
+            organization=row[2],
+            message_id=row[3],
+            subject=row[4],
+            message=bytes(row[5]),
+            state=row[6],
+            transient=bool(row[7]),
+            attempts=int(row[8]),
+            last_error=row[9],
+            next_attempt=_from_iso(row[10]),
+            sent_at=_from_iso(row[11]),
+        )
+
+    def store(
+        self,
+        *,
+        recipient: str,
+        period: str,
+        organization: str,
+        message_id: str,
+        subject: str,
+        message: bytes,
+        now: dt.datetime,
+    ) -> Entry:
+        """Keep a rendered message; an existing entry is never replaced (rendered once)."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO digests (recipient, period, organization, message_id, subject, message, "
+            "state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+            (recipient.lower(), period, organization, message_id, subject, message, _iso(now)),
+        )
+        entry = self.get(recipient, period)
+        assert entry is not None
+        return entry
+
+    def mark_sending(self, recipient: str, period: str) -> None:
+        self._update(recipient, period, "state = 'sending', attempts = attempts + 1")
+
+    def mark_sent(self, recipient: str, period: str, now: dt.datetime) -> None:
+        self._update(
+            recipient,
+            period,
+            "state = 'sent', last_error = NULL, next_attempt = NULL, sent_at = ?",
+            _iso(now),
+        )
+
+    def mark_failed(
+        self, recipient: str, period: str, reason: str, *, transient: bool, now: dt.datetime
+    ) -> None:
+        entry = self.get(recipient, period)
+        attempts = entry.attempts if entry is not None else 1
+        retry = _iso(now + backoff(attempts)) if transient else None
+        self._update(
+            recipient,
+            period,
+            "state = 'failed', transient = ?, last_error = ?, next_attempt = ?",
+            int(transient),
+            reason,
+            retry,
+        )
+
+    def _update(self, recipient: str, period: str, assignments: str, *values: object) -> None:
+        # `assignments` is always one of the constant strings above, never data.
+        self._db.execute(
+            f"UPDATE digests SET {assignments} WHERE recipient = ? AND period = ?",
+            (*values, recipient.lower(), period),
+        )
+
+    def entries(self, period: str | None = None) -> list[Entry]:
+        query = "SELECT recipient, period FROM digests"
+        rows = (
+            self._db.execute(query + " WHERE period = ? ORDER BY recipient", (period,))
+            if period is not None
+            else self._db.execute(query + " ORDER BY period, recipient")
+        ).fetchall()
+        return [e for r in rows if (e := self.get(r[0], r[1])) is not None]
+
+
+@contextlib.contextmanager
+def run_lock(state_dir: Path) -> Iterator[None]:
+    """One digest run at a time per state folder; a second one stops with a clear message."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(state_dir / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LedgerBusy(
+                f"another `plansync digest` is running with the state folder {state_dir}; "
+                "wait for it to finish and run again"
+            ) from None
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,176 @@
+"""An in-memory CalDAV-like server with the same interface as the CalDAV backend.
+
+It behaves like the real servers where the syncer can tell (ETags change on every write, sync tokens
+give deltas, stale tokens are refused, If-Match / If-None-Match are enforced, a write stores a
+re-serialised copy rather than the bytes sent) and adds what tests need: people's edits, faults on
+chosen requests, and counters. The contract tests run the same scenarios here and on real servers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import icalendar
+
+from plansync.caldavio import BackendError, CalendarRefused, Listing, PreconditionFailed, calendar_id, norm_href
+
+WRITE_METHODS = frozenset({"PUT", "DELETE", "MKCALENDAR"})
+
+
+@dataclass
+class _Calendar:
+    url: str
+    name: str
+    items: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # href → (etag, body)
+    revision: int = 0
+    changes: list[tuple[int, str]] = field(default_factory=list)  # (revision, href) per change
+
+
+class MemoryBackend:
+    """Also its own "server": tests act as people through `person_*` and look inside with `items`."""
+
+    def __init__(self, base: str = "http://memory.invalid/dav/", *, sync_tokens: bool = True,
+                 allow_mkcalendar: bool = True) -> None:
+        self.base = base
+        self.sync_tokens = sync_tokens
+        self.allow_mkcalendar = allow_mkcalendar
+        self.calendars: dict[str, _Calendar] = {}
+        self.requests = 0
+        self.log: list[tuple[str, str]] = []
+        self._etags = itertools.count(1)
+        # Called before a request is served, with (method, href); may act like a concurrent person
+        # or raise to simulate a failure or a crash.
+        self.before: Callable[[str, str], None] | None = None
+
+    def close(self) -> None:
+        pass
+
+    # -- inspection for tests --
+
+    @property
+    def writes(self) -> int:
+        return sum(1 for m, _ in self.log if m in WRITE_METHODS)
+
+    def items(self, calendar_url: str) -> dict[str, bytes]:
+        return {h: b for h, (_, b) in self.calendars[calendar_url].items.items()}
+
+    def calendar_by_name(self, name: str) -> str | None:
+        return next((c.url for c in self.calendars.values() if c.name == name), None)
+
+    # -- people --
+
+    def person_put(self, calendar_url: str, name: str, body: bytes) -> str:
+        href = norm_href(calendar_url + name)
+        self._store(self.calendars[calendar_url], href, body)
+        return href
+
+    def person_delete(self, href: str) -> None:
+        cal = self._calendar_of(href)
+        del cal.items[href]
+        self._changed(cal, href)
+
+    def add_calendar(self, name: str, key: str) -> str:
+        url = f"{self.base}{key}/"
+        self.calendars[url] = _Calendar(url, name)
+        return url
+
+    # -- plumbing --
+
+    def _hit(self, method: str, href: str) -> None:
+        self.requests += 1
+        self.log.append((method, href))
+        if self.before is not None:
+            self.before(method, href)
+
+    def _calendar_of(self, href: str) -> _Calendar:
+        for cal in self.calendars.values():
+            if href.startswith(norm_href(cal.url)):
+                return cal
+        raise BackendError(f"{href}: no such calendar")
+
+    def _changed(self, cal: _Calendar, href: str) -> None:
+        cal.revision += 1
+        cal.changes.append((cal.revision, href))
+
+    def _store(self, cal: _Calendar, href: str, body: bytes) -> str:
+        # Like Radicale and Xandikos: keep a re-serialised copy, never the bytes as sent.
+        text = icalendar.Calendar.from_ical(body).to_ical()
+        etag = '"' + hashlib.sha1(text + str(next(self._etags)).encode()).hexdigest()[:16] + '"'
+        cal.items[href] = (etag, text)
+        self._changed(cal, href)
+        return etag
+
+    # -- the Backend interface --
+
+    def resolve_calendar(self, key: str, *, url: str | None, name: str | None, create: bool = True) -> str | None:
+        if url is not None:
+            return url if url.endswith("/") else url + "/"
+        assert name is not None
+        self._hit("PROPFIND", self.base)
+        found = self.calendar_by_name(name)
+        if found is not None or not create:
+            return found
+        self._hit("MKCALENDAR", f"{self.base}{calendar_id(key, name)}/")
+        if not self.allow_mkcalendar:
+            raise CalendarRefused(f"the server refused to create the calendar «{name}» (403 Forbidden); create it "
+                                  f"by hand and put its URL in the config as calendars.{key}.url")
+        return self.add_calendar(name, calendar_id(key, name))
+
+    def listing(self, calendar_url: str, *, sync_token: str | None, ctag: str | None) -> Listing:
+        self._hit("REPORT" if self.sync_tokens else "PROPFIND", calendar_url)
+        cal = self.calendars.get(calendar_url)
+        if cal is None:
+            raise BackendError(f"calendar {calendar_url} not found (404)")
+        token = f"mem-{id(cal)}-{cal.revision}"
+        everything = {h: e for h, (e, _) in cal.items.items()}
+        if not self.sync_tokens:
+            return Listing(complete=True, items=everything, ctag=token)
+        if sync_token is not None and sync_token.startswith(f"mem-{id(cal)}-"):
+            since = int(sync_token.rsplit("-", 1)[1])
+            if since <= cal.revision:
+                touched = {h for r, h in cal.changes if r > since}
+                items = {h: everything[h] for h in touched if h in everything}
+                removed = frozenset(h for h in touched if h not in everything)
+                return Listing(complete=False, items=items, removed=removed, sync_token=token)
+        return Listing(complete=True, items=everything, sync_token=token)
+
+    def fetch(self, calendar_url: str, hrefs: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        if not hrefs:
+            return {}
+        self._hit("REPORT", calendar_url)
+        cal = self.calendars[calendar_url]
+        return {h: cal.items[h] for h in map(norm_href, hrefs) if h in cal.items}
+
+    def get(self, href: str) -> tuple[str, bytes] | None:
+        self._hit("GET", href)
+        return self._calendar_of(href).items.get(norm_href(href))
+
+    def create(self, calendar_url: str, name: str, body: bytes) -> tuple[str, str]:
+        href = norm_href(calendar_url + name)
+        self._hit("PUT", href)
+        cal = self.calendars[calendar_url]
+        if href in cal.items:
+            raise PreconditionFailed(href)
+        return href, self._store(cal, href, body)
+
+    def update(self, href: str, etag: str, body: bytes) -> str:
+        self._hit("PUT", href)
+        cal = self._calendar_of(href)
+        current = cal.items.get(href)
+        if current is None or current[0] != etag:
+            raise PreconditionFailed(href)
+        return self._store(cal, href, body)
+
+    def delete(self, href: str, etag: str) -> None:
+        self._hit("DELETE", href)
+        cal = self._calendar_of(href)
+        current = cal.items.get(href)
+        if current is None:
+            return
+        if current[0] != etag:
+            raise PreconditionFailed(href)
+        del cal.items[href]
+        self._changed(cal, href)

@@ -1,0 +1,170 @@
+"""Russian date phrases for people: «13–19 мая 2024 г.», «с 1 по 5 июля», «в мае, дата уточняется».
+
+Month and weekday names come from Babel's CLDR data, not from hand-written lists: the *format* form
+is the genitive used after a day number («15 января»), the *stand-alone* form the nominative used
+alone («январь»). CLDR has no prepositional case («в январе»); it is derived from the nominative
+by the one regular rule all twelve month names follow (-ь/-й → -е, otherwise + -е).
+Pure functions only, no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Literal
+
+from babel.dates import get_day_names, get_month_names
+
+__all__ = [
+    "boundary_accusative",
+    "boundary_genitive",
+    "day",
+    "day_range",
+    "deadline",
+    "from_to",
+    "month_genitive",
+    "month_nominative",
+    "month_prepositional",
+    "period_title",
+    "span",
+    "times",
+    "weekday_short",
+    "within",
+]
+
+ROMAN = ("I", "II", "III", "IV")
+
+
+
+@cache
+def _months(context: Literal["format", "stand-alone"]) -> tuple[str, ...]:
+    names = get_month_names("wide", context, locale="ru")
+    return tuple(str(names[m]) for m in range(1, 13))
+
+
+def month_genitive(month: int) -> str:
+    """«мая»: after a day number, and after «с»/«до»."""
+    return _months("format")[month - 1]
+
+
+def month_nominative(month: int) -> str:
+    """«май»: a month on its own, and after «по» (accusative of an inanimate noun)."""
+    return _months("stand-alone")[month - 1]
+
+
+def month_prepositional(month: int) -> str:
+    """«мае»: after «в»."""
+    name = month_nominative(month)
+    return name[:-1] + "е" if name[-1] in "ьй" else name + "е"
+
+
+def weekday_short(day_: dt.date) -> str:
+    """«пн», «вт» … from CLDR."""
+    return str(get_day_names("abbreviated", "format", locale="ru")[day_.weekday()])
+
+
+def _year(year: int) -> str:
+    return f"{year} г."
+
+
+def day(d: dt.date, *, year: bool = False) -> str:
+    """«15 января», or «15 января 2024 г.»."""
+    text = f"{d.day} {month_genitive(d.month)}"
+    return f"{text} {_year(d.year)}" if year else text
+
+
+def day_range(first: dt.date, last: dt.date, *, year: bool = False) -> str:
+    """A compact inclusive range: «13–19 мая», «29 апреля – 5 мая», «30 декабря 2024 г. – 5 января 2025 г.».
+
+    The en dash is set solid between numbers and spaced between phrases, as Russian typography asks.
+    """
+    if first == last:
+        return day(first, year=year)
+    if first.year != last.year:
+        return f"{day(first, year=True)} – {day(last, year=True)}"
+    tail = f" {_year(last.year)}" if year else ""
+    if first.month == last.month:
+        return f"{first.day}–{last.day} {month_genitive(last.month)}{tail}"
+    return f"{day(first)} – {day(last)}{tail}"
+
+
+def from_to(first: dt.date, last: dt.date, *, year: bool = False) -> str:
+    """The same range in words: «с 1 по 5 июля», «с 30 апреля по 2 мая»."""
+    if first == last:
+        return day(first, year=year)
+    if first.year != last.year:
+        return f"с {day(first, year=True)} по {day(last, year=True)}"
+    tail = f" {_year(last.year)}" if year else ""
+    if first.month == last.month:
+        return f"с {first.day} по {last.day} {month_genitive(last.month)}{tail}"
+    return f"с {day(first)} по {day(last)}{tail}"
+
+
+def period_title(first: dt.date, last: dt.date) -> str:
+    """The digest's period, always with its year: «13–19 мая 2024 г.»."""
+    return day_range(first, last, year=True)
+
+
+def deadline(d: dt.date) -> str:
+    """«до 20 ноября»."""
+    return f"до {day(d)}"
+
+
+def times(start: dt.time | None, end: dt.time | None) -> str:
+    """«14:00», «10:00–12:00», or "" when there is no time."""
+    if start is None:
+        return ""
+    text = f"{start.hour}:{start.minute:02d}"
+    if end is not None:
+        text += f"–{end.hour}:{end.minute:02d}"
+    return text
+
+
+def within(first: dt.date, precision: str | None) -> str:
+    """A fuzzy unit after «в»: «в мае», «во II квартале», «во II полугодии», «в 2024 году»."""
+    if precision == "month":
+        return f"в {month_prepositional(first.month)}"
+    if precision in ("quarter", "half"):
+        # The preposition follows the numeral as read: «во II квартале» is «во втором», «в III» — «в третьем».
+        number = (first.month - 1) // (3 if precision == "quarter" else 6)
+        unit = "квартале" if precision == "quarter" else "полугодии"
+        return f"{'во' if number == 1 else 'в'} {ROMAN[number]} {unit}"
+    if precision == "year":
+        return f"в {first.year} году"
+    return f"в день {day(first)}"
+
+
+def boundary_genitive(d: dt.date, precision: str | None) -> str:
+    """The start of a span after «с»: «с 3 ноября», «с февраля», «со II квартала»."""
+    if precision == "day":
+        return day(d)
+    if precision == "month":
+        return month_genitive(d.month)
+    if precision == "quarter":
+        return f"{ROMAN[(d.month - 1) // 3]} квартала"
+    if precision == "half":
+        return f"{ROMAN[(d.month - 1) // 6]} полугодия"
+    return f"{d.year} года"
+
+
+def boundary_accusative(d: dt.date, precision: str | None) -> str:
+    """The end of a span after «по»: «по 31 октября», «по апрель», «по III квартал»."""
+    if precision == "day":
+        return day(d)
+    if precision == "month":
+        return month_nominative(d.month)
+    if precision == "quarter":
+        return f"{ROMAN[(d.month - 1) // 3]} квартал"
+    if precision == "half":
+        return f"{ROMAN[(d.month - 1) // 6]} полугодие"
+    return f"{d.year} год"
+
+
+def span(first: dt.date, first_precision: str | None, last: dt.date, last_precision: str | None) -> str:
+    """A period of any precision in words: «с февраля по апрель», «с января по 31 октября»."""
+    if first_precision == last_precision == "day":
+        return from_to(first, last)
+    start = boundary_genitive(first, first_precision)
+    # «с II квартала» and «со II полугодия» both read «со второго»: the preposition follows the numeral.
+    with_ = "со" if start.startswith(("II ", "второго")) else "с"
+    return f"{with_} {start} по {boundary_accusative(last, last_precision)}"

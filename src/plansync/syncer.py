@@ -1,0 +1,552 @@
+"""Sync orchestration: plans → desired events → reconcile with each calendar → apply, one calendar per
+organizer.
+
+The order is fixed: look at every calendar first (listing, contents that changed), decide everything
+(pure, in plansync.reconcile), check the safety brake for the whole run, and only then write. A dry run
+stops before writing and reports the same decisions with their field-level diff.
+
+Entry points:
+  run_sync(config, *, dry_run, org_ids, force_delete, ...) -> SyncResult   the CLI and `serve`
+  sync(plans, *, backend, state, targets, settings, ...)   -> SyncResult   the same without config/lock
+  format_report(result) -> str                                             what the CLI prints
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ContextManager, Protocol
+
+from plansync import ical
+from plansync.caldavio import Backend, BackendError, PreconditionFailed, norm_href
+from plansync.config import CalendarTarget, Config, SyncConfig
+from plansync.errors import PlansyncError, UsageError
+from plansync.plan import Organization, Plan
+from plansync.reconcile import (
+    Action,
+    Actual,
+    Brake,
+    Decision,
+    Desired,
+    Record,
+    brake,
+    decide,
+    diff_fields,
+    reconcile,
+    with_changes,
+)
+from plansync.state import SeenItem, State, open_state
+
+
+
+class ProgressBar(Protocol):
+    def update(self, n_steps: int) -> None: ...
+
+
+# (total, label) → a context manager giving a bar; click.progressbar(length=total, label=label) fits.
+Progress = Callable[[int, str], ContextManager[ProgressBar]]
+LOCK_NAME = "sync.lock"
+
+
+class LockHeld(PlansyncError):
+    exit_code = 1
+
+
+class SafetyBrake(PlansyncError):
+    """Raised by callers who prefer an exception to `SyncResult.exit_code == 2`."""
+
+    exit_code = 2
+
+
+@dataclass
+class Failure:
+    label: str
+    message: str
+
+
+@dataclass
+class CalendarReport:
+    key: str
+    title: str
+    url: str | None
+    actions: list[Action] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    error: str | None = None  # the whole calendar could not be synced
+    will_create_calendar: bool = False
+    done: dict[str, int] = field(default_factory=dict)  # what was actually done, by kind
+
+    def count(self, kind: str) -> int:
+        if self.done:
+            return self.done.get(kind, 0)
+        return sum(1 for a in self.actions if a.kind == kind and not a.forget)
+
+    @property
+    def conflicts(self) -> int:
+        return sum(1 for a in self.actions if a.conflict is not None)
+
+    def summary(self) -> str:
+        parts = [f"{self.count(k)} {w}" for k, w in (("create", "created"), ("update", "updated"),
+                                                       ("delete", "deleted"), ("unchanged", "unchanged"))]
+        parts.append(f"{self.conflicts} conflict{'s' if self.conflicts != 1 else ''}")
+        parts.append(f"{len(self.failures) + (1 if self.error else 0)} failed")
+        return ", ".join(parts)
+
+
+@dataclass
+class SyncResult:
+    calendars: list[CalendarReport]
+    brakes: list[Brake]
+    dry_run: bool
+    force_delete: bool = False
+    requests: int = 0  # HTTP requests this run made (client side)
+
+    @property
+    def failed(self) -> bool:
+        return any(c.failures or c.error for c in self.calendars)
+
+    @property
+    def exit_code(self) -> int:
+        if self.brakes:
+            return 2
+        return 1 if self.failed else 0
+
+    @property
+    def writes(self) -> int:
+        return sum(c.count(k) for c in self.calendars for k in ("create", "update", "delete")) if not self.dry_run \
+            else 0
+
+
+# -- the entry point with config ----------------------------------------------------------------------
+
+
+def run_sync(
+    config: Config,
+    *,
+    dry_run: bool = False,
+    org_ids: Sequence[str] = (),
+    force_delete: bool = False,
+    backend: Backend | None = None,
+    progress: Progress | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> SyncResult:
+    """Load the plans of `config`, take the lock, open the state, start the embedded server if
+    configured (unless a `backend` is given, as `serve` does), and sync."""
+    from plansync.planfile import load_plan
+
+    plans = [load_plan(path) for path in config.plans]
+    with run_lock(config.state_dir):
+        state = open_state(config.state_dir)
+        try:
+            with _backend(config, backend, environ) as live:
+                return sync(plans, backend=live, state=state, targets=config.calendars, settings=config.sync,
+                            dry_run=dry_run, org_ids=org_ids, force_delete=force_delete, progress=progress)
+        finally:
+            state.close()
+
+
+@contextlib.contextmanager
+def _backend(config: Config, given: Backend | None, environ: Mapping[str, str] | None) -> Iterator[Backend]:
+    from plansync.caldavio import CalDAVBackend
+
+    if given is not None:
+        yield given
+        return
+    env = os.environ if environ is None else environ
+    caldav = config.caldav
+    if caldav.is_embedded:
+        from plansync.embedded import EMBEDDED_USER, EmbeddedRadicale
+
+        with EmbeddedRadicale(caldav.embedded.host, caldav.embedded.port, caldav.embedded.storage) as server:
+            # Radicale runs with auth "none": any password is accepted; the username picks the principal.
+            live = CalDAVBackend(server.url, username=caldav.username or EMBEDDED_USER, password="embedded",
+                                 timeout=caldav.timeout)
+            try:
+                yield live
+            finally:
+                live.close()
+        return
+    secret = caldav.password.resolve(env)
+    live = CalDAVBackend(caldav.url, username=caldav.username, password=secret.reveal() if secret else None,
+                         verify_tls=caldav.verify_tls, timeout=caldav.timeout)
+    try:
+        yield live
+    finally:
+        live.close()
+
+
+@contextlib.contextmanager
+def run_lock(state_dir: Path) -> Iterator[None]:
+    """One run at a time: an flock on a file in the state directory, holding the holder's pid."""
+    try:
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(state_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise PlansyncError(f"cannot use the state directory {state_dir}: {exc.strerror}; check state_dir in the "
+                            "config (or PLANSYNC_STATE_DIR) and its permissions") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise LockHeld(f"another plansync run (pid {holder}) is syncing with the state in {state_dir}; "
+                           "wait for it to finish and run again") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+# -- the sync itself ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Calendar:
+    """Everything known about one calendar between looking and writing."""
+
+    report: CalendarReport
+    key: str
+    url: str | None
+    owners: frozenset[str]
+    desired: dict[str, Desired]
+    bodies: dict[str, tuple[str, bytes]]  # href → (etag, body) fetched this run
+    decision: Decision | None = None
+
+
+def default_calendar_name(org: Organization, plans: Sequence[Plan]) -> str:
+    years = sorted({p.year for p in plans if any(o.id == org.id for o in p.organizations)})
+    span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}" if years else ""
+    return f"{org.short_name} — план {span}".strip()
+
+
+def sync(
+    plans: Sequence[Plan],
+    *,
+    backend: Backend,
+    state: State,
+    targets: Mapping[str, CalendarTarget] | None = None,
+    settings: SyncConfig | None = None,
+    dry_run: bool = False,
+    org_ids: Sequence[str] = (),
+    force_delete: bool = False,
+    progress: Progress | None = None,
+) -> SyncResult:
+    settings = settings or SyncConfig()
+    targets = targets or {}
+    start_requests = backend.requests
+    orgs: dict[str, Organization] = {}
+    for plan in plans:
+        for org in plan.organizations:
+            orgs.setdefault(org.id, org)
+    unknown = [o for o in org_ids if o not in orgs]
+    if unknown:
+        raise UsageError(f"unknown organization {', '.join(repr(o) for o in unknown)} in --org; "
+                         f"known: {', '.join(sorted(orgs))}")
+    chosen = [orgs[o] for o in orgs if not org_ids or o in org_ids]
+    rendering = ical.Rendering(settings.long_span_policy, settings.long_span_days)
+
+    calendars = [_look(org, plans, backend, state, targets, rendering, settings, dry_run) for org in chosen]
+    brakes: list[Brake] = []
+    for cal in calendars:
+        if cal.decision is None:
+            continue
+        stop = brake(cal.report.title, cal.decision, max_delete_share=settings.max_delete_share,
+                     force_delete=force_delete)
+        if stop is not None:
+            brakes.append(stop)
+    for cal in calendars:
+        _describe(cal, backend)
+    result = SyncResult([c.report for c in calendars], brakes, dry_run, force_delete)
+    if not dry_run and not brakes:
+        _apply_all(calendars, backend, state, settings, progress)
+    result.requests = backend.requests - start_requests
+    return result
+
+
+def _look(
+    org: Organization,
+    plans: Sequence[Plan],
+    backend: Backend,
+    state: State,
+    targets: Mapping[str, CalendarTarget],
+    rendering: ical.Rendering,
+    settings: SyncConfig,
+    dry_run: bool,
+) -> _Calendar:
+    key = org.id
+    target = targets.get(key) or CalendarTarget(name=default_calendar_name(org, plans))
+    title = f"{target.name} ({key})" if target.name else f"{key} ({target.url})"
+    report = CalendarReport(key, title, target.url)
+    owners = frozenset(f"{p.id}:{key}" for p in plans)
+    desired: dict[str, Desired] = {}
+    for plan in plans:
+        desired.update(ical.desired_events(plan, key, rendering))
+    cal = _Calendar(report, key, None, owners, desired, {})
+    try:
+        url, token, ctag = _resolve(key, target, backend, state, dry_run)
+        report.url = url
+        cal.url = url
+        if url is None:  # dry run, calendar still to be created
+            report.will_create_calendar = True
+            cal.decision = reconcile(desired, [], {}, policy=settings.conflict_policy)
+            report.actions = list(cal.decision.actions)
+            return cal
+        actual = _actual(cal, url, token, ctag, backend, state, dry_run)
+        plan_ids = {p.id for p in plans}
+        records = {u: r for u, r in state.records(url).items() if u.split(".", 1)[0] in plan_ids}
+        cal.decision = reconcile(desired, actual, records, policy=settings.conflict_policy)
+        report.actions = list(cal.decision.actions)
+    except BackendError as exc:
+        report.error = str(exc)
+    return cal
+
+
+def _resolve(
+    key: str, target: CalendarTarget, backend: Backend, state: State, dry_run: bool
+) -> tuple[str | None, str | None, str | None]:
+    spec = f"url:{target.url}" if target.url else f"name:{target.name}"
+    known = state.calendar(key)
+    if known is not None and known.target == spec:
+        # Found or created before: no discovery requests on later runs.
+        return known.url, known.sync_token, known.ctag
+    url = backend.resolve_calendar(key, url=target.url, name=target.name, create=not dry_run)
+    if url is not None and not dry_run:
+        state.set_calendar(key, spec, url)
+    return url, None, None
+
+
+def _actual(
+    cal: _Calendar, url: str, token: str | None, ctag: str | None, backend: Backend, state: State, dry_run: bool
+) -> list[Actual]:
+    listing = backend.listing(url, sync_token=token, ctag=ctag)
+    cached = state.items(url)
+    if listing.complete:
+        etags = dict(listing.items)
+    else:
+        etags = {h: s.etag for h, s in cached.items() if h not in listing.removed}
+        etags.update(listing.items)
+    need = sorted(h for h, e in etags.items() if h not in cached or cached[h].etag != e)
+    fetched = backend.fetch(url, need) if need else {}
+    cal.bodies.update(fetched)
+    seen: dict[str, SeenItem] = {}
+    fields: dict[str, Mapping[str, str] | None] = {}
+    for href in etags:
+        if href in fetched:
+            etag, body = fetched[href]
+            parsed = ical.parse(body)
+            owner = f"{parsed.marker.plan_id}:{parsed.marker.calendar_id}" if parsed.marker else None
+            seen[href] = SeenItem(href, etag, parsed.uid, owner, parsed.hash, parsed.recorded_hash)
+            fields[href] = parsed.fields
+        elif href in cached and cached[href].etag == etags[href]:
+            seen[href] = cached[href]
+        # else: gone between the listing and the multiget
+    changed = listing.complete or bool(listing.items) or bool(listing.removed) or listing.sync_token != token \
+        or listing.ctag != ctag
+    if changed and not dry_run:
+        with state.transaction():
+            state.replace_items(url, seen.values())
+            state.set_tokens(cal.key, listing.sync_token, listing.ctag)
+    return [
+        Actual(s.href, s.etag, s.uid, s.owner in cal.owners, s.hash, s.recorded_hash, fields.get(s.href))
+        for s in seen.values()
+    ]
+
+
+def _describe(cal: _Calendar, backend: Backend) -> None:
+    """Attach the field-level diff to each action; fetches the server copies that updates need."""
+    if cal.decision is None:
+        return
+    need = [a.href for a in cal.report.actions
+            if a.href and a.desired is not None and a.kind in ("update", "conflict") and a.href not in cal.bodies]
+    if need and cal.url is not None:
+        try:
+            cal.bodies.update(backend.fetch(cal.url, sorted(set(need))))
+        except BackendError as exc:
+            cal.report.error = str(exc)
+            return
+    described: list[Action] = []
+    for action in cal.report.actions:
+        if action.kind == "create" and action.desired is not None:
+            action = with_changes(action, diff_fields(None, action.desired.fields))
+        elif action.kind in ("update", "conflict") and action.desired is not None and action.href in cal.bodies:
+            server = ical.parse(cal.bodies[action.href][1]).fields
+            action = with_changes(action, diff_fields(server, action.desired.fields))
+        described.append(action)
+    cal.report.actions = described
+
+
+# -- applying -----------------------------------------------------------------------------------------
+
+
+def _apply_all(
+    calendars: Sequence[_Calendar],
+    backend: Backend,
+    state: State,
+    settings: SyncConfig,
+    progress: Progress | None,
+) -> None:
+    work: list[tuple[_Calendar, Action]] = [
+        (cal, action) for cal in calendars if cal.decision is not None and cal.report.error is None
+        for action in cal.report.actions
+    ]
+    for cal in calendars:
+        cal.report.done = {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "conflict": 0}
+    with progress(len(work), "syncing") if progress is not None else contextlib.nullcontext(None) as bar:
+        for cal, action in work:
+            _apply_one(cal, action, backend, state, settings)
+            if bar is not None:
+                bar.update(1)
+
+
+def _apply_one(cal: _Calendar, action: Action, backend: Backend, state: State, settings: SyncConfig) -> None:
+    """One action; a failure is recorded and does not stop the others."""
+    try:
+        _execute(cal, action, backend, state, settings, attempt=1)
+    except BackendError as exc:
+        cal.report.failures.append(Failure(action.label, str(exc)))
+    except (OSError, ValueError, KeyError) as exc:
+        cal.report.failures.append(Failure(action.label, f"{type(exc).__name__}: {exc}"))
+
+
+def _execute(
+    cal: _Calendar, action: Action, backend: Backend, state: State, settings: SyncConfig, *, attempt: int
+) -> None:
+    assert cal.url is not None
+    url = cal.url
+    done = cal.report.done
+    try:
+        if action.kind == "create":
+            want = _need(action.desired)
+            href, etag = backend.create(url, want.name, want.body)
+            _written(state, url, cal, want, href, etag)
+        elif action.kind == "update":
+            want = _need(action.desired)
+            assert action.href is not None and action.etag is not None
+            current = cal.bodies.get(action.href)
+            if current is None or current[0] != action.etag:
+                raise PreconditionFailed(action.href)  # changed since we looked: re-decide
+            etag = backend.update(action.href, action.etag, ical.merge(current[1], want.body))
+            _written(state, url, cal, want, action.href, etag)
+        elif action.kind == "delete":
+            assert action.href is not None and action.etag is not None
+            backend.delete(action.href, action.etag)
+            with state.transaction():
+                state.drop_record(url, action.uid)
+                state.drop_item(url, action.href)
+        else:
+            _bookkeeping(state, url, action)
+        done[action.kind] = done.get(action.kind, 0) + (0 if action.forget else 1)
+    except PreconditionFailed as exc:
+        if attempt > 1:
+            raise BackendError(f"{exc}; it kept changing, try again later") from None
+        again = _redecide(cal, action, backend, state, settings, exc.href)
+        if again is None:
+            return
+        # What was decided the second time is what happened; keep the report honest.
+        cal.report.actions = [again if a is action else a for a in cal.report.actions]
+        _execute(cal, again, backend, state, settings, attempt=attempt + 1)
+
+
+def _need(desired: Desired | None) -> Desired:
+    assert desired is not None
+    return desired
+
+
+def _written(state: State, url: str, cal: _Calendar, want: Desired, href: str, etag: str) -> None:
+    owner = next((o for o in cal.owners if want.uid.startswith(o.split(":", 1)[0] + ".")), None)
+    with state.transaction():
+        state.put_record(url, Record(want.uid, href, etag, want.hash, want.hash))
+        state.put_item(url, SeenItem(href, etag, want.uid, owner, want.hash, want.hash))
+
+
+def _bookkeeping(state: State, url: str, action: Action) -> None:
+    if action.forget:
+        state.drop_record(url, action.uid)
+    elif action.record is not None:
+        state.put_record(url, action.record)
+
+
+def _redecide(
+    cal: _Calendar, action: Action, backend: Backend, state: State, settings: SyncConfig, href: str
+) -> Action | None:
+    """After a 412: look at the resource as it is now and decide again; never overwrite blindly."""
+    assert cal.url is not None
+    found = backend.get(href)
+    have: Actual | None = None
+    if found is not None:
+        etag, body = found
+        parsed = ical.parse(body)
+        if parsed.uid != action.uid:
+            raise BackendError(f"{href} holds another event (UID {parsed.uid}); plansync leaves it alone")
+        owner = f"{parsed.marker.plan_id}:{parsed.marker.calendar_id}" if parsed.marker else None
+        have = Actual(norm_href(href), etag, parsed.uid, owner in cal.owners, parsed.hash, parsed.recorded_hash,
+                      parsed.fields)
+        cal.bodies[have.href] = (etag, body)
+    record = state.records(cal.url).get(action.uid)
+    return decide(action.uid, cal.desired.get(action.uid), have, record, policy=settings.conflict_policy)
+
+
+# -- the report ---------------------------------------------------------------------------------------
+
+_SIGNS = {"create": "+", "update": "~", "delete": "-", "conflict": "!"}
+_POLICY_WORDS = {
+    "create": "the plan's version is re-created",
+    "update": "the plan's version is written",
+    "delete": "it is deleted",
+    "conflict": "left as it is on the server",
+}
+
+
+def format_report(result: SyncResult, *, details: bool | None = None) -> str:
+    """Per calendar: each change (with its fields in a dry run), conflicts, failures; then the summary."""
+    details = result.dry_run if details is None else details
+    lines: list[str] = []
+    if result.dry_run:
+        lines.append("dry run: nothing is changed; this is what a sync would do")
+    for cal in result.calendars:
+        shown = [a for a in cal.actions if a.kind != "unchanged" or a.conflict]
+        if not shown and not cal.failures and not cal.error and not cal.will_create_calendar:
+            continue
+        lines.append(f"{cal.title}: {cal.url or 'calendar to be created'}")
+        if cal.will_create_calendar:
+            lines.append("  + calendar (created by MKCALENDAR)")
+        if cal.error:
+            lines.append(f"  ✗ {cal.error}")
+        for action in shown:
+            text = f"  {_SIGNS.get(action.kind, ' ')} {action.label}"
+            if action.conflict:
+                text += f": conflict — {action.conflict}; {_POLICY_WORDS.get(action.kind, '')}"
+            lines.append(text)
+            if details:
+                for change in action.changes:
+                    if action.kind == "create":
+                        lines.append(f"      {change.name}: {_show_value(change.new)}")
+                    else:
+                        lines.append(f"      {change.name}: {_show_value(change.old)} → {_show_value(change.new)}")
+        for failure in cal.failures:
+            lines.append(f"  ✗ {failure.label}: {failure.message}")
+    lines.append("summary:" if not result.dry_run else "summary (would be):")
+    for cal in result.calendars:
+        lines.append(f"  {cal.title}: {cal.summary()}")
+    return "\n".join(lines)
+
+
+def brake_message(result: SyncResult) -> str:
+    reasons = "; ".join(f"{b.calendar}: {b.reason}" for b in result.brakes)
+    return (f"stopped by the safety brake, nothing was changed: {reasons}. If this is intended, run "
+            "`plansync sync --force-delete`")
+
+
+def _show_value(value: str | None, limit: int = 100) -> str:
+    if value is None or value == "":
+        return "(none)"
+    flat = value.replace("\n", " ⏎ ")
+    return "«" + (flat if len(flat) <= limit else flat[: limit - 1] + "…") + "»"

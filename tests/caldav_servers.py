@@ -1,0 +1,142 @@
+"""Real CalDAV servers for the tests: Radicale and Xandikos on 127.0.0.1, each on a free port with its
+own temporary storage, behind a WSGI middleware that counts every request.
+
+The count is taken on the server side so a test can assert what actually went over the wire
+("a no-op resync costs at most 2 requests per calendar and writes nothing"), whatever the client does.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+
+import pytest
+from socketserver import ThreadingMixIn
+
+WRITE_METHODS = frozenset({"PUT", "DELETE", "MKCALENDAR", "MKCOL", "PROPPATCH", "MOVE", "COPY", "POST"})
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass
+class RequestLog:
+    """Every request a server received, as (method, path)."""
+
+    entries: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, method: str, path: str) -> None:
+        with self.lock:
+            self.entries.append((method, path))
+
+    def mark(self) -> int:
+        with self.lock:
+            return len(self.entries)
+
+    def since(self, mark: int) -> list[tuple[str, str]]:
+        with self.lock:
+            return list(self.entries[mark:])
+
+    def writes_since(self, mark: int) -> list[tuple[str, str]]:
+        return [e for e in self.since(mark) if e[0] in WRITE_METHODS]
+
+
+class _Counting:
+    def __init__(self, app: WSGIApp, log: RequestLog) -> None:
+        self.app = app
+        self.log = log
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        self.log.add(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        # wsgiref hands over the raw socket, and Xandikos reads its input to EOF: give it a body that ends.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length) if length > 0 else b"")
+        return self.app(environ, start_response)
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@dataclass
+class RunningServer:
+    name: str
+    url: str  # what a client is configured with
+    log: RequestLog
+    storage: Path
+    _server: WSGIServer
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def _serve(name: str, app: WSGIApp, path: str, storage: Path) -> RunningServer:
+    log = RequestLog()
+    server = _ThreadingServer(("127.0.0.1", 0), _QuietHandler)
+    server.set_app(_Counting(app, log))
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, name=f"{name}-test-server", daemon=True)
+    thread.start()
+    return RunningServer(name, f"http://127.0.0.1:{port}{path}", log, storage, server, thread)
+
+
+def start_radicale(storage: Path) -> RunningServer:
+    import radicale
+    import radicale.config
+
+    configuration = radicale.config.load()  # no files: never a stray system config
+    configuration.update(
+        {
+            "auth": {"type": "none"},
+            "rights": {"type": "owner_only"},
+            "storage": {"filesystem_folder": str(storage)},
+            "logging": {"level": "warning", "mask_passwords": "True"},
+        },
+        "plansync tests",
+    )
+    return _serve("radicale", radicale.Application(configuration), "/", storage)
+
+
+def start_xandikos(storage: Path) -> RunningServer:
+    from xandikos.web import SingleUserFilesystemBackend, XandikosApp
+
+    backend = SingleUserFilesystemBackend(str(storage))
+    backend.create_principal("/user/", create_defaults=False)
+    app = XandikosApp(backend, current_user_principal="/user/", strict=True)
+    return _serve("xandikos", app.handle_wsgi_request, "/", storage)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    server = start_radicale(tmp_path_factory.mktemp("radicale"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def xandikos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    server = start_xandikos(tmp_path_factory.mktemp("xandikos"))
+    yield server
+    server.stop()

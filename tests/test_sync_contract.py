@@ -1,0 +1,329 @@
+"""One test class, run against the memory backend and against real Radicale and Xandikos servers, so
+the memory backend the state machine relies on cannot drift from what real servers do."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+
+from plansync import ical
+from plansync.caldavio import CalDAVBackend, PreconditionFailed
+from plansync.config import CalendarTarget, SyncConfig
+from plansync.memorybackend import MemoryBackend
+from plansync.plan import Plan
+from plansync.state import open_state
+from plansync.syncer import SyncResult, brake_message, sync
+from tests.caldav_servers import RunningServer, radicale, xandikos  # noqa: F401
+from tests.syncplans import event, retitle, small_plan, with_event, without
+
+pytestmark = pytest.mark.timeout(60)
+_names = itertools.count(1)
+
+
+class Crash(BaseException):
+    """Stands for the process dying: not an Exception, so nothing in plansync catches it."""
+
+
+@dataclass
+class Env:
+    """A backend for plansync, a separate one for people, a state directory and a request counter."""
+
+    backend: Any
+    people: Any
+    state_dir: Path
+    mark: Callable[[], int]
+    since: Callable[[int], list[tuple[str, str]]]
+    targets: dict[str, CalendarTarget]
+
+    def sync(self, plan: Plan, **kwargs: Any) -> SyncResult:
+        state = open_state(self.state_dir)
+        try:
+            settings = kwargs.pop("settings", SyncConfig())
+            return sync([plan], backend=kwargs.pop("backend", self.backend), state=state, targets=self.targets,
+                        settings=settings, **kwargs)
+        finally:
+            state.close()
+
+    def url(self, result: SyncResult, key: str) -> str:
+        url = next(c.url for c in result.calendars if c.key == key)
+        assert url is not None
+        return url
+
+    def server(self, url: str) -> dict[str, tuple[str, str, bytes]]:
+        """uid → (href, etag, body), as a client other than plansync sees it."""
+        listing = self.people.listing(url, sync_token=None, ctag=None)
+        fetched = self.people.fetch(url, sorted(listing.items))
+        out: dict[str, tuple[str, str, bytes]] = {}
+        for href, (etag, body) in fetched.items():
+            uid = ical.parse(body).uid
+            assert uid is not None
+            assert uid not in out, f"duplicate UID {uid}"
+            out[uid] = (href, etag, body)
+        return out
+
+    def person_edit(self, url: str, uid: str, summary: str, *, alarm: bool = False) -> None:
+        href, etag, body = self.server(url)[uid]
+        cal = icalendar.Calendar.from_ical(body)
+        vevent = cal.walk("VEVENT")[0]
+        vevent.pop("SUMMARY")
+        vevent.add("SUMMARY", summary)
+        if alarm:
+            vevent.add_component(_alarm())
+        self.people.update(href, etag, cal.to_ical())
+
+    def person_add_alarm(self, url: str, uid: str) -> None:
+        href, etag, body = self.server(url)[uid]
+        cal = icalendar.Calendar.from_ical(body)
+        cal.walk("VEVENT")[0].add_component(_alarm())
+        self.people.update(href, etag, cal.to_ical())
+
+
+def _alarm() -> icalendar.Alarm:
+    alarm = icalendar.Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("DESCRIPTION", "напоминание")
+    alarm.add("TRIGGER", icalendar.vDuration.from_ical("-PT15M"))
+    return alarm
+
+
+def foreign_event(uid: str = "someone-else-1@example.org") -> bytes:
+    cal = icalendar.Calendar()
+    cal.add("PRODID", "-//test//person//EN")
+    cal.add("VERSION", "2.0")
+    vevent = icalendar.Event()
+    vevent.add("UID", uid)
+    vevent.add("DTSTAMP", icalendar.vDatetime.from_ical("20240101T000000Z"))
+    vevent.add("DTSTART", icalendar.vDate.from_ical("20240315"))
+    vevent.add("SUMMARY", "Личное событие")
+    cal.add_component(vevent)
+    return cal.to_ical()
+
+
+@pytest.fixture(params=["memory", "radicale", "xandikos"])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
+    n = next(_names)
+    targets = {"konb": CalendarTarget(name=f"КОНБ {n}"), "gaidar": CalendarTarget(name=f"Гайдара {n}")}
+    if request.param == "memory":
+        memory = MemoryBackend()
+        yield Env(memory, memory, tmp_path / "state", lambda: len(memory.log),
+                  lambda m: list(memory.log[m:]), targets)
+        return
+    server: RunningServer = request.getfixturevalue(request.param)
+    # Radicale makes a principal per user: a user per test keeps the tests apart.
+    user = f"user{n}" if request.param == "radicale" else None
+    password = "x" if user else None
+    backend = CalDAVBackend(server.url, username=user, password=password)
+    people = CalDAVBackend(server.url, username=user, password=password)
+    yield Env(backend, people, tmp_path / "state", server.log.mark, server.log.since, targets)
+    backend.close()
+    people.close()
+
+
+def writes(entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [e for e in entries if e[0] in ("PUT", "DELETE", "MKCALENDAR", "PROPPATCH")]
+
+
+def desired_summaries(plan: Plan, key: str) -> dict[str, str]:
+    return {uid: d.fields["summary"] for uid, d in ical.desired_events(plan, key).items()}
+
+
+def server_summaries(env: Env, url: str) -> dict[str, str]:
+    out = {}
+    for uid, (_, _, body) in env.server(url).items():
+        fields = ical.parse(body).fields
+        assert fields is not None
+        out[uid] = fields["summary"]
+    return out
+
+
+class TestContract:
+    def test_first_sync_creates_one_calendar_per_organizer(self, env: Env) -> None:
+        plan = small_plan()
+        result = env.sync(plan)
+        assert result.exit_code == 0, result
+        for key in ("konb", "gaidar"):
+            url = env.url(result, key)
+            assert server_summaries(env, url) == desired_summaries(plan, key)
+            # What the server stores reads back to exactly the owned fields plansync wrote.
+            for uid, (_, _, body) in env.server(url).items():
+                parsed = ical.parse(body)
+                assert parsed.hash == ical.desired_events(plan, key)[uid].hash
+                assert parsed.marker is not None and parsed.marker.calendar_id == key
+        assert [c.count("create") for c in result.calendars] == [3, 1]
+
+    def test_noop_resync_costs_at_most_two_requests_per_calendar_and_writes_nothing(self, env: Env) -> None:
+        plan = small_plan()
+        env.sync(plan)
+        for _ in range(2):  # right after the writing run, and once more
+            mark = env.mark()
+            result = env.sync(plan)
+            seen = env.since(mark)
+            assert result.exit_code == 0
+            assert writes(seen) == []
+            assert len(seen) <= 2 * 2, seen
+            assert all(c.count("unchanged") == len(desired_summaries(plan, c.key)) for c in result.calendars)
+
+    def test_plan_edit_updates_and_keeps_what_people_added(self, env: Env) -> None:
+        plan = small_plan()
+        url = env.url(env.sync(plan), "konb")
+        uid = ical.event_uid(plan.id, "e1", "konb")
+        env.person_add_alarm(url, uid)  # not a conflict: alarms are not plansync's
+        edited = retitle(plan, "e1", "Семинар: новое название")
+        mark = env.mark()
+        result = env.sync(edited)
+        assert result.exit_code == 0
+        konb = next(c for c in result.calendars if c.key == "konb")
+        assert (konb.count("update"), konb.conflicts) == (1, 0)
+        assert [m for m, _ in writes(env.since(mark))] == ["PUT"]
+        body = env.server(url)[uid][2]
+        assert ical.parse(body).fields["summary"] == "Семинар: новое название"  # type: ignore[index]
+        assert b"BEGIN:VALARM" in body
+
+    def test_event_removed_from_plan_is_deleted(self, env: Env) -> None:
+        plan = small_plan()
+        url = env.url(env.sync(plan), "konb")
+        result = env.sync(without(plan, "e3"))
+        assert result.exit_code == 0
+        assert set(env.server(url)) == set(desired_summaries(without(plan, "e3"), "konb"))
+
+    def test_event_added_by_a_person_is_untouched(self, env: Env) -> None:
+        plan = small_plan()
+        url = env.url(env.sync(plan), "konb")
+        env.people.create(url, "personal.ics", foreign_event())
+        before = env.server(url)["someone-else-1@example.org"]
+        env.sync(plan)
+        mark = env.mark()
+        result = env.sync(without(plan, "e3"))  # even a run that deletes leaves it alone
+        assert result.exit_code == 0
+        assert [m for m, _ in writes(env.since(mark))] == ["DELETE"]
+        assert env.server(url)["someone-else-1@example.org"] == before
+
+    @pytest.mark.parametrize("policy", ["plan-wins", "server-wins", "report"])
+    def test_person_edits_managed_event(self, env: Env, policy: str) -> None:
+        plan = small_plan()
+        settings = SyncConfig(conflict_policy=policy)  # type: ignore[arg-type]
+        url = env.url(env.sync(plan, settings=settings), "konb")
+        uid = ical.event_uid(plan.id, "e1", "konb")
+        env.person_edit(url, uid, "Изменено человеком", alarm=True)
+        result = env.sync(plan, settings=settings)
+        konb = next(c for c in result.calendars if c.key == "konb")
+        assert konb.conflicts == 1 and result.exit_code == 0
+        body = env.server(url)[uid][2]
+        summary = ical.parse(body).fields["summary"]  # type: ignore[index]
+        assert b"BEGIN:VALARM" in body
+        if policy == "plan-wins":
+            assert summary == "Семинар «Библиотека, ты где?»"
+        else:
+            assert summary == "Изменено человеком"
+        mark = env.mark()
+        again = env.sync(plan, settings=settings)
+        assert writes(env.since(mark)) == []
+        expected_conflicts = 1 if policy == "report" else 0  # report keeps reporting; the others settled it
+        assert next(c for c in again.calendars if c.key == "konb").conflicts == expected_conflicts
+
+    def test_managed_event_deleted_by_a_person_is_recreated_under_plan_wins(self, env: Env) -> None:
+        plan = small_plan()
+        url = env.url(env.sync(plan), "konb")
+        uid = ical.event_uid(plan.id, "e2", "konb")
+        href, etag, _ = env.server(url)[uid]
+        env.people.delete(href, etag)
+        result = env.sync(plan)
+        konb = next(c for c in result.calendars if c.key == "konb")
+        assert (konb.count("create"), konb.conflicts) == (1, 1)
+        assert uid in env.server(url)
+
+    def test_412_makes_plansync_look_again_instead_of_overwriting(self, env: Env) -> None:
+        plan = small_plan()
+        url = env.url(env.sync(plan), "konb")
+        uid = ical.event_uid(plan.id, "e1", "konb")
+        env_ref = env
+
+        class Meddling:
+            """A person saves the event between plansync's look and its write."""
+
+            def __init__(self, inner: Any) -> None:
+                self.inner = inner
+                self.done = False
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self.inner, name)
+
+            def update(self, href: str, etag: str, body: bytes) -> str:
+                if not self.done:
+                    self.done = True
+                    env_ref.person_add_alarm(url, uid)
+                try:
+                    return str(self.inner.update(href, etag, body))
+                except PreconditionFailed:
+                    self.failed = True
+                    raise
+
+        meddling = Meddling(env.backend)
+        result = env.sync(retitle(plan, "e1", "После 412"), backend=meddling)
+        assert getattr(meddling, "failed", False), "the server did not answer 412"
+        assert result.exit_code == 0, result
+        body = env.server(url)[uid][2]
+        assert ical.parse(body).fields["summary"] == "После 412"  # type: ignore[index]
+        assert b"BEGIN:VALARM" in body  # the person's change survived the retry
+
+    def test_crash_between_actions_then_next_run_converges(self, env: Env) -> None:
+        plan = small_plan()
+
+        class Dying:
+            def __init__(self, inner: Any, after: int) -> None:
+                self.inner = inner
+                self.left = after
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self.inner, name)
+
+            def create(self, url: str, name: str, body: bytes) -> tuple[str, str]:
+                result: tuple[str, str] = self.inner.create(url, name, body)
+                self.left -= 1
+                if self.left == 0:
+                    raise Crash  # the server has it, the state database does not
+                return result
+
+        with pytest.raises(Crash):
+            env.sync(plan, backend=Dying(env.backend, 2))
+        result = env.sync(plan)
+        assert result.exit_code == 0
+        for key in ("konb", "gaidar"):
+            url = env.url(result, key)
+            assert server_summaries(env, url) == desired_summaries(plan, key)  # no duplicates (checked in .server)
+        mark = env.mark()
+        env.sync(plan)
+        assert writes(env.since(mark)) == []
+
+    def test_mass_delete_is_stopped_by_the_brake(self, env: Env) -> None:
+        plan = with_event(small_plan(), event("e4", "Ещё семинар", "5 апреля"))
+        url = env.url(env.sync(plan), "konb")
+        cut = without(plan, "e1", "e3", "e4")
+        mark = env.mark()
+        result = env.sync(cut)
+        assert result.exit_code == 2
+        assert writes(env.since(mark)) == []
+        assert "--force-delete" in brake_message(result)
+        assert len(env.server(url)) == 4
+        forced = env.sync(cut, force_delete=True)
+        assert forced.exit_code == 0
+        assert set(env.server(url)) == {ical.event_uid(plan.id, "e2", "konb")}
+
+    def test_emptied_calendar_stops_the_run(self, env: Env) -> None:
+        plan = small_plan()
+        url = env.url(env.sync(plan), "konb")
+        for href, etag, _ in env.server(url).values():
+            env.people.delete(href, etag)
+        mark = env.mark()
+        result = env.sync(plan)
+        assert result.exit_code == 2
+        assert "empty" in brake_message(result)
+        assert writes(env.since(mark)) == []
+        assert env.sync(plan, force_delete=True).exit_code == 0
+        assert len(env.server(url)) == 3
