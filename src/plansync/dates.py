@@ -394,13 +394,14 @@ def _day_problem(day: int, month: int, year: int) -> str | None:
 class _Cell:
     """The parser of one cell: tokens, the plan year and the text to quote."""
 
-    __slots__ = ("n", "src", "toks", "year")
+    __slots__ = ("count", "n", "src", "toks", "year")
 
     def __init__(self, src: str, toks: list[_Tok], year: int) -> None:
         self.src = src  # the cell without markup, as written: notes and quotes come from here
         self.toks = toks
         self.n = len(toks)
         self.year = year
+        self.count: str | None = None  # the first «16+», «7–11 кл.» read as a note
 
     # -- small helpers
 
@@ -772,7 +773,7 @@ class _Cell:
         date = self.date_expr(i)
         if date is not None:
             return date
-        if kind == "word" and t.w in _WEEKDAYS:
+        if t.w in _WEEKDAYS:  # «Среда, 12 марта»: checked against the date
             return _WeekdayItem(_WEEKDAYS[t.w], t.s, t.e), i + 1
         return None
 
@@ -871,6 +872,7 @@ class _Cell:
             if found is None:
                 count_end = self.count_phrase(i)
                 if count_end:  # «16+», «7–11 кл.»: a note, and no date on its own
+                    self.count = self.count or self.frag(t.s, self.toks[count_end - 1].e)
                     run.extend(self.toks[i:count_end])
                     i = count_end
                     continue
@@ -1006,6 +1008,11 @@ class _Cell:
             return _Fail(
                 f"{_quote(self.frag(times[0].s, times[0].e))} is a time, but the cell has no date; "
                 "give the day as well (e.g. '12.03')"
+            )
+        if self.count is not None:
+            return _Fail(
+                f"{_quote(self.count)} counts something (grades, minutes, people, years of age), it is no "
+                "date; write the date of the event (e.g. '12.03'), and this after a comma as a note"
             )
         if weekdays:
             return _Fail(
