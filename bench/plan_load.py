@@ -39,7 +39,12 @@ def synthetic_plan(events: int, seed: int = 1) -> str:
         for org in ORGS
     ]  # fmt: skip
     document = {
-        "plan": {"id": "bench", "title": "Синтетический план", "year": 2024, "timezone": "Europe/Kaliningrad"},
+        "plan": {
+            "id": "bench",
+            "title": "Синтетический план",
+            "year": 2024,
+            "timezone": "Europe/Kaliningrad",
+        },
         "sections": [{"id": "dated"}],
         "organizations": organizations,
         "events": [
@@ -78,11 +83,15 @@ def main() -> None:
         size = path.stat().st_size
         plan = load_plan(path)
         assert len(plan.events) == args.events
+
+        def c_loader() -> object:
+            return yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
+
         cases = [
             ("plansync load_plan (parse + validate + read dates)", lambda: load_plan(path)),
-            ("baseline: yaml.load, C loader, no checks", lambda: yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)),
+            ("baseline: yaml.load, C loader, no checks", c_loader),
             ("baseline: yaml.safe_load, pure Python", lambda: yaml.safe_load(path.read_bytes())),
-        ]  # fmt: skip
+        ]
         print(f"plan: {args.events} events, {size / 1e6:.1f} MB; median and best of {args.repeat} runs")
         print(f"{'case':<55} {'median s':>9} {'best s':>8}")
         for name, action in cases:

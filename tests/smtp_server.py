@@ -94,7 +94,7 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, aut
         and auth_data.login == USER.encode()
         and auth_data.password == PASSWORD.encode()
     )
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # handled=True would mean "I answered already"
 
 
 @dataclass
@@ -134,7 +134,9 @@ def start_server(files: TLSFiles, security: str = "starttls") -> SMTPServer:
     }
     if security == "tls":
         kwargs["ssl_context"] = context
-        kwargs["auth_require_tls"] = False  # aiosmtpd only knows STARTTLS as TLS; this one is TLS from the start
+        kwargs["auth_require_tls"] = (
+            False  # aiosmtpd only knows STARTTLS as TLS; this one is TLS from the start
+        )
     else:
         kwargs["tls_context"] = context
         kwargs["require_starttls"] = True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from dataclasses import replace
 
 from plansync.dates import Reading, read_date
@@ -10,8 +9,13 @@ from plansync.plan import Contacts, Event, Organization, Plan, Section
 
 YEAR = 2024
 ORGS = (
-    Organization("konb", "ГБУК «Калининградская областная научная библиотека»", "КОНБ", "library",
-                 Contacts(("8(4012) 93-70-21",), ("nmo@lib39.ru",))),
+    Organization(
+        "konb",
+        "ГБУК «Калининградская областная научная библиотека»",
+        "КОНБ",
+        "library",
+        Contacts(("8(4012) 93-70-21",), ("nmo@lib39.ru",)),
+    ),
     Organization("gaidar", "ГБУК «Детская библиотека им. А.П. Гайдара»", "Гайдара", "library"),
 )
 
@@ -20,15 +24,35 @@ def reading(text: str) -> Reading:
     return read_date(text, YEAR)
 
 
-def event(key: str, title: str, date_text: str, organizers: tuple[str, ...] = ("konb",),
-          form: str | None = "семинар") -> Event:
-    return Event(key=key, section="dated", number=None, form=form, title=title, date_text=date_text,
-                 organizers=organizers, reading=reading(date_text))
+def event(
+    key: str,
+    title: str,
+    date_text: str,
+    organizers: tuple[str, ...] = ("konb",),
+    form: str | None = "семинар",
+) -> Event:
+    return Event(
+        key=key,
+        section="dated",
+        number=None,
+        form=form,
+        title=title,
+        date_text=date_text,
+        organizers=organizers,
+        reading=reading(date_text),
+    )
 
 
 def plan(*events: Event, plan_id: str = "plan-2024") -> Plan:
-    return Plan(id=plan_id, title="Сводный план 2024", year=YEAR, timezone="Europe/Kaliningrad",
-                sections=(Section("dated", None),), organizations=ORGS, events=tuple(events))
+    return Plan(
+        id=plan_id,
+        title="Сводный план 2024",
+        year=YEAR,
+        timezone="Europe/Kaliningrad",
+        sections=(Section("dated", None),),
+        organizations=ORGS,
+        events=tuple(events),
+    )
 
 
 def small_plan() -> Plan:
@@ -49,6 +73,3 @@ def without(p: Plan, *keys: str) -> Plan:
 
 def with_event(p: Plan, e: Event) -> Plan:
     return replace(p, events=(*p.events, e))
-
-
-

@@ -26,7 +26,7 @@ from plansync.mailer import (
     message_id,
 )
 from tests.digest_support import NOW, PLAN_2024, SENDER, event, make_config, make_plan, smtp_config
-from tests.smtp_server import (  # noqa: F401 - fixtures
+from tests.smtp_server import (
     PASSWORD,
     USER,
     SMTPServer,
@@ -59,7 +59,9 @@ def send_via(server: SMTPServer, tmp_path: Path, ca: Path, **smtp_options: objec
     return send_digests(make_config(tmp_path, smtp=smtp), as_of=MAY_20, now=NOW, environ=ENV)
 
 
-def test_starttls_auth_delivers_a_readable_russian_digest(smtp_server: SMTPServer, tls_files, tmp_path: Path) -> None:
+def test_starttls_auth_delivers_a_readable_russian_digest(
+    smtp_server: SMTPServer, tls_files, tmp_path: Path
+) -> None:
     report = send_via(smtp_server, tmp_path, tls_files.ca)
     assert [o.status for o in report.outcomes if o.recipient] == ["empty", "sent", "empty", "sent"]  # type: ignore[attr-defined]
     received = {m.rcpt_tos[0]: m for m in smtp_server.messages}
@@ -71,12 +73,16 @@ def test_starttls_auth_delivers_a_readable_russian_digest(smtp_server: SMTPServe
     assert b"=?utf-8?" in got.data.split(b"\r\n\r\n", 1)[0].lower()
 
     msg = parse(got.data)
-    assert msg["Subject"] == "Мероприятия на неделю 20–26 мая 2024 г. — Юношеская библиотека им. В. Маяковского"
+    assert (
+        msg["Subject"] == "Мероприятия на неделю 20–26 мая 2024 г. — Юношеская библиотека им. В. Маяковского"
+    )
     assert msg["From"].addresses[0].display_name == "Сводный план библиотек"
     assert msg["Reply-To"].addresses[0].addr_spec == "nmo@lib39.ru"
     assert msg["To"].addresses[0].addr_spec == "mayak_biblio@mail.ru"
     assert msg["Auto-Submitted"] == "auto-generated"
-    assert msg["Message-ID"].strip() == message_id("mayak_biblio@mail.ru", Period(MAY_20, dt.date(2024, 5, 26)).key, SENDER)
+    assert msg["Message-ID"].strip() == message_id(
+        "mayak_biblio@mail.ru", Period(MAY_20, dt.date(2024, 5, 26)).key, SENDER
+    )
 
     by_type = parts(msg)
     assert set(by_type) == {"text/plain", "text/html", "text/calendar"}
@@ -137,13 +143,15 @@ def test_missing_password_is_reported_not_sent(smtp_server: SMTPServer, tls_file
 @pytest.mark.parametrize(
     ("reply", "transient"), [("451 4.3.0 Try again later", True), ("554 5.7.1 Rejected as spam", False)]
 )
-def test_server_replies_are_classified(smtp_server: SMTPServer, tls_files, reply: str, transient: bool) -> None:
+def test_server_replies_are_classified(
+    smtp_server: SMTPServer, tls_files, reply: str, transient: bool
+) -> None:
     smtp_server.recorder.replies.append(reply)
     transport = SMTPTransport(smtp_config(smtp_server.port, ca_file=tls_files.ca, user=USER), _secret())
     with pytest.raises(SendError) as info:
         transport.send(b"Subject: x\r\n\r\nx\r\n", SENDER, "a@lib.example")
     assert info.value.transient is transient
-    assert reply.split()[0] in info.value.reason
+    assert reply.split(maxsplit=1)[0] in info.value.reason
     transport.send(b"Subject: y\r\n\r\ny\r\n", SENDER, "a@lib.example")  # a fresh session works
     transport.close()
     assert len(smtp_server.messages) == 1
@@ -184,7 +192,9 @@ def _evil_message(tmp_path: Path) -> EmailMessage:
     config = make_config(tmp_path)
     rendered = Renderer().render(digest)
     ics = calendar_bytes(digest, NOW)
-    return build_message(rendered, digest=digest, recipient="a@lib.example", config=config.digest, now=NOW, ics=ics)
+    return build_message(
+        rendered, digest=digest, recipient="a@lib.example", config=config.digest, now=NOW, ics=ics
+    )
 
 
 def test_header_injection_from_plan_text_is_harmless(tmp_path: Path) -> None:
@@ -200,7 +210,11 @@ def test_header_injection_from_plan_text_is_harmless(tmp_path: Path) -> None:
     assert "&amp;amp;" not in html
     text = by_type["text/plain"].get_content().replace("\r\n", "\n")
     assert '<script>alert("x")</script> & «ок»' in text  # plain text is not escaped
-    summary = str(next(iter(icalendar.Calendar.from_ical(by_type["text/calendar"].get_content()).walk("VEVENT")))["SUMMARY"])
+    summary = str(
+        next(iter(icalendar.Calendar.from_ical(by_type["text/calendar"].get_content()).walk("VEVENT")))[
+            "SUMMARY"
+        ]
+    )
     assert "\n" not in summary and "\r" not in summary
 
 
@@ -210,7 +224,9 @@ def test_message_id_is_deterministic_per_recipient_and_period(tmp_path: Path) ->
     week = digest_period(MAY_20).key
     assert message_id("a@lib.example", week, SENDER) == message_id("A@Lib.Example", week, SENDER)
     assert message_id("a@lib.example", week, SENDER) != message_id("b@lib.example", week, SENDER)
-    assert message_id("a@lib.example", week, SENDER) != message_id("a@lib.example", digest_period(dt.date(2024, 5, 27)).key, SENDER)
+    assert message_id("a@lib.example", week, SENDER) != message_id(
+        "a@lib.example", digest_period(dt.date(2024, 5, 27)).key, SENDER
+    )
     assert message_id("a@lib.example", week, SENDER).endswith("@example.org>")
 
 
@@ -239,8 +255,11 @@ def test_maildir_outbox_gets_real_messages(tmp_path: Path) -> None:
     report = send_digests(make_config(tmp_path), as_of=MAY_20, now=NOW)
     assert report.count("sent") == 2
     box = mailbox.Maildir(tmp_path / "outbox", create=False)
-    messages = [parse(box.get_bytes(key)) for key in box.keys()]
-    assert sorted(str(m["To"].addresses[0].addr_spec) for m in messages) == ["kobs@inbox.ru", "mayak_biblio@mail.ru"]
+    messages = [parse(box.get_bytes(key)) for key in box.iterkeys()]
+    assert sorted(str(m["To"].addresses[0].addr_spec) for m in messages) == [
+        "kobs@inbox.ru",
+        "mayak_biblio@mail.ru",
+    ]
     assert all(set(parts(m)) == {"text/plain", "text/html", "text/calendar"} for m in messages)
     MaildirTransport(tmp_path / "outbox").close()
 

@@ -19,7 +19,7 @@ from plansync.memorybackend import MemoryBackend
 from plansync.plan import Plan
 from plansync.state import open_state
 from plansync.syncer import SyncResult, brake_message, sync
-from tests.caldav_servers import RunningServer, radicale, xandikos  # noqa: F401
+from tests.caldav_servers import RunningServer, radicale, xandikos
 from tests.syncplans import event, retitle, small_plan, with_event, without
 
 pytestmark = pytest.mark.timeout(60)
@@ -45,8 +45,14 @@ class Env:
         state = open_state(self.state_dir)
         try:
             settings = kwargs.pop("settings", SyncConfig())
-            return sync([plan], backend=kwargs.pop("backend", self.backend), state=state, targets=self.targets,
-                        settings=settings, **kwargs)
+            return sync(
+                [plan],
+                backend=kwargs.pop("backend", self.backend),
+                state=state,
+                targets=self.targets,
+                settings=settings,
+                **kwargs,
+            )
         finally:
             state.close()
 
@@ -111,8 +117,14 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     targets = {"konb": CalendarTarget(name=f"КОНБ {n}"), "gaidar": CalendarTarget(name=f"Гайдара {n}")}
     if request.param == "memory":
         memory = MemoryBackend()
-        yield Env(memory, memory, tmp_path / "state", lambda: len(memory.log),
-                  lambda m: list(memory.log[m:]), targets)
+        yield Env(
+            memory,
+            memory,
+            tmp_path / "state",
+            lambda: len(memory.log),
+            lambda m: list(memory.log[m:]),
+            targets,
+        )
         return
     server: RunningServer = request.getfixturevalue(request.param)
     # Radicale makes a principal per user: a user per test keeps the tests apart.
@@ -296,7 +308,9 @@ class TestContract:
         assert result.exit_code == 0
         for key in ("konb", "gaidar"):
             url = env.url(result, key)
-            assert server_summaries(env, url) == desired_summaries(plan, key)  # no duplicates (checked in .server)
+            assert server_summaries(env, url) == desired_summaries(
+                plan, key
+            )  # no duplicates (checked in .server)
         mark = env.mark()
         env.sync(plan)
         assert writes(env.since(mark)) == []
@@ -327,3 +341,30 @@ class TestContract:
         assert writes(env.since(mark)) == []
         assert env.sync(plan, force_delete=True).exit_code == 0
         assert len(env.server(url)) == 3
+
+
+@pytest.mark.parametrize("server_name", ["radicale", "xandikos"])
+def test_ctag_and_etag_listing_when_sync_collection_is_not_used(
+    server_name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Servers without RFC 6578: getctag first (1 request when nothing changed), else a full etag listing."""
+    server: RunningServer = request.getfixturevalue(server_name)
+    user = "ctag" if server_name == "radicale" else None
+    backend = CalDAVBackend(server.url, username=user, password="x" if user else None)
+    backend._options.sync_collection = False  # as if the server had answered the REPORT with 501
+    people = CalDAVBackend(server.url, username=user, password="x" if user else None)
+    targets = {"konb": CalendarTarget(name="КОНБ ctag"), "gaidar": CalendarTarget(name="Гайдара ctag")}
+    env = Env(backend, people, tmp_path / "state", server.log.mark, server.log.since, targets)
+    plan = small_plan()
+    url = env.url(env.sync(plan), "konb")
+    env.sync(plan)  # the ctag moved with our own writes: one full listing
+    mark = env.mark()
+    result = env.sync(plan)
+    seen = env.since(mark)
+    assert result.exit_code == 0 and writes(seen) == []
+    assert [m for m, _ in seen] == ["PROPFIND", "PROPFIND"], seen  # one getctag per calendar
+    uid = ical.event_uid(plan.id, "e1", "konb")
+    env.person_edit(url, uid, "Правка через ctag")
+    result = env.sync(plan)
+    assert next(c for c in result.calendars if c.key == "konb").conflicts == 1
+    assert server_summaries(env, url)[uid] == "Семинар «Библиотека, ты где?»"

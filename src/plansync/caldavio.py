@@ -71,7 +71,9 @@ class Backend(Protocol):
 
     requests: int  # HTTP requests made so far (for the log and the tests)
 
-    def resolve_calendar(self, key: str, *, url: str | None, name: str | None, create: bool = True) -> str | None:
+    def resolve_calendar(
+        self, key: str, *, url: str | None, name: str | None, create: bool = True
+    ) -> str | None:
         """The URL of the calendar given by URL, or found by display name and (if `create`) created when
         missing; None when it is missing and not created."""
         ...
@@ -157,14 +159,18 @@ class CalDAVBackend:
     def _abs(self, href: str) -> str:
         return urljoin(self.url, href)
 
-    def _request(self, url: str, method: str, body: str = "", headers: Mapping[str, str] | None = None) -> Any:
+    def _request(
+        self, url: str, method: str, body: str = "", headers: Mapping[str, str] | None = None
+    ) -> Any:
         from caldav.lib import error as caldav_error
 
         self.requests += 1
         try:
             return self._client.request(url, method, body, dict(headers or {}))
         except caldav_error.AuthorizationError as exc:
-            raise _AuthError(url, getattr(exc, "status", None), list(getattr(exc, "preconditions", []) or [])) from None
+            raise _AuthError(
+                url, getattr(exc, "status", None), list(getattr(exc, "preconditions", []) or [])
+            ) from None
         except Exception as exc:  # network errors come from niquests/urllib3 under many names
             raise BackendError(f"{method} {_show(url)} failed: {_reason(exc)}") from None
 
@@ -177,7 +183,9 @@ class CalDAVBackend:
 
     # -- calendars --
 
-    def resolve_calendar(self, key: str, *, url: str | None, name: str | None, create: bool = True) -> str | None:
+    def resolve_calendar(
+        self, key: str, *, url: str | None, name: str | None, create: bool = True
+    ) -> str | None:
         if url is not None:
             return url if url.endswith("/") else url + "/"
         assert name is not None
@@ -191,9 +199,11 @@ class CalDAVBackend:
             self.requests += 2  # current-user-principal and calendar-home-set
             try:
                 self._principal = self._client.principal()
-            except Exception as exc:  # noqa: BLE001
-                raise BackendError(f"cannot find the calendars on {_show(self.url)}: {_reason(exc)}; "
-                                   "check caldav.url, the username and the password") from None
+            except Exception as exc:
+                raise BackendError(
+                    f"cannot find the calendars on {_show(self.url)}: {_reason(exc)}; "
+                    "check caldav.url, the username and the password"
+                ) from None
         return self._principal
 
     def _find_by_name(self, name: str) -> str | None:
@@ -203,7 +213,7 @@ class CalDAVBackend:
         self.requests += 1
         try:
             calendars = principal.get_calendars()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise BackendError(f"cannot list the calendars on {_show(self.url)}: {_reason(exc)}") from None
         for cal in calendars:
             display = cal.get_display_name()  # cached from the same PROPFIND: no extra request
@@ -216,7 +226,7 @@ class CalDAVBackend:
         self.requests += 2  # MKCALENDAR, then caldav's PROPPATCH of the display name
         try:
             cal = principal.make_calendar(name=name, cal_id=calendar_id(key, name))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise CalendarRefused(
                 f"the server refused to create the calendar «{name}» ({_reason(exc)}); create it by hand "
                 f"and put its URL in the config as calendars.{key}.url"
@@ -258,7 +268,9 @@ class CalDAVBackend:
             raise exc.public() from None
         status = int(response.status)
         if status == 404:
-            raise BackendError(f"calendar {_show(calendar_url)} not found (404); check calendars.*.url in the config")
+            raise BackendError(
+                f"calendar {_show(calendar_url)} not found (404); check calendars.*.url in the config"
+            )
         if status != 207:
             if token:
                 raise _TokenRejected  # Xandikos: 412; others: 409 or 400 with DAV:valid-sync-token
@@ -384,7 +396,10 @@ class CalDAVBackend:
         return (etag or "", _body(response))
 
     def _etag(self, href: str) -> str | None:
-        body = '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
+        )
         try:
             response = self._request(self._abs(href), "PROPFIND", body, {"Depth": "0"})
         except _AuthError as exc:
@@ -448,9 +463,13 @@ class _AuthError(Exception):
         self.preconditions = preconditions
 
     def public(self) -> BackendError:
-        what = "refused the credentials (401)" if self.status == 401 else f"denied access (HTTP {self.status})"
-        return BackendError(f"the server {what} for {_show(self.url)}; check caldav.username and the password "
-                            "(PLANSYNC_CALDAV_PASSWORD, caldav.password_env or caldav.password_file)")
+        what = (
+            "refused the credentials (401)" if self.status == 401 else f"denied access (HTTP {self.status})"
+        )
+        return BackendError(
+            f"the server {what} for {_show(self.url)}; check caldav.username and the password "
+            "(PLANSYNC_CALDAV_PASSWORD, caldav.password_env or caldav.password_file)"
+        )
 
 
 class _TokenRejected(Exception):

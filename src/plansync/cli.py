@@ -21,30 +21,42 @@ DEFAULT_PLAN = Path("data/plan-2024.yaml")
 DEFAULT_REGISTRY = Path("data/organizations.yaml")
 
 
+def report_error(exc: PlansyncError) -> int:
+    """Print a user error to stderr and return its exit status: the one place that does this."""
+    if isinstance(exc, InvalidInput):
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"plansync: {exc.summary()}", err=True)
+    else:
+        click.echo(f"plansync: error: {exc}", err=True)
+    return exc.exit_code
+
+
+class _Group(click.Group):
+    """Turns every PlansyncError of every command into its message and exit status, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PlansyncError as exc:
+            raise click.exceptions.Exit(report_error(exc)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: run the CLI, print user errors without a traceback, exit with their status."""
+    """Entry point: run the CLI and exit with its status."""
     try:
         # Without standalone mode click returns the status of `Exit` instead of exiting.
         status = cli.main(
             args=list(argv) if argv is not None else None, prog_name="plansync", standalone_mode=False
         )
-    except InvalidInput as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"plansync: {exc.summary()}", err=True)
-        sys.exit(exc.exit_code)
-    except PlansyncError as exc:
-        click.echo(f"plansync: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+    except PlansyncError as exc:  # raised outside a command, e.g. while parsing options
+        sys.exit(report_error(exc))
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("plansync: aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
+    except (click.Abort, KeyboardInterrupt):
         click.echo("plansync: interrupted", err=True)
         sys.exit(130)
     except BrokenPipeError:
@@ -54,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(status if isinstance(status, int) else 0)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="plansync")
 def cli() -> None:
     """Keep CalDAV calendars and e-mail digests in step with a yearly plan of library events."""
@@ -189,13 +201,68 @@ def import_command(
 
 
 @cli.command("run")
-@click.argument("plan", type=click.Path(path_type=Path, dir_okay=False), required=False)
-def run_command(plan: Path | None) -> None:
-    """The main job on the embedded defaults: validate the plan and show it."""
-    from plansync.planfile import load_plan
-    from plansync.showing import plan_table
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Config file (default: $PLANSYNC_CONFIG, else config/plansync.yaml).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    default=None,
+    help="Write the digests due on DATE (YYYY-MM-DD; default: today).",
+)
+def run_command(config_file: Path | None, as_of: str | None) -> None:
+    """The main job, once: check the plans, sync them into the calendars, send the week's digests.
 
-    path = _plan_path(plan)
-    loaded = load_plan(path)
-    click.echo(plan_table(loaded, loaded.events))
-    click.echo(f"\n{path}: valid: {len(loaded.events)} events, {len(loaded.organizations)} organizations")
+    With the shipped config this syncs into plansync's own CalDAV server and writes the digests into
+    the outbox folder. Exit status 0 when all went well, else the worst status of sync and digest.
+    """
+    from plansync.cli_digest import parse_day, send_digests
+    from plansync.cli_sync import progress_bar
+    from plansync.config import load_config
+    from plansync.planfile import load_plan
+    from plansync.syncer import brake_message, format_report, run_sync
+
+    day = parse_day(as_of) if as_of else None
+    config = load_config(config_file)
+    for path in config.plans:
+        plan = load_plan(path)
+        click.echo(f"plan {path}: valid: {len(plan.events)} events, {len(plan.organizations)} organizations")
+    where = "the embedded CalDAV server" if config.caldav.is_embedded else config.caldav.url
+    click.echo(f"\n== sync into {where}")
+    result = run_sync(config, progress=progress_bar)
+    click.echo(format_report(result))
+    if result.brakes:
+        click.echo(f"plansync: {brake_message(result)}", err=True)
+    click.echo("\n== digests")
+    report = send_digests(config, as_of=day)
+    for line in report.lines():
+        click.echo(line)
+    if config.caldav.is_embedded:
+        server = config.caldav.embedded
+        click.echo(
+            f"\ncalendars: `plansync serve` keeps them at http://{server.host}:{server.port}/ "
+            f"for CalDAV clients (user {config.caldav.username or 'plansync'}, any password)"
+        )
+    if config.mail.transport == "outbox":
+        click.echo(f"mail: the digests are in {config.mail.outbox}/new (open them with any mail client)")
+    digest_failed = bool(report.permanent_failures or report.transient_failures)
+    status = max(result.exit_code, 1 if digest_failed else 0)
+    if status:
+        raise click.exceptions.Exit(status)
+
+
+def _register_subcommands() -> None:
+    """Commands that live in their own modules; each imports its heavy parts only when it runs."""
+    from plansync.cli_digest import digest_command
+    from plansync.cli_sync import sync_command
+
+    cli.add_command(sync_command)
+    cli.add_command(digest_command)
+
+
+_register_subcommands()

@@ -80,6 +80,8 @@ class DigestReport:
                 )
             elif o.status == "empty":
                 line = f"empty         {who}: nothing this week, not sent (digest.send_empty is off)"
+            elif o.status == "already-sent":
+                line = f"already-sent  {who}: «{o.subject}» went out in an earlier run; not sent twice"
             elif o.status in ("failed", "held", "waiting"):
                 kind = "transient, will retry" if o.transient else "permanent, retry with --resend"
                 line = f"{o.status:<13} {who}: {o.reason} [{kind}]"
@@ -342,7 +344,7 @@ def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in text)
 
 
-def _parse_day(text: str) -> dt.date:
+def parse_day(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
@@ -398,7 +400,7 @@ def digest_command(
     config = load_config(config_file)
     report = send_digests(
         config,
-        as_of=_parse_day(as_of) if as_of is not None else None,
+        as_of=parse_day(as_of) if as_of is not None else None,
         dry_run=dry_run,
         preview=preview,
         to=to,

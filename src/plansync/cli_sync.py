@@ -1,8 +1,7 @@
 """`plansync sync`: reconcile the plan with one CalDAV calendar per organizer.
 
 Registered on the main group with `cli.add_command(sync_command)`. Heavy modules are imported inside
-the command so `plansync --help` stays fast. The command turns plansync errors into a message and an
-exit status itself, so it behaves the same when run on its own.
+the command so `plansync --help` stays fast; the group in cli.py turns errors into messages.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from plansync.errors import InvalidInput, PlansyncError
-
 if TYPE_CHECKING:
     from plansync.syncer import ProgressBar
 
@@ -24,28 +21,35 @@ LONG_RUN = 20  # actions; below this a progress bar is only noise
 
 
 @click.command("sync")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Config file (default: $PLANSYNC_CONFIG, else config/plansync.yaml).")
-@click.option("--dry-run", is_flag=True, help="Print what would be created, updated (which fields) and deleted, "
-                                              "and the conflicts; change nothing.")
-@click.option("--org", "org_ids", multiple=True, metavar="ID", help="Only this organizer's calendar (repeatable).")
-@click.option("--force-delete", is_flag=True, help="Go on even if the safety brake would stop the run "
-                                                   "(many deletions, or a calendar found emptied).")
-def sync_command(config_file: Path | None, dry_run: bool, org_ids: tuple[str, ...], force_delete: bool) -> None:
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Config file (default: $PLANSYNC_CONFIG, else config/plansync.yaml).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print what would be created, updated (which fields) and deleted, "
+    "and the conflicts; change nothing.",
+)
+@click.option(
+    "--org", "org_ids", multiple=True, metavar="ID", help="Only this organizer's calendar (repeatable)."
+)
+@click.option(
+    "--force-delete",
+    is_flag=True,
+    help="Go on even if the safety brake would stop the run (many deletions, or a calendar found emptied).",
+)
+def sync_command(
+    config_file: Path | None, dry_run: bool, org_ids: tuple[str, ...], force_delete: bool
+) -> None:
     """Sync the plan into one CalDAV calendar per organizer.
 
     Exit status: 0 all good, 1 something failed (the summary names it), 2 stopped by the safety brake.
     """
-    try:
-        code = _run(config_file, dry_run, org_ids, force_delete)
-    except InvalidInput as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"plansync: {exc.summary()}", err=True)
-        raise click.exceptions.Exit(exc.exit_code) from None
-    except PlansyncError as exc:
-        click.echo(f"plansync: error: {exc}", err=True)
-        raise click.exceptions.Exit(exc.exit_code) from None
+    code = _run(config_file, dry_run, org_ids, force_delete)
     if code:
         raise click.exceptions.Exit(code)
 
@@ -55,7 +59,9 @@ def _run(config_file: Path | None, dry_run: bool, org_ids: tuple[str, ...], forc
     from plansync.syncer import brake_message, format_report, run_sync
 
     config = load_config(config_file)
-    result = run_sync(config, dry_run=dry_run, org_ids=org_ids, force_delete=force_delete, progress=_progress)
+    result = run_sync(
+        config, dry_run=dry_run, org_ids=org_ids, force_delete=force_delete, progress=progress_bar
+    )
     click.echo(format_report(result))
     if result.brakes:
         click.echo(f"plansync: {brake_message(result)}", err=True)
@@ -65,7 +71,7 @@ def _run(config_file: Path | None, dry_run: bool, org_ids: tuple[str, ...], forc
 
 
 @contextlib.contextmanager
-def _progress(total: int, label: str) -> Iterator[ProgressBar]:
+def progress_bar(total: int, label: str) -> Iterator[ProgressBar]:
     """A bar on a terminal for long runs; nothing in logs and pipes."""
     if total < LONG_RUN or not sys.stderr.isatty():
         yield _NoBar()

@@ -255,7 +255,7 @@ def _read_config(root: yaml.Node, c: Checker, base: Path) -> Config | None:
     if top is None:
         return None
     plans = _paths(top["plans"], "plans", c, base) if "plans" in top else None
-    state_dir = _path(top["state_dir"], "state_dir", c, base) if "state_dir" in top else base / "state"
+    state_dir = _path(top["state_dir"], "state_dir", c, base) if "state_dir" in top else _under(base, Path("state"))
     caldav = _read_caldav(top.get("caldav"), c, base)
     calendars = _read_calendars(top.get("calendars"), c)
     sync = _read_sync(top.get("sync"), c)
@@ -282,7 +282,7 @@ def _path(entry: Entry, field_name: str, c: Checker, base: Path) -> Path | None:
     if value is None:
         return None
     path = Path(value).expanduser()
-    return path if path.is_absolute() else base / path
+    return path if path.is_absolute() else _under(base, path)
 
 
 def _paths(entry: Entry, field_name: str, c: Checker, base: Path) -> list[Path] | None:
@@ -296,7 +296,12 @@ def _paths(entry: Entry, field_name: str, c: Checker, base: Path) -> list[Path] 
     if not items:
         c.error(node, field_name, "no plan file given", "list at least one plan file")
         return None
-    return [Path(v) if Path(v).is_absolute() else base / v for v, _ in items]
+    return [Path(v) if Path(v).is_absolute() else _under(base, Path(v)) for v, _ in items]
+
+
+def _under(base: Path, path: Path) -> Path:
+    """`config/../data/plan.yaml` → `data/plan.yaml`, for messages people read."""
+    return Path(os.path.normpath(base / path))
 
 
 def _choice(entry: Entry, field_name: str, choices: tuple[str, ...], c: Checker) -> str | None:
@@ -359,7 +364,7 @@ def _password(fields: dict[str, Entry], where: str, c: Checker, base: Path) -> P
 
 
 def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | None:
-    default = CalDAVConfig(embedded=EmbeddedServer(storage=base / "state" / "radicale"))
+    default = CalDAVConfig(embedded=EmbeddedServer(storage=_under(base, Path("state/radicale"))))
     if entry is None:
         return default
     allowed = (
@@ -572,7 +577,7 @@ def _read_digest(entry: Entry | None, c: Checker, base: Path) -> DigestConfig | 
 
 def _read_mail(entry: Entry | None, c: Checker, base: Path) -> MailConfig | None:
     if entry is None:
-        return MailConfig(outbox=base / "outbox")
+        return MailConfig(outbox=_under(base, Path("outbox")))
     fields = c.mapping(entry.value, "mail", ("transport", "outbox", "smtp"))
     if fields is None:
         return None
@@ -581,7 +586,7 @@ def _read_mail(entry: Entry | None, c: Checker, base: Path) -> MailConfig | None
         if "transport" in fields
         else "outbox"
     )
-    outbox = _path(fields["outbox"], "mail.outbox", c, base) if "outbox" in fields else base / "outbox"
+    outbox = _path(fields["outbox"], "mail.outbox", c, base) if "outbox" in fields else _under(base, Path("outbox"))
     smtp = SMTPConfig()
     if "smtp" in fields:
         allowed = (

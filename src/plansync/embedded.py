@@ -32,8 +32,10 @@ class EmbeddedRadicale:
 
     def __init__(self, host: str, port: int, storage: Path) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
-            raise EmbeddedServerError(f"the embedded server has no authentication and listens only on loopback, "
-                                      f"not on {host}; set caldav.embedded.host to 127.0.0.1")
+            raise EmbeddedServerError(
+                f"the embedded server has no authentication and listens only on loopback, "
+                f"not on {host}; set caldav.embedded.host to 127.0.0.1"
+            )
         self.host = host
         self.port = port
         self.storage = storage
@@ -64,8 +66,10 @@ class EmbeddedRadicale:
         try:
             self.storage.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
-            raise EmbeddedServerError(f"cannot create the embedded server's storage {self.storage}: {exc.strerror}; "
-                                      "check caldav.embedded.storage in the config") from None
+            raise EmbeddedServerError(
+                f"cannot create the embedded server's storage {self.storage}: {exc.strerror}; "
+                "check caldav.embedded.storage in the config"
+            ) from None
         configuration = radicale.config.load()  # no paths: never a system or user config file
         host = f"[{self.host}]" if ":" in self.host else self.host
         configuration.update(
@@ -85,7 +89,7 @@ class EmbeddedRadicale:
         def run() -> None:
             try:
                 radicale.server.serve(configuration, self._shutdown_peer)
-            except BaseException as exc:  # noqa: BLE001 — reported by start()
+            except BaseException as exc:
                 self._failure = exc
 
         self._thread = threading.Thread(target=run, name="plansync-embedded-radicale", daemon=True)
@@ -94,14 +98,18 @@ class EmbeddedRadicale:
         while time.monotonic() < deadline:
             if self._failure is not None or not self._thread.is_alive():
                 self.stop()
-                raise EmbeddedServerError(f"the embedded CalDAV server did not start on {self.host}:{self.port}: "
-                                          f"{self._failure or 'it stopped'}")
+                raise EmbeddedServerError(
+                    f"the embedded CalDAV server did not start on {self.host}:{self.port}: "
+                    f"{self._failure or 'it stopped'}"
+                )
             if _answers(self.host, self.port):
                 return
             time.sleep(0.02)
         self.stop()
-        raise EmbeddedServerError(f"the embedded CalDAV server did not start on {self.host}:{self.port} "
-                                  f"within {START_TIMEOUT:.0f} s")
+        raise EmbeddedServerError(
+            f"the embedded CalDAV server did not start on {self.host}:{self.port} "
+            f"within {START_TIMEOUT:.0f} s"
+        )
 
     def _check_port(self) -> None:
         if _answers(self.host, self.port):
@@ -114,7 +122,9 @@ class EmbeddedRadicale:
             except OSError as exc:
                 if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                     raise self._taken() from None
-                raise EmbeddedServerError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
+                raise EmbeddedServerError(
+                    f"cannot listen on {self.host}:{self.port}: {exc.strerror}"
+                ) from None
 
     def _taken(self) -> EmbeddedServerError:
         return EmbeddedServerError(

@@ -9,6 +9,7 @@ like a change. No ORGANIZER or ATTENDEE is ever written: servers would send invi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -110,7 +111,12 @@ def desired_events(
 
 
 def build_vevent(
-    plan: Plan, event: Event, calendar_id: str, rendering: Rendering = Rendering(), *, stamp: dt.datetime | None = None
+    plan: Plan,
+    event: Event,
+    calendar_id: str,
+    rendering: Rendering = Rendering(),
+    *,
+    stamp: dt.datetime | None = None,
 ) -> icalendar.Event | None:
     """One VEVENT, or None when the long-span policy says to skip it."""
     r = event.reading
@@ -142,7 +148,9 @@ def build_vevent(
             begin = dt.datetime.combine(first, r.time, tzinfo=tz)
             vevent.add("DTSTART", begin)
             vevent.add("DTEND", _timed_end(begin, r.end_time, tz))
-            until: dt.date | dt.datetime = dt.datetime.combine(end, dt.time(23, 59, 59), tzinfo=tz).astimezone(dt.UTC)
+            until: dt.date | dt.datetime = dt.datetime.combine(
+                end, dt.time(23, 59, 59), tzinfo=tz
+            ).astimezone(dt.UTC)
         else:
             vevent.add("DTSTART", first)
             vevent.add("DTEND", first + dt.timedelta(days=1))
@@ -208,7 +216,9 @@ def _first_occurrence(rrule: str, start: dt.date, end: dt.date) -> dt.date:
 def _description(plan: Plan, event: Event, approximate: list[str], notes: list[str]) -> str:
     lines: list[str] = []
     if approximate:
-        lines.append("Сроки ориентировочные: " + ", ".join(approximate) + "; точную дату уточняйте у организаторов.")
+        lines.append(
+            "Сроки ориентировочные: " + ", ".join(approximate) + "; точную дату уточняйте у организаторов."
+        )
     if event.form:
         lines.append(f"Форма: {event.form}")
     lines.append(f"Дата по плану: {event.date_text}")
@@ -288,7 +298,9 @@ def _offset(zone: zoneinfo.ZoneInfo, moment: dt.datetime) -> dt.timedelta:
     return value
 
 
-def _bisect(zone: zoneinfo.ZoneInfo, low: dt.datetime, high: dt.datetime, before: dt.timedelta) -> dt.datetime:
+def _bisect(
+    zone: zoneinfo.ZoneInfo, low: dt.datetime, high: dt.datetime, before: dt.timedelta
+) -> dt.datetime:
     """The first second (UTC) at which the offset is no longer `before`."""
     while high - low > dt.timedelta(seconds=1):
         middle = low + (high - low) / 2
@@ -301,7 +313,11 @@ def _bisect(zone: zoneinfo.ZoneInfo, low: dt.datetime, high: dt.datetime, before
 
 
 def _zone_part(
-    zone: zoneinfo.ZoneInfo, moment: dt.datetime, local: dt.datetime, before: dt.timedelta, after: dt.timedelta
+    zone: zoneinfo.ZoneInfo,
+    moment: dt.datetime,
+    local: dt.datetime,
+    before: dt.timedelta,
+    after: dt.timedelta,
 ) -> icalendar.TimezoneStandard | icalendar.TimezoneDaylight:
     at = moment.astimezone(zone)
     part: icalendar.TimezoneStandard | icalendar.TimezoneDaylight
@@ -320,7 +336,7 @@ def parse(data: bytes) -> Parsed:
     """The UID, the marker and the owned fields of a resource; tolerant, since anyone may write there."""
     try:
         cal = icalendar.Calendar.from_ical(data)
-    except Exception:  # noqa: BLE001 — a broken item of someone else's must not stop the sync
+    except Exception:
         return Parsed(None, None, None, None, None)
     master = _master(cal)
     if master is None:
@@ -347,7 +363,7 @@ def owned_fields(vevent: icalendar.Event) -> dict[str, str]:
     """The fields plansync owns, as comparable text. Equal meaning gives equal text, whoever serialised it."""
     start = vevent.get("DTSTART")
     end = vevent.get("DTEND")
-    fields = {
+    return {
         "summary": _text(vevent.get("SUMMARY")),
         "description": _text(vevent.get("DESCRIPTION")),
         "start": _when(start),
@@ -357,11 +373,12 @@ def owned_fields(vevent: icalendar.Event) -> dict[str, str]:
         "status": str(vevent.get("STATUS", "")).upper(),
         "categories": ",".join(_categories(vevent.get("CATEGORIES"))),
     }
-    return fields
 
 
 def content_hash(fields: Mapping[str, str]) -> str:
-    return hashlib.sha256(json.dumps(dict(fields), sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+    return hashlib.sha256(json.dumps(dict(fields), sort_keys=True, ensure_ascii=False).encode()).hexdigest()[
+        :32
+    ]
 
 
 def _text(value: object) -> str:
@@ -379,10 +396,8 @@ def _when(prop: object) -> str:
         tzid = params.get("TZID") if params else None
         if tzid:
             # Resolve the TZID with zoneinfo, never with the VTIMEZONE the server sent back (GUIDE §5).
-            try:
+            with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
                 value = value.replace(tzinfo=zoneinfo.ZoneInfo(str(tzid)))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                pass
         if value.tzinfo is None:
             return "floating " + value.isoformat()
         return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -441,7 +456,7 @@ def merge(server: bytes, desired: bytes) -> bytes:
     other clients, SEQUENCE and the rest stay (todoman's `serialize(original)`)."""
     try:
         theirs = icalendar.Calendar.from_ical(server)
-    except Exception:  # noqa: BLE001 — unreadable: nothing to keep
+    except Exception:
         return desired
     ours = icalendar.Calendar.from_ical(desired)
     target = _master(theirs)
@@ -457,7 +472,9 @@ def merge(server: bytes, desired: bytes) -> bytes:
     target["DTSTAMP"] = source["DTSTAMP"]
     # Our VTIMEZONE replaces the server's copy of it (which may be a truncated one, GUIDE §5).
     our_zones = {str(z["TZID"]): z for z in ours.walk("VTIMEZONE")}
-    kept = [c for c in theirs.subcomponents if not (c.name == "VTIMEZONE" and str(c.get("TZID")) in our_zones)]
+    kept = [
+        c for c in theirs.subcomponents if not (c.name == "VTIMEZONE" and str(c.get("TZID")) in our_zones)
+    ]
     theirs.subcomponents = [*our_zones.values(), *kept]
     result: bytes = theirs.to_ical()
     return result

@@ -59,7 +59,7 @@ def ledger_path(state_dir: Path) -> Path:
 
 def backoff(attempts: int) -> dt.timedelta:
     """15 min, 30 min, 1 h … capped at 12 h, after the given number of failed attempts."""
-    delay: dt.timedelta = BACKOFF_FIRST * 2 ** max(attempts - 1, 0)
+    delay: dt.timedelta = BACKOFF_FIRST * 2 ** min(max(attempts - 1, 0), 16)  # no overflow after many runs
     return min(delay, BACKOFF_MAX)
 
 

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 import icalendar
 
-from plansync.caldavio import BackendError, CalendarRefused, Listing, PreconditionFailed, calendar_id, norm_href
+from plansync.caldavio import (
+    BackendError,
+    CalendarRefused,
+    Listing,
+    PreconditionFailed,
+    calendar_id,
+    norm_href,
+)
 
 WRITE_METHODS = frozenset({"PUT", "DELETE", "MKCALENDAR"})
 
@@ -26,14 +33,19 @@ class _Calendar:
     name: str
     items: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # href → (etag, body)
     revision: int = 0
-    changes: list[tuple[int, str]] = field(default_factory=list)  # (revision, href) per change
+    changes: list[tuple[int, str, bool]] = field(default_factory=list)  # (revision, href, exists after)
 
 
 class MemoryBackend:
     """Also its own "server": tests act as people through `person_*` and look inside with `items`."""
 
-    def __init__(self, base: str = "http://memory.invalid/dav/", *, sync_tokens: bool = True,
-                 allow_mkcalendar: bool = True) -> None:
+    def __init__(
+        self,
+        base: str = "http://memory.invalid/dav/",
+        *,
+        sync_tokens: bool = True,
+        allow_mkcalendar: bool = True,
+    ) -> None:
         self.base = base
         self.sync_tokens = sync_tokens
         self.allow_mkcalendar = allow_mkcalendar
@@ -93,7 +105,7 @@ class MemoryBackend:
 
     def _changed(self, cal: _Calendar, href: str) -> None:
         cal.revision += 1
-        cal.changes.append((cal.revision, href))
+        cal.changes.append((cal.revision, href, href in cal.items))
 
     def _store(self, cal: _Calendar, href: str, body: bytes) -> str:
         # Like Radicale and Xandikos: keep a re-serialised copy, never the bytes as sent.
@@ -105,7 +117,9 @@ class MemoryBackend:
 
     # -- the Backend interface --
 
-    def resolve_calendar(self, key: str, *, url: str | None, name: str | None, create: bool = True) -> str | None:
+    def resolve_calendar(
+        self, key: str, *, url: str | None, name: str | None, create: bool = True
+    ) -> str | None:
         if url is not None:
             return url if url.endswith("/") else url + "/"
         assert name is not None
@@ -115,8 +129,10 @@ class MemoryBackend:
             return found
         self._hit("MKCALENDAR", f"{self.base}{calendar_id(key, name)}/")
         if not self.allow_mkcalendar:
-            raise CalendarRefused(f"the server refused to create the calendar «{name}» (403 Forbidden); create it "
-                                  f"by hand and put its URL in the config as calendars.{key}.url")
+            raise CalendarRefused(
+                f"the server refused to create the calendar «{name}» (403 Forbidden); create it "
+                f"by hand and put its URL in the config as calendars.{key}.url"
+            )
         return self.add_calendar(name, calendar_id(key, name))
 
     def listing(self, calendar_url: str, *, sync_token: str | None, ctag: str | None) -> Listing:
@@ -131,11 +147,26 @@ class MemoryBackend:
         if sync_token is not None and sync_token.startswith(f"mem-{id(cal)}-"):
             since = int(sync_token.rsplit("-", 1)[1])
             if since <= cal.revision:
-                touched = {h for r, h in cal.changes if r > since}
+                touched = {h for r, h, _ in cal.changes if r > since}
+                existed = self._existed(cal, since)
                 items = {h: everything[h] for h in touched if h in everything}
-                removed = frozenset(h for h in touched if h not in everything)
+                # Like Xandikos: a resource created and deleted after the token is not reported at all.
+                removed = frozenset(h for h in touched if h not in everything and h in existed)
                 return Listing(complete=False, items=items, removed=removed, sync_token=token)
         return Listing(complete=True, items=everything, sync_token=token)
+
+    @staticmethod
+    def _existed(cal: _Calendar, revision: int) -> set[str]:
+        """The hrefs that existed at `revision`, replaying the change log."""
+        present: set[str] = set()
+        for rev, href, exists in cal.changes:
+            if rev > revision:
+                break
+            if exists:
+                present.add(href)
+            else:
+                present.discard(href)
+        return present
 
     def fetch(self, calendar_url: str, hrefs: Sequence[str]) -> dict[str, tuple[str, bytes]]:
         if not hrefs:

@@ -123,7 +123,9 @@ def reconcile(
     ]
     live_records = [r for r in records.values() if r.href is not None]
     managed = len({r.uid for r in live_records} | {u for u, a in by_uid.items() if a.managed})
-    return Decision(tuple(a for a in actions if a is not None), managed, bool(live_records) and not actual_list)
+    return Decision(
+        tuple(a for a in actions if a is not None), managed, bool(live_records) and not actual_list
+    )
 
 
 def decide(
@@ -135,11 +137,13 @@ def decide(
     policy: ConflictPolicy = "plan-wins",
 ) -> Action | None:
     """The action for one UID; also used alone to re-decide after a 412."""
-    label = want.label if want is not None else uid
+    label = want.label if want is not None else _label_of(uid)
     plan_hash = want.hash if want is not None else ABSENT
     if have is not None and not have.managed and (record is None or record.href != have.href):
         # A foreign resource under our UID (or our UID reused by someone): never touch it.
-        return Action("conflict", uid, label, href=have.href, conflict="a resource not written by plansync has this UID")
+        return Action(
+            "conflict", uid, label, href=have.href, conflict="a resource not written by plansync has this UID"
+        )
 
     if record is None or record.href is None:
         return _without_record(uid, label, want, have, record, policy)
@@ -171,7 +175,9 @@ def decide(
     if have.hash == want.hash:
         # Whatever happened, both sides agree now; only refresh the record if it moved.
         same = record == refreshed
-        return Action("unchanged", uid, label, href=have.href, etag=have.etag, record=None if same else refreshed)
+        return Action(
+            "unchanged", uid, label, href=have.href, etag=have.etag, record=None if same else refreshed
+        )
     if not server_changed:
         if plan_changed:
             return Action("update", uid, label, href=have.href, etag=have.etag, desired=want)
@@ -182,8 +188,16 @@ def decide(
     if policy == "plan-wins":
         return Action("update", uid, label, href=have.href, etag=have.etag, desired=want, conflict=why)
     if policy == "server-wins":
-        return Action("conflict", uid, label, href=have.href, etag=have.etag, desired=want, conflict=why,
-                      record=refreshed)
+        return Action(
+            "conflict",
+            uid,
+            label,
+            href=have.href,
+            etag=have.etag,
+            desired=want,
+            conflict=why,
+            record=refreshed,
+        )
     return Action("conflict", uid, label, href=have.href, etag=have.etag, desired=want, conflict=why)
 
 
@@ -202,7 +216,9 @@ def _without_record(
         if record is not None and policy != "plan-wins" and record.plan_hash == want.hash:
             # A deletion on the server that was accepted (server-wins) or is being reported.
             if policy == "report":
-                return Action("conflict", uid, label, desired=want, conflict="deleted on the server by someone else")
+                return Action(
+                    "conflict", uid, label, desired=want, conflict="deleted on the server by someone else"
+                )
             return Action("unchanged", uid, label)
         return Action("create", uid, label, desired=want)
     assert have.managed
@@ -213,8 +229,15 @@ def _without_record(
     if want is None:
         if edited and policy != "plan-wins":
             keep = adopted if policy == "server-wins" else None
-            return Action("conflict", uid, label, href=have.href, etag=have.etag, record=keep,
-                          conflict="removed from the plan but edited on the server")
+            return Action(
+                "conflict",
+                uid,
+                label,
+                href=have.href,
+                etag=have.etag,
+                record=keep,
+                conflict="removed from the plan but edited on the server",
+            )
         return Action("delete", uid, label, href=have.href, etag=have.etag)
     if have.hash == want.hash:
         return Action("unchanged", uid, label, href=have.href, etag=have.etag, record=adopted)
@@ -224,7 +247,15 @@ def _without_record(
     if policy == "plan-wins":
         return Action("update", uid, label, href=have.href, etag=have.etag, desired=want, conflict=why)
     keep = adopted if policy == "server-wins" else None
-    return Action("conflict", uid, label, href=have.href, etag=have.etag, desired=want, conflict=why, record=keep)
+    return Action(
+        "conflict", uid, label, href=have.href, etag=have.etag, desired=want, conflict=why, record=keep
+    )
+
+
+def _label_of(uid: str) -> str:
+    """For an event the plan no longer has: its key, from the UID plansync made ("plan.key.calendar@…")."""
+    parts = uid.split("@", 1)[0].split(".")
+    return f"{parts[1]} (no longer in the plan)" if len(parts) == 3 else uid
 
 
 # -- the safety brake ---------------------------------------------------------------------------------
@@ -236,20 +267,24 @@ class Brake:
     reason: str
 
 
-def brake(
-    calendar: str, decision: Decision, *, max_delete_share: float, force_delete: bool
-) -> Brake | None:
+def brake(calendar: str, decision: Decision, *, max_delete_share: float, force_delete: bool) -> Brake | None:
     """Stop a run that would delete too much, or that finds a calendar emptied behind its back."""
     if force_delete:
         return None
     if decision.emptied:
-        return Brake(calendar, "the calendar is empty although plansync wrote events into it "
-                               "(was it wiped or replaced on the server?)")
+        return Brake(
+            calendar,
+            "the calendar is empty although plansync wrote events into it "
+            "(was it wiped or replaced on the server?)",
+        )
     if decision.managed and decision.deletes:
         share = decision.deletes / decision.managed
         if share > max_delete_share:
-            return Brake(calendar, f"the run would delete {decision.deletes} of {decision.managed} managed events "
-                                   f"({share:.0%} > the limit of {max_delete_share:.0%})")
+            return Brake(
+                calendar,
+                f"the run would delete {decision.deletes} of {decision.managed} managed events "
+                f"({share:.0%} > the limit of {max_delete_share:.0%})",
+            )
     return None
 
 
@@ -262,7 +297,9 @@ def diff_fields(old: Mapping[str, str] | None, new: Mapping[str, str] | None) ->
     after = new or {}
     names: Sequence[str] = sorted(set(before) | set(after))
     return tuple(
-        FieldChange(name, before.get(name), after.get(name)) for name in names if before.get(name) != after.get(name)
+        FieldChange(name, before.get(name), after.get(name))
+        for name in names
+        if before.get(name) != after.get(name)
     )
 
 

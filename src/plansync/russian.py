@@ -35,7 +35,6 @@ __all__ = [
 ROMAN = ("I", "II", "III", "IV")
 
 
-
 @cache
 def _months(context: Literal["format", "stand-alone"]) -> tuple[str, ...]:
     names = get_month_names("wide", context, locale="ru")

@@ -95,8 +95,10 @@ class State:
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) != SCHEMA_VERSION:
-            raise StateError(f"state database {path} has schema {row[0]}, this plansync knows {SCHEMA_VERSION}; "
-                             "move it aside and run `plansync sync` again to rebuild it")
+            raise StateError(
+                f"state database {path} has schema {row[0]}, this plansync knows {SCHEMA_VERSION}; "
+                "move it aside and run `plansync sync` again to rebuild it"
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -124,7 +126,8 @@ class State:
         if old is not None and old.url == url and old.target == target:
             return
         self._db.execute(
-            "INSERT OR REPLACE INTO calendars (key, target, url, sync_token, ctag) VALUES (?, ?, ?, NULL, NULL)",
+            "INSERT OR REPLACE INTO calendars (key, target, url, sync_token, ctag) "
+            "VALUES (?, ?, ?, NULL, NULL)",
             (key, target, url),
         )
 
@@ -185,11 +188,15 @@ def open_state(state_dir: Path) -> State:
         if not path.exists():
             # Create it 0600 before SQLite opens it, so it is never readable by others, not even briefly.
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        os.chmod(path, 0o600)
+        path.chmod(0o600)
         return State(path)
     except sqlite3.DatabaseError as exc:
-        raise StateError(f"state database {state_dir / FILE_NAME} is unreadable ({exc}); move it aside and "
-                         "run `plansync sync` again: plansync adopts the events it wrote before") from None
+        raise StateError(
+            f"state database {state_dir / FILE_NAME} is unreadable ({exc}); move it aside and "
+            "run `plansync sync` again: plansync adopts the events it wrote before"
+        ) from None
     except OSError as exc:
-        raise StateError(f"cannot use the state directory {state_dir}: {exc.strerror}; "
-                         "check state_dir in the config (or PLANSYNC_STATE_DIR) and its permissions") from None
+        raise StateError(
+            f"cannot use the state directory {state_dir}: {exc.strerror}; "
+            "check state_dir in the config (or PLANSYNC_STATE_DIR) and its permissions"
+        ) from None

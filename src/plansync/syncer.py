@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ContextManager, Protocol
+from typing import Protocol
 
 from plansync import ical
 from plansync.caldavio import Backend, BackendError, PreconditionFailed, norm_href
@@ -42,13 +42,12 @@ from plansync.reconcile import (
 from plansync.state import SeenItem, State, open_state
 
 
-
 class ProgressBar(Protocol):
     def update(self, n_steps: int) -> None: ...
 
 
 # (total, label) → a context manager giving a bar; click.progressbar(length=total, label=label) fits.
-Progress = Callable[[int, str], ContextManager[ProgressBar]]
+Progress = Callable[[int, str], contextlib.AbstractContextManager[ProgressBar]]
 LOCK_NAME = "sync.lock"
 
 
@@ -89,8 +88,15 @@ class CalendarReport:
         return sum(1 for a in self.actions if a.conflict is not None)
 
     def summary(self) -> str:
-        parts = [f"{self.count(k)} {w}" for k, w in (("create", "created"), ("update", "updated"),
-                                                       ("delete", "deleted"), ("unchanged", "unchanged"))]
+        parts = [
+            f"{self.count(k)} {w}"
+            for k, w in (
+                ("create", "created"),
+                ("update", "updated"),
+                ("delete", "deleted"),
+                ("unchanged", "unchanged"),
+            )
+        ]
         parts.append(f"{self.conflicts} conflict{'s' if self.conflicts != 1 else ''}")
         parts.append(f"{len(self.failures) + (1 if self.error else 0)} failed")
         return ", ".join(parts)
@@ -116,8 +122,11 @@ class SyncResult:
 
     @property
     def writes(self) -> int:
-        return sum(c.count(k) for c in self.calendars for k in ("create", "update", "delete")) if not self.dry_run \
+        return (
+            sum(c.count(k) for c in self.calendars for k in ("create", "update", "delete"))
+            if not self.dry_run
             else 0
+        )
 
 
 # -- the entry point with config ----------------------------------------------------------------------
@@ -142,8 +151,17 @@ def run_sync(
         state = open_state(config.state_dir)
         try:
             with _backend(config, backend, environ) as live:
-                return sync(plans, backend=live, state=state, targets=config.calendars, settings=config.sync,
-                            dry_run=dry_run, org_ids=org_ids, force_delete=force_delete, progress=progress)
+                return sync(
+                    plans,
+                    backend=live,
+                    state=state,
+                    targets=config.calendars,
+                    settings=config.sync,
+                    dry_run=dry_run,
+                    org_ids=org_ids,
+                    force_delete=force_delete,
+                    progress=progress,
+                )
         finally:
             state.close()
 
@@ -162,16 +180,25 @@ def _backend(config: Config, given: Backend | None, environ: Mapping[str, str] |
 
         with EmbeddedRadicale(caldav.embedded.host, caldav.embedded.port, caldav.embedded.storage) as server:
             # Radicale runs with auth "none": any password is accepted; the username picks the principal.
-            live = CalDAVBackend(server.url, username=caldav.username or EMBEDDED_USER, password="embedded",
-                                 timeout=caldav.timeout)
+            live = CalDAVBackend(
+                server.url,
+                username=caldav.username or EMBEDDED_USER,
+                password="embedded",
+                timeout=caldav.timeout,
+            )
             try:
                 yield live
             finally:
                 live.close()
         return
     secret = caldav.password.resolve(env)
-    live = CalDAVBackend(caldav.url, username=caldav.username, password=secret.reveal() if secret else None,
-                         verify_tls=caldav.verify_tls, timeout=caldav.timeout)
+    live = CalDAVBackend(
+        caldav.url,
+        username=caldav.username,
+        password=secret.reveal() if secret else None,
+        verify_tls=caldav.verify_tls,
+        timeout=caldav.timeout,
+    )
     try:
         yield live
     finally:
@@ -185,15 +212,19 @@ def run_lock(state_dir: Path) -> Iterator[None]:
         state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(state_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise PlansyncError(f"cannot use the state directory {state_dir}: {exc.strerror}; check state_dir in the "
-                            "config (or PLANSYNC_STATE_DIR) and its permissions") from None
+        raise PlansyncError(
+            f"cannot use the state directory {state_dir}: {exc.strerror}; check state_dir in the "
+            "config (or PLANSYNC_STATE_DIR) and its permissions"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            raise LockHeld(f"another plansync run (pid {holder}) is syncing with the state in {state_dir}; "
-                           "wait for it to finish and run again") from None
+            raise LockHeld(
+                f"another plansync run (pid {holder}) is syncing with the state in {state_dir}; "
+                "wait for it to finish and run again"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         try:
@@ -219,6 +250,9 @@ class _Calendar:
     desired: dict[str, Desired]
     bodies: dict[str, tuple[str, bytes]]  # href → (etag, body) fetched this run
     decision: Decision | None = None
+    token: str | None = None  # sync token and ctag after the listing
+    ctag: str | None = None
+    wrote: bool = False
 
 
 def default_calendar_name(org: Organization, plans: Sequence[Plan]) -> str:
@@ -248,8 +282,10 @@ def sync(
             orgs.setdefault(org.id, org)
     unknown = [o for o in org_ids if o not in orgs]
     if unknown:
-        raise UsageError(f"unknown organization {', '.join(repr(o) for o in unknown)} in --org; "
-                         f"known: {', '.join(sorted(orgs))}")
+        raise UsageError(
+            f"unknown organization {', '.join(repr(o) for o in unknown)} in --org; "
+            f"known: {', '.join(sorted(orgs))}"
+        )
     chosen = [orgs[o] for o in orgs if not org_ids or o in org_ids]
     rendering = ical.Rendering(settings.long_span_policy, settings.long_span_days)
 
@@ -258,8 +294,12 @@ def sync(
     for cal in calendars:
         if cal.decision is None:
             continue
-        stop = brake(cal.report.title, cal.decision, max_delete_share=settings.max_delete_share,
-                     force_delete=force_delete)
+        stop = brake(
+            cal.report.title,
+            cal.decision,
+            max_delete_share=settings.max_delete_share,
+            force_delete=force_delete,
+        )
         if stop is not None:
             brakes.append(stop)
     for cal in calendars:
@@ -324,7 +364,13 @@ def _resolve(
 
 
 def _actual(
-    cal: _Calendar, url: str, token: str | None, ctag: str | None, backend: Backend, state: State, dry_run: bool
+    cal: _Calendar,
+    url: str,
+    token: str | None,
+    ctag: str | None,
+    backend: Backend,
+    state: State,
+    dry_run: bool,
 ) -> list[Actual]:
     listing = backend.listing(url, sync_token=token, ctag=ctag)
     cached = state.items(url)
@@ -348,8 +394,14 @@ def _actual(
         elif href in cached and cached[href].etag == etags[href]:
             seen[href] = cached[href]
         # else: gone between the listing and the multiget
-    changed = listing.complete or bool(listing.items) or bool(listing.removed) or listing.sync_token != token \
+    changed = (
+        listing.complete
+        or bool(listing.items)
+        or bool(listing.removed)
+        or listing.sync_token != token
         or listing.ctag != ctag
+    )
+    cal.token, cal.ctag = listing.sync_token, listing.ctag
     if changed and not dry_run:
         with state.transaction():
             state.replace_items(url, seen.values())
@@ -364,8 +416,11 @@ def _describe(cal: _Calendar, backend: Backend) -> None:
     """Attach the field-level diff to each action; fetches the server copies that updates need."""
     if cal.decision is None:
         return
-    need = [a.href for a in cal.report.actions
-            if a.href and a.desired is not None and a.kind in ("update", "conflict") and a.href not in cal.bodies]
+    need = [
+        a.href
+        for a in cal.report.actions
+        if a.href and a.desired is not None and a.kind in ("update", "conflict") and a.href not in cal.bodies
+    ]
     if need and cal.url is not None:
         try:
             cal.bodies.update(backend.fetch(cal.url, sorted(set(need))))
@@ -375,11 +430,14 @@ def _describe(cal: _Calendar, backend: Backend) -> None:
     described: list[Action] = []
     for action in cal.report.actions:
         if action.kind == "create" and action.desired is not None:
-            action = with_changes(action, diff_fields(None, action.desired.fields))
-        elif action.kind in ("update", "conflict") and action.desired is not None and action.href in cal.bodies:
+            described.append(with_changes(action, diff_fields(None, action.desired.fields)))
+        elif (
+            action.kind in ("update", "conflict") and action.desired is not None and action.href in cal.bodies
+        ):
             server = ical.parse(cal.bodies[action.href][1]).fields
-            action = with_changes(action, diff_fields(server, action.desired.fields))
-        described.append(action)
+            described.append(with_changes(action, diff_fields(server, action.desired.fields)))
+        else:
+            described.append(action)
     cal.report.actions = described
 
 
@@ -394,7 +452,9 @@ def _apply_all(
     progress: Progress | None,
 ) -> None:
     work: list[tuple[_Calendar, Action]] = [
-        (cal, action) for cal in calendars if cal.decision is not None and cal.report.error is None
+        (cal, action)
+        for cal in calendars
+        if cal.decision is not None and cal.report.error is None
         for action in cal.report.actions
     ]
     for cal in calendars:
@@ -404,6 +464,15 @@ def _apply_all(
             _apply_one(cal, action, backend, state, settings)
             if bar is not None:
                 bar.update(1)
+    for cal in calendars:
+        if cal.wrote and cal.url is not None:
+            # Move the sync token past our own writes. A server may leave out of a later delta a
+            # resource created and deleted after the token (Xandikos does): then a person deleting an
+            # event plansync just created would go unnoticed.
+            try:
+                _actual(cal, cal.url, cal.token, cal.ctag, backend, state, dry_run=False)
+            except BackendError as exc:
+                cal.report.failures.append(Failure("(listing after the writes)", str(exc)))
 
 
 def _apply_one(cal: _Calendar, action: Action, backend: Backend, state: State, settings: SyncConfig) -> None:
@@ -423,6 +492,8 @@ def _execute(
     url = cal.url
     done = cal.report.done
     try:
+        if action.kind in ("create", "update", "delete"):
+            cal.wrote = True
         if action.kind == "create":
             want = _need(action.desired)
             href, etag = backend.create(url, want.name, want.body)
@@ -487,8 +558,15 @@ def _redecide(
         if parsed.uid != action.uid:
             raise BackendError(f"{href} holds another event (UID {parsed.uid}); plansync leaves it alone")
         owner = f"{parsed.marker.plan_id}:{parsed.marker.calendar_id}" if parsed.marker else None
-        have = Actual(norm_href(href), etag, parsed.uid, owner in cal.owners, parsed.hash, parsed.recorded_hash,
-                      parsed.fields)
+        have = Actual(
+            norm_href(href),
+            etag,
+            parsed.uid,
+            owner in cal.owners,
+            parsed.hash,
+            parsed.recorded_hash,
+            parsed.fields,
+        )
         cal.bodies[have.href] = (etag, body)
     record = state.records(cal.url).get(action.uid)
     return decide(action.uid, cal.desired.get(action.uid), have, record, policy=settings.conflict_policy)
@@ -530,7 +608,9 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
                     if action.kind == "create":
                         lines.append(f"      {change.name}: {_show_value(change.new)}")
                     else:
-                        lines.append(f"      {change.name}: {_show_value(change.old)} → {_show_value(change.new)}")
+                        lines.append(
+                            f"      {change.name}: {_show_value(change.old)} → {_show_value(change.new)}"
+                        )
         for failure in cal.failures:
             lines.append(f"  ✗ {failure.label}: {failure.message}")
     lines.append("summary:" if not result.dry_run else "summary (would be):")
@@ -541,8 +621,10 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
 
 def brake_message(result: SyncResult) -> str:
     reasons = "; ".join(f"{b.calendar}: {b.reason}" for b in result.brakes)
-    return (f"stopped by the safety brake, nothing was changed: {reasons}. If this is intended, run "
-            "`plansync sync --force-delete`")
+    return (
+        f"stopped by the safety brake, nothing was changed: {reasons}. If this is intended, run "
+        "`plansync sync --force-delete`"
+    )
 
 
 def _show_value(value: str | None, limit: int = 100) -> str:

@@ -50,7 +50,6 @@ class _TextResolver(BaseResolver):
 
 
 if yaml.__with_libyaml__:
-
     from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
     class _TextLoader(CParser, _TextResolver):
@@ -72,6 +71,8 @@ else:  # PyYAML built without libyaml: the same, in pure Python (about five time
 def is_null(node: yaml.Node) -> bool:
     """An empty value: `key:`, `key: ~` or `key: null`, unquoted."""
     return isinstance(node, yaml.ScalarNode) and not node.style and node.value in _NULL_WORDS
+
+
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 
 
