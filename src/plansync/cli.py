@@ -215,16 +215,22 @@ def import_command(
     default=None,
     help="Write the digests due on DATE (YYYY-MM-DD; default: today).",
 )
-def run_command(config_file: Path | None, as_of: str | None) -> None:
+@click.option("--serve", is_flag=True, help="Then go on as the service, in the foreground (plansync serve).")
+def run_command(config_file: Path | None, as_of: str | None, serve: bool) -> None:
     """The main job, once: check the plans, sync them into the calendars, send the week's digests.
 
     With the shipped config this syncs into plansync's own CalDAV server and writes the digests into
     the outbox folder. Exit status 0 when all went well, else the worst status of sync and digest.
+    With --serve it then keeps running as `plansync serve` does.
     """
+    import datetime as dt
+
     from plansync.cli_digest import parse_day, send_digests
+    from plansync.cli_serve import run_service
     from plansync.cli_sync import progress_bar
     from plansync.config import load_config
     from plansync.planfile import load_plan
+    from plansync.runlog import record_sync
     from plansync.syncer import brake_message, format_report, run_sync
 
     day = parse_day(as_of) if as_of else None
@@ -235,6 +241,7 @@ def run_command(config_file: Path | None, as_of: str | None) -> None:
     where = "the embedded CalDAV server" if config.caldav.is_embedded else config.caldav.url
     click.echo(f"\n== sync into {where}")
     result = run_sync(config, progress=progress_bar)
+    record_sync(config.state_dir, result, dt.datetime.now(dt.UTC))
     click.echo(format_report(result))
     if result.brakes:
         click.echo(f"plansync: {brake_message(result)}", err=True)
@@ -242,14 +249,18 @@ def run_command(config_file: Path | None, as_of: str | None) -> None:
     report = send_digests(config, as_of=day)
     for line in report.lines():
         click.echo(line)
+    if config.mail.transport == "outbox":
+        click.echo(f"\nmail: the digests are in {config.mail.outbox}/new (open them with any mail client)")
     if config.caldav.is_embedded:
         server = config.caldav.embedded
+        keeper = "the service below keeps" if serve else "`plansync serve` (or `scripts/run --serve`) keeps"
         click.echo(
-            f"\ncalendars: `plansync serve` keeps them at http://{server.host}:{server.port}/ "
+            f"calendars: {keeper} them at http://{server.host}:{server.port}/ "
             f"for CalDAV clients (user {config.caldav.username or 'plansync'}, any password)"
         )
-    if config.mail.transport == "outbox":
-        click.echo(f"mail: the digests are in {config.mail.outbox}/new (open them with any mail client)")
+    if serve:
+        click.echo("\n== serving in the foreground (Ctrl-C to stop)")
+        run_service(config_file, "text", None, None)
     digest_failed = bool(report.permanent_failures or report.transient_failures)
     status = max(result.exit_code, 1 if digest_failed else 0)
     if status:
@@ -259,9 +270,12 @@ def run_command(config_file: Path | None, as_of: str | None) -> None:
 def _register_subcommands() -> None:
     """Commands that live in their own modules; each imports its heavy parts only when it runs."""
     from plansync.cli_digest import digest_command
+    from plansync.cli_serve import serve_command, status_command
     from plansync.cli_sync import sync_command
 
     cli.add_command(sync_command)
+    cli.add_command(serve_command)
+    cli.add_command(status_command)
     cli.add_command(digest_command)
 
 

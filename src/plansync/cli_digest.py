@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from plansync.digest import Digest, Period
     from plansync.ledger import Entry, Ledger
     from plansync.mailer import Renderer, Transport
+    from plansync.plan import Plan
 
 __all__ = ["DigestFailed", "DigestReport", "Outcome", "digest_command", "send_digests"]
 
@@ -126,6 +127,7 @@ def send_digests(
     now: dt.datetime | None = None,
     transport: Transport | None = None,
     environ: Mapping[str, str] | None = None,
+    plans: Sequence[Plan] | None = None,
 ) -> DigestReport:
     """Send the digest of the period `as_of` falls before (see digest.digest_period) to every contact.
 
@@ -138,7 +140,8 @@ def send_digests(
     from plansync.planfile import load_plan
 
     now = now if now is not None else dt.datetime.now(dt.UTC)
-    plans = [load_plan(path) for path in config.plans]
+    if plans is None:
+        plans = [load_plan(path) for path in config.plans]
     if not plans:
         raise UsageError("the config names no plan; add one under `plans:`")
     day = as_of if as_of is not None else today_in(plans[0].timezone, now)

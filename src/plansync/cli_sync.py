@@ -55,13 +55,17 @@ def sync_command(
 
 
 def _run(config_file: Path | None, dry_run: bool, org_ids: tuple[str, ...], force_delete: bool) -> int:
+    import datetime as dt
+
     from plansync.config import load_config
+    from plansync.runlog import record_sync
     from plansync.syncer import brake_message, format_report, run_sync
 
     config = load_config(config_file)
     result = run_sync(
         config, dry_run=dry_run, org_ids=org_ids, force_delete=force_delete, progress=progress_bar
     )
+    record_sync(config.state_dir, result, dt.datetime.now(dt.UTC))
     click.echo(format_report(result))
     if result.brakes:
         click.echo(f"plansync: {brake_message(result)}", err=True)

@@ -255,7 +255,9 @@ def _read_config(root: yaml.Node, c: Checker, base: Path) -> Config | None:
     if top is None:
         return None
     plans = _paths(top["plans"], "plans", c, base) if "plans" in top else None
-    state_dir = _path(top["state_dir"], "state_dir", c, base) if "state_dir" in top else _under(base, Path("state"))
+    state_dir = (
+        _path(top["state_dir"], "state_dir", c, base) if "state_dir" in top else _under(base, Path("state"))
+    )
     caldav = _read_caldav(top.get("caldav"), c, base)
     calendars = _read_calendars(top.get("calendars"), c)
     sync = _read_sync(top.get("sync"), c)
@@ -586,7 +588,11 @@ def _read_mail(entry: Entry | None, c: Checker, base: Path) -> MailConfig | None
         if "transport" in fields
         else "outbox"
     )
-    outbox = _path(fields["outbox"], "mail.outbox", c, base) if "outbox" in fields else _under(base, Path("outbox"))
+    outbox = (
+        _path(fields["outbox"], "mail.outbox", c, base)
+        if "outbox" in fields
+        else _under(base, Path("outbox"))
+    )
     smtp = SMTPConfig()
     if "smtp" in fields:
         allowed = (

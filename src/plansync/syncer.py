@@ -141,12 +141,14 @@ def run_sync(
     backend: Backend | None = None,
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
+    plans: Sequence[Plan] | None = None,
 ) -> SyncResult:
-    """Load the plans of `config`, take the lock, open the state, start the embedded server if
-    configured (unless a `backend` is given, as `serve` does), and sync."""
+    """Load the plans of `config` (unless given: `serve` keeps the last good ones), take the lock,
+    open the state, start the embedded server if configured (unless a `backend` is given), and sync."""
     from plansync.planfile import load_plan
 
-    plans = [load_plan(path) for path in config.plans]
+    if plans is None:
+        plans = [load_plan(path) for path in config.plans]
     with run_lock(config.state_dir):
         state = open_state(config.state_dir)
         try:
