@@ -79,15 +79,26 @@ class RunningServer:
     _server: WSGIServer
     _thread: threading.Thread
 
+    @property
+    def port(self) -> int:
+        port: int = self._server.server_address[1]
+        return port
+
+    def wrap(self, middleware: Callable[[WSGIApp], WSGIApp]) -> None:
+        """Put a WSGI middleware in front of the app (behind the request log), e.g. to slow PUTs."""
+        app = self._server.get_app()
+        assert app is not None
+        self._server.set_app(middleware(app))
+
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
 
 
-def _serve(name: str, app: WSGIApp, path: str, storage: Path) -> RunningServer:
+def _serve(name: str, app: WSGIApp, path: str, storage: Path, port: int = 0) -> RunningServer:
     log = RequestLog()
-    server = _ThreadingServer(("127.0.0.1", 0), _QuietHandler)
+    server = _ThreadingServer(("127.0.0.1", port), _QuietHandler)
     server.set_app(_Counting(app, log))
     port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, name=f"{name}-test-server", daemon=True)
@@ -95,7 +106,8 @@ def _serve(name: str, app: WSGIApp, path: str, storage: Path) -> RunningServer:
     return RunningServer(name, f"http://127.0.0.1:{port}{path}", log, storage, server, thread)
 
 
-def start_radicale(storage: Path) -> RunningServer:
+def start_radicale(storage: Path, port: int = 0) -> RunningServer:
+    """port 0: a free one; give the port of a stopped server to start it again where clients expect it."""
     import radicale
     import radicale.config
 
@@ -109,16 +121,16 @@ def start_radicale(storage: Path) -> RunningServer:
         },
         "plansync tests",
     )
-    return _serve("radicale", radicale.Application(configuration), "/", storage)
+    return _serve("radicale", radicale.Application(configuration), "/", storage, port)
 
 
-def start_xandikos(storage: Path) -> RunningServer:
+def start_xandikos(storage: Path, port: int = 0) -> RunningServer:
     from xandikos.web import SingleUserFilesystemBackend, XandikosApp
 
     backend = SingleUserFilesystemBackend(str(storage))
     backend.create_principal("/user/", create_defaults=False)
     app = XandikosApp(backend, current_user_principal="/user/", strict=True)
-    return _serve("xandikos", app.handle_wsgi_request, "/", storage)
+    return _serve("xandikos", app.handle_wsgi_request, "/", storage, port)
 
 
 def free_port() -> int:

@@ -123,8 +123,9 @@ def _server_context(files: TLSFiles) -> ssl.SSLContext:
     return context
 
 
-def start_server(files: TLSFiles, security: str = "starttls") -> SMTPServer:
-    """security: starttls (required before AUTH and MAIL) or tls (implicit TLS on connect)."""
+def start_server(files: TLSFiles, security: str = "starttls", port: int | None = None) -> SMTPServer:
+    """security: starttls (required before AUTH and MAIL) or tls (implicit TLS on connect).
+    port: None for a free one; the port of a stopped server to start it again where clients expect it."""
     recorder = Recorder()
     context = _server_context(files)
     kwargs: dict[str, Any] = {
@@ -140,7 +141,7 @@ def start_server(files: TLSFiles, security: str = "starttls") -> SMTPServer:
     else:
         kwargs["tls_context"] = context
         kwargs["require_starttls"] = True
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), ready_timeout=10, **kwargs)
+    controller = Controller(recorder, hostname="127.0.0.1", port=port or free_port(), ready_timeout=10, **kwargs)
     controller.start()
     return SMTPServer("127.0.0.1", controller.port, security, recorder, controller)
 

@@ -91,7 +91,12 @@ class PasswordSource:
 class EmbeddedServer:
     host: str = "127.0.0.1"
     port: int = 5232
-    storage: Path = Path("state/radicale")
+    storage: Path | None = None  # None: <state_dir>/radicale, wherever the state ends up
+
+    @property
+    def folder(self) -> Path:
+        """Where Radicale keeps the calendars (load_config always fills `storage` in)."""
+        return self.storage if self.storage is not None else Path("state/radicale")
 
 
 @dataclass(frozen=True)
@@ -244,6 +249,8 @@ def apply_environment(config: Config, env: Mapping[str, str]) -> Config:
     mail = replace(mail, smtp=smtp)
     if env.get("PLANSYNC_OUTBOX"):
         mail = replace(mail, transport="outbox", outbox=Path(env["PLANSYNC_OUTBOX"]))
+    if caldav.embedded.storage is None:
+        caldav = replace(caldav, embedded=replace(caldav.embedded, storage=state_dir / "radicale"))
     return replace(config, caldav=caldav, state_dir=state_dir, mail=mail)
 
 
@@ -366,7 +373,7 @@ def _password(fields: dict[str, Entry], where: str, c: Checker, base: Path) -> P
 
 
 def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | None:
-    default = CalDAVConfig(embedded=EmbeddedServer(storage=_under(base, Path("state/radicale"))))
+    default = CalDAVConfig()
     if entry is None:
         return default
     allowed = (
@@ -415,7 +422,7 @@ def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | 
                 if "storage" in sub
                 else embedded.storage
             )
-            if host and port and storage:
+            if host and port:
                 embedded = EmbeddedServer(host, port, storage)
     return CalDAVConfig(
         url=url or EMBEDDED,

@@ -178,9 +178,9 @@ class Service:
                 from plansync.embedded import EmbeddedRadicale
 
                 server = config.caldav.embedded
-                running = stack.enter_context(EmbeddedRadicale(server.host, server.port, server.storage))
+                running = stack.enter_context(EmbeddedRadicale(server.host, server.port, server.folder))
                 self._caldav_url = running.url
-                log.info("embedded CalDAV server on %s (storage %s)", running.url, server.storage)
+                log.info("embedded CalDAV server on %s (storage %s)", running.url, server.folder)
             self._write_status("starting")
             self.notifier.ready(f"serving {len(self.loaded.plans)} plan(s)")
             log.info(

@@ -180,7 +180,7 @@ def _backend(config: Config, given: Backend | None, environ: Mapping[str, str] |
     if caldav.is_embedded:
         from plansync.embedded import EMBEDDED_USER, EmbeddedRadicale
 
-        with EmbeddedRadicale(caldav.embedded.host, caldav.embedded.port, caldav.embedded.storage) as server:
+        with EmbeddedRadicale(caldav.embedded.host, caldav.embedded.port, caldav.embedded.folder) as server:
             # Radicale runs with auth "none": any password is accepted; the username picks the principal.
             live = CalDAVBackend(
                 server.url,
