@@ -141,7 +141,9 @@ def start_server(files: TLSFiles, security: str = "starttls", port: int | None =
     else:
         kwargs["tls_context"] = context
         kwargs["require_starttls"] = True
-    controller = Controller(recorder, hostname="127.0.0.1", port=port or free_port(), ready_timeout=10, **kwargs)
+    controller = Controller(
+        recorder, hostname="127.0.0.1", port=port or free_port(), ready_timeout=10, **kwargs
+    )
     controller.start()
     return SMTPServer("127.0.0.1", controller.port, security, recorder, controller)
 

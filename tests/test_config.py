@@ -128,3 +128,15 @@ def test_all_config_problems_with_positions(tmp_path: Path) -> None:
 def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PlansyncError, match=r"config file .* not found"):
         load_config(tmp_path / "none.yaml", environ={})
+
+
+def test_credentials_in_the_url_are_refused_without_echoing_them(tmp_path: Path) -> None:
+    path = write(tmp_path, "plans: [plan.yaml]\ncaldav:\n  url: https://methodist:hunter2@dav.example.ru/\n")
+    with pytest.raises(InvalidInput) as info:
+        load_config(path, environ={})
+    (problem,) = info.value.problems
+    assert problem.field == "caldav.url" and "user name or password" in problem.message
+    assert "hunter2" not in str(info.value)
+    with pytest.raises(PlansyncError) as env_error:
+        load_config(SHIPPED, environ={"PLANSYNC_CALDAV_URL": "https://u:hunter2@dav.example.ru/"})
+    assert "hunter2" not in str(env_error.value)

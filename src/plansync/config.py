@@ -36,6 +36,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION_RE = re.compile(r"(\d{1,6})\s*(s|m|h|d)")
 _SCHEDULE_RE = re.compile(r"(mon|tue|wed|thu|fri|sat|sun)\s+([01]?\d|2[0-3]):([0-5]\d)")
 _URL_RE = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
+_USERINFO_RE = re.compile(r"https?://[^/?#]*@", re.IGNORECASE)
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -220,7 +221,12 @@ def apply_environment(config: Config, env: Mapping[str, str]) -> Config:
     if env.get("PLANSYNC_CALDAV_URL"):
         url = env["PLANSYNC_CALDAV_URL"]
         if url != EMBEDDED and not _URL_RE.fullmatch(url):
-            raise PlansyncError(f"PLANSYNC_CALDAV_URL {url!r} is not an http(s) URL nor 'embedded'")
+            raise PlansyncError("PLANSYNC_CALDAV_URL is not an http(s) URL nor 'embedded'")
+        if _USERINFO_RE.match(url):
+            raise PlansyncError(
+                "PLANSYNC_CALDAV_URL contains a user name or password (user:password@host); remove it and "
+                "use PLANSYNC_CALDAV_USERNAME and PLANSYNC_CALDAV_PASSWORD"
+            )
         caldav = replace(caldav, url=url)
     if env.get("PLANSYNC_CALDAV_USERNAME"):
         caldav = replace(caldav, username=env["PLANSYNC_CALDAV_USERNAME"])
@@ -396,6 +402,14 @@ def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | 
             "caldav.url",
             f"'{url}' is not an http(s) URL",
             "write the server's CalDAV URL, e.g. https://dav.example.ru/, or `embedded`",
+        )
+    elif url is not None and _USERINFO_RE.match(url):
+        # Never echo it: the part before @ may hold a password.
+        c.error(
+            fields["url"].value,
+            "caldav.url",
+            "the URL contains a user name or password (user:password@host)",
+            "remove it; put the name in caldav.username and the password in password_env or password_file",
         )
     username = c.string(fields["username"].value, "caldav.username") if "username" in fields else None
     verify = c.boolean(fields["verify_tls"].value, "caldav.verify_tls") if "verify_tls" in fields else True
