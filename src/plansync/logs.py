@@ -44,6 +44,20 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+def one_line(text: str) -> str:
+    """A multi-line message (a list of plan problems, a traceback) as one line: ` | ` between its
+    lines. A journal or a log file reads each line as an event of its own, and a continuation line
+    would lose the priority and the logger name."""
+    if "\n" not in text and "\r" not in text:
+        return text
+    return " | ".join(line.rstrip() for line in text.splitlines() if line.strip())
+
+
+class _TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return one_line(super().format(record))
+
+
 class _JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -71,7 +85,7 @@ class _JournalFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         priority = self.PRIORITY.get(record.levelno, 6)
-        return f"<{priority}>{record.name}: {record.getMessage()}"
+        return f"<{priority}>{record.name}: {one_line(record.getMessage())}"
 
 
 def under_journald(environ: Mapping[str, str] | None = None) -> bool:
@@ -90,7 +104,7 @@ def setup(level: str = "info", log_format: LogFormat = "text", *, secrets: Itera
     elif under_journald():
         handler.setFormatter(_JournalFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -316,21 +316,31 @@ class Service:
 
     @contextmanager
     def _progress(self, total: int, label: str) -> Iterator[_StopCheck]:
-        yield _StopCheck(self)
+        check = _StopCheck(self)
+        check.update(0)  # asked to stop while the sync was still looking: write nothing at all
+        yield check
 
     # -- digests --------------------------------------------------------------------------------
 
     def _digest_cycle(self, now: dt.datetime) -> None:
         from plansync.cli_digest import send_digests
+        from plansync.digest import digest_period, today_in
 
         config = self.loaded.config
         timezone = self.loaded.plans[0].timezone if self.loaded.plans else "UTC"
         due = last_digest_time(now, config.digest.schedule_weekday, config.digest.schedule_time, timezone)
         if due == self.digest_done_for:
             return
+        as_of = due.date()
+        period = digest_period(as_of, config.digest.period_days)
+        if today_in(timezone, now) > period.end:
+            # Started after the week this digest is about (e.g. Monday 07:59, before this week's is
+            # due): catching up would mail last week's news. Nothing to send until the next one.
+            log.info("digests due %s: their week %s … %s is over; not sent", as_of, period.start, period.end)
+            self.digest_done_for, self.digest_retry_at = due, None
+            return
         if self.digest_retry_at is not None and now < self.digest_retry_at:
             return
-        as_of = due.date()
         self._write_status("sending digests")
         try:
             report = send_digests(config, as_of=as_of, now=now, environ=self.environ, plans=self.loaded.plans)
