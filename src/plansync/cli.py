@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from plansync import __version__
+from plansync.cli_options import config_option
 from plansync.errors import InvalidInput, PlansyncError, UsageError
 
 DEFAULT_PLAN = Path("data/plan-2024.yaml")
@@ -201,13 +202,7 @@ def import_command(
 
 
 @cli.command("run")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Config file (default: $PLANSYNC_CONFIG, else config/plansync.yaml).",
-)
+@config_option
 @click.option(
     "--as-of",
     "as_of",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
+from plansync.cli_options import config_option
 from plansync.errors import PlansyncError, UsageError
 
 if TYPE_CHECKING:
@@ -357,13 +358,7 @@ def parse_day(text: str) -> dt.date:
 
 
 @click.command("digest")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="The config file (default: $PLANSYNC_CONFIG or config/plansync.yaml).",
-)
+@config_option
 @click.option(
     "--as-of",
     "as_of",

@@ -10,18 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from plansync.cli_options import config_option
+
 if TYPE_CHECKING:
     from plansync.config import Config
 
 HEARTBEAT_STALE = dt.timedelta(minutes=2)
-
-config_option = click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Config file (default: $PLANSYNC_CONFIG, else config/plansync.yaml).",
-)
 
 
 @click.command("serve")

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from plansync.cli_options import config_option
+
 if TYPE_CHECKING:
     from plansync.syncer import ProgressBar
 
@@ -21,13 +23,7 @@ LONG_RUN = 20  # actions; below this a progress bar is only noise
 
 
 @click.command("sync")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Config file (default: $PLANSYNC_CONFIG, else config/plansync.yaml).",
-)
+@config_option
 @click.option(
     "--dry-run",
     is_flag=True,

@@ -1,0 +1,15 @@
+"""Options several commands share, defined once so they read and behave the same everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Config file (default: $PLANSYNC_CONFIG, else config/plansync.yaml).",
+)
