@@ -37,6 +37,7 @@ from bench.servers import KINDS, running_server
 from bench.synthetic import edited_keys, organization_ids, synthetic_plan
 
 TOOLS = ("plansync", "putloop", "vdirsyncer")
+SERVED_BY = "separate process, bench.servers.KeepAliveServer (threaded, HTTP/1.1 keep-alive), counting proxy"
 BENCH_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -345,11 +346,15 @@ def targets(cases: list[dict[str, Any]], servers: Sequence[str], work: Workload)
 def print_report(result: dict[str, Any]) -> None:
     w = result["workload"]
     print(
-        f"\nplansync benchmark: {w['events']} events over {w['organizers']} organizers → {w['objects']} objects "
-        f"in {w['calendars']} calendars; 1% edit = {w['edited_events']} events, {w['changed_objects']} objects; "
+        f"\nplansync benchmark: {w['events']} events over {w['organizers']} organizers → "
+        f"{w['objects']} objects in {w['calendars']} calendars; "
+        f"1% edit = {w['edited_events']} events, {w['changed_objects']} objects; "
         f"median of {result['repeat']} run(s)"
     )
-    head = f"{'tool':<11} {'server':<9} {'case':<6} {'wall s':>8} {'requests':>9} {'bytes':>12} {'peak RSS MB':>12}"
+    head = (
+        f"{'tool':<11} {'server':<9} {'case':<6} {'wall s':>8} {'requests':>9} {'bytes':>12} "
+        f"{'peak RSS MB':>12}"
+    )
     print(head)
     print("-" * len(head))
     for c in result["cases"]:
@@ -361,13 +366,15 @@ def print_report(result: dict[str, Any]) -> None:
         print("\nratios plansync / baseline (wall time, requests)")
         for r in result["ratios"]:
             print(
-                f"  {r['server']:<9} {r['case']:<6} vs {r['versus']:<11} wall ×{r['wall']:<7} requests ×{r['requests']}"
+                f"  {r['server']:<9} {r['case']:<6} vs {r['versus']:<11} wall ×{r['wall']:<7} "
+                f"requests ×{r['requests']}"
             )
     extras = result.get("extras") or {}
     if "digest" in extras:
         d = extras["digest"]
         print(
-            f"\ndigests: {d['digests']} rendered in {d['render_s']:.3f} s ({d['digests'] / d['render_s']:.0f}/s); "
+            f"\ndigests: {d['digests']} rendered in {d['render_s']:.3f} s "
+            f"({d['digests'] / d['render_s']:.0f}/s); "
             f"with MIME + .ics {d['full_s']:.3f} s ({d['digests'] / d['full_s']:.0f}/s); "
             f"str.format baseline {d['baseline_s']:.3f} s"
         )
@@ -420,15 +427,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="plansync-bench-") as tmp:
         folder = Path(tmp)
         work = prepare(folder, args.events, args.organizers)
-        print(f"bench: {work.objects} objects in {work.calendars} calendars; {len(work.changed)} change in the edit",
-              file=sys.stderr)  # fmt: skip
+        note = f"{work.objects} objects in {work.calendars} calendars; {len(work.changed)} change in the edit"
+        print(f"bench: {note}", file=sys.stderr)
         for kind in servers:
             for r in range(args.repeat):
                 for tool in tools:
                     started = time.perf_counter()
-                    rows += run_tool(tool, kind, folder / f"{kind}-{tool}-{r}", work, vdirsyncer)
-                    print(f"bench: {kind} {tool} run {r + 1}/{args.repeat}: {time.perf_counter() - started:.1f} s",
-                          file=sys.stderr)  # fmt: skip
+                    try:
+                        rows += run_tool(tool, kind, folder / f"{kind}-{tool}-{r}", work, vdirsyncer)
+                    except Failed as exc:  # one broken tool does not lose the others' numbers
+                        skipped.append(f"{tool} on {kind}, run {r + 1}: {str(exc)[:300]}")
+                        print(f"bench: {exc}", file=sys.stderr)
+                    took = time.perf_counter() - started
+                    print(f"bench: {kind} {tool} run {r + 1}/{args.repeat}: {took:.1f} s", file=sys.stderr)
     cases = combine(rows, args.repeat)
     cases.append(help_case(args.repeat))
     extras: dict[str, Any] = {}
@@ -450,10 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "edited_events": len(edited_keys(work.events)),
             "changed_objects": len(work.changed),
         },
-        "servers": {
-            k: "KeepAliveServer (bench/servers.py: threaded, HTTP/1.1 keep-alive) + counting proxy"
-            for k in servers
-        },
+        "servers": dict.fromkeys(servers, SERVED_BY),
         "cases": cases,
         "ratios": ratios(cases, servers),
         "extras": extras,

@@ -71,6 +71,16 @@ def home(conn: Connection, user: str) -> str:
     return found if found.endswith("/") else found + "/"
 
 
+def mkcalendar(conn: Connection, path: str, name: str) -> int:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><c:mkcalendar xmlns:d="DAV:" '
+        'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop>'
+        f"<d:displayname>{name}</d:displayname></d:prop></d:set></c:mkcalendar>"
+    ).encode()
+    status, _ = conn.request("MKCALENDAR", path, body, {"Content-Type": "application/xml; charset=utf-8"})
+    return status
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
@@ -89,7 +99,8 @@ def main() -> int:
         work = [p.relative_to(args.vdir) for p in sorted(args.vdir.glob("*/*.ics"))]
         condition = {"If-None-Match": "*"}
         for folder in sorted(p for p in args.vdir.iterdir() if p.is_dir()):
-            status, _ = conn.request("MKCALENDAR", f"{base}{quote(folder.name)}/")
+            # With a body: Xandikos answers 415 to a MKCALENDAR without one.
+            status = mkcalendar(conn, f"{base}{quote(folder.name)}/", folder.name)
             if status not in (200, 201):
                 print(f"putloop: MKCALENDAR {folder.name}: HTTP {status}", file=sys.stderr)
                 failed += 1

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
+import pickle
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +112,9 @@ class SyncResult:
     dry_run: bool
     force_delete: bool = False
     requests: int = 0  # HTTP requests this run made (client side)
+    # calendar key → uid → (resource name, label, hash) of the calendars whose events were rendered this
+    # run: what the render cache keeps for the next run (see _Prepared)
+    rendered: dict[str, dict[str, tuple[str, str, str]]] = field(default_factory=dict, repr=False)
 
     @property
     def failed(self) -> bool:
@@ -145,15 +151,16 @@ def run_sync(
 ) -> SyncResult:
     """Load the plans of `config` (unless given: `serve` keeps the last good ones), take the lock,
     open the state, start the embedded server if configured (unless a `backend` is given), and sync."""
-    from plansync.planfile import load_plan
-
-    if plans is None:
-        plans = [load_plan(path) for path in config.plans]
+    # Plans given by the caller (`serve` keeps the last good ones) are used as they are, uncached.
+    prepared = _prepare(config) if plans is None else None
+    if prepared is not None:
+        plans = prepared.plans
+    assert plans is not None
     with run_lock(config.state_dir):
         state = open_state(config.state_dir)
         try:
             with _backend(config, backend, environ) as live:
-                return sync(
+                result = sync(
                     plans,
                     backend=live,
                     state=state,
@@ -163,9 +170,89 @@ def run_sync(
                     org_ids=org_ids,
                     force_delete=force_delete,
                     progress=progress,
+                    rendered=prepared.rendered if prepared is not None else None,
                 )
         finally:
             state.close()
+        if prepared is not None and (result.rendered or not prepared.hit):
+            prepared.save(result.rendered)
+    return result
+
+
+# -- the render cache ---------------------------------------------------------------------------------
+#
+# Reading a plan and rendering its events dominate a run in which nothing changed (2 s to read 10,000
+# events, ~3 ms to render each of their VEVENTs through icalendar, against 1 request per calendar). The
+# cache in <state_dir>/cache/ keeps, for the exact bytes of the plan files, this plansync's source and
+# icalendar's version, and the rendering settings: the loaded plans, and per calendar each event's
+# resource name, label and content hash. A run that finds it reconciles with those hashes, and renders
+# only the events it is about to create or update. Anything that does not match, or cannot be read, is
+# ignored and rebuilt: the cache is never a source of truth, the plan files are.
+
+CACHE_DIR = "cache"
+_CACHE_FORMAT = 1
+
+
+@dataclass
+class _Prepared:
+    plans: list[Plan]
+    rendered: dict[str, dict[str, tuple[str, str, str]]]
+    path: Path | None  # None: do not keep (the plan files could not be read)
+    hit: bool
+
+    def save(self, more: Mapping[str, dict[str, tuple[str, str, str]]]) -> None:
+        """Keep the plans and all rendered hashes (this run's on top of the cached), atomically, 0600."""
+        if self.path is None:
+            return
+        self.rendered.update(more)
+        data = pickle.dumps((_CACHE_FORMAT, self.plans, self.rendered), protocol=pickle.HIGHEST_PROTOCOL)
+        temp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(mode=0o700, exist_ok=True)
+            for old in self.path.parent.glob("render-*.pickle"):
+                if old != self.path:
+                    old.unlink(missing_ok=True)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            temp.replace(self.path)
+        except OSError:
+            temp.unlink(missing_ok=True)  # a cache that cannot be written costs time next run, nothing else
+
+
+def _prepare(config: Config) -> _Prepared:
+    """The plans (from the cache when their files did not change, else read and checked) and the cached
+    hashes of their events."""
+    from plansync.planfile import load_plan
+
+    key = hashlib.sha256(_code_fingerprint())
+    key.update(repr((config.sync.long_span_policy, config.sync.long_span_days)).encode())
+    try:
+        for path in config.plans:
+            key.update(str(path.resolve()).encode() + b"\0" + path.read_bytes() + b"\0")
+    except OSError:
+        # load_plan reports the unreadable file with its usual message.
+        return _Prepared([load_plan(path) for path in config.plans], {}, None, hit=False)
+    path = config.state_dir / CACHE_DIR / f"render-{key.hexdigest()[:32]}.pickle"
+    try:
+        with path.open("rb") as stream:
+            form, plans, rendered = pickle.load(stream)
+        if form == _CACHE_FORMAT and isinstance(plans, list) and isinstance(rendered, dict):
+            return _Prepared(plans, rendered, path, hit=True)
+    except Exception:  # missing, truncated, from another version: rebuild
+        pass
+    return _Prepared([load_plan(path) for path in config.plans], {}, path, hit=False)
+
+
+def _code_fingerprint() -> bytes:
+    """What the loaded plans and the rendered events depend on besides the plan files."""
+    digest = hashlib.sha256(sys.version.encode())
+    import icalendar  # already imported by plansync.ical
+
+    digest.update(str(getattr(icalendar, "__version__", "")).encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.digest()
 
 
 @contextlib.contextmanager
@@ -254,7 +341,9 @@ class _Calendar:
     decision: Decision | None = None
     token: str | None = None  # sync token and ctag after the listing
     ctag: str | None = None
-    wrote: bool = False
+    created: bool = False  # this run created an event in it
+    plans: Sequence[Plan] = ()
+    rendering: ical.Rendering = field(default_factory=ical.Rendering)
 
 
 def default_calendar_name(org: Organization, plans: Sequence[Plan]) -> str:
@@ -274,7 +363,11 @@ def sync(
     org_ids: Sequence[str] = (),
     force_delete: bool = False,
     progress: Progress | None = None,
+    rendered: Mapping[str, Mapping[str, tuple[str, str, str]]] | None = None,
 ) -> SyncResult:
+    """`rendered`: calendar key → uid → (name, label, hash) of the plans' events, from an earlier run on
+    the same plans (the render cache); those calendars are reconciled on the hashes and only the events
+    to be written are rendered."""
     settings = settings or SyncConfig()
     targets = targets or {}
     start_requests = backend.requests
@@ -291,7 +384,11 @@ def sync(
     chosen = [orgs[o] for o in orgs if not org_ids or o in org_ids]
     rendering = ical.Rendering(settings.long_span_policy, settings.long_span_days)
 
-    calendars = [_look(org, plans, backend, state, targets, rendering, settings, dry_run) for org in chosen]
+    cached = rendered or {}
+    calendars = [
+        _look(org, plans, backend, state, targets, rendering, settings, dry_run, cached.get(org.id))
+        for org in chosen
+    ]
     brakes: list[Brake] = []
     for cal in calendars:
         if cal.decision is None:
@@ -307,6 +404,11 @@ def sync(
     for cal in calendars:
         _describe(cal, backend)
     result = SyncResult([c.report for c in calendars], brakes, dry_run, force_delete)
+    result.rendered = {
+        c.key: {u: (d.name, d.label, d.hash) for u, d in c.desired.items()}
+        for c in calendars
+        if c.key not in cached
+    }
     if not dry_run and not brakes:
         _apply_all(calendars, backend, state, settings, progress)
     result.requests = backend.requests - start_requests
@@ -322,6 +424,7 @@ def _look(
     rendering: ical.Rendering,
     settings: SyncConfig,
     dry_run: bool,
+    cached: Mapping[str, tuple[str, str, str]] | None = None,
 ) -> _Calendar:
     key = org.id
     target = targets.get(key) or CalendarTarget(name=default_calendar_name(org, plans))
@@ -329,26 +432,58 @@ def _look(
     report = CalendarReport(key, title, target.url)
     owners = frozenset(f"{p.id}:{key}" for p in plans)
     desired: dict[str, Desired] = {}
-    for plan in plans:
-        desired.update(ical.desired_events(plan, key, rendering))
-    cal = _Calendar(report, key, None, owners, desired, {})
+    if cached is not None:
+        desired = {uid: Desired(uid, name, label, h, {}, b"") for uid, (name, label, h) in cached.items()}
+    else:
+        for plan in plans:
+            desired.update(ical.desired_events(plan, key, rendering))
+    cal = _Calendar(report, key, None, owners, desired, {}, plans=plans, rendering=rendering)
     try:
         url, token, ctag = _resolve(key, target, backend, state, dry_run)
         report.url = url
         cal.url = url
         if url is None:  # dry run, calendar still to be created
             report.will_create_calendar = True
-            cal.decision = reconcile(desired, [], {}, policy=settings.conflict_policy)
+            _complete(cal, set(desired))
+            cal.decision = reconcile(cal.desired, [], {}, policy=settings.conflict_policy)
             report.actions = list(cal.decision.actions)
             return cal
         actual = _actual(cal, url, token, ctag, backend, state, dry_run)
         plan_ids = {p.id for p in plans}
         records = {u: r for u, r in state.records(url).items() if u.split(".", 1)[0] in plan_ids}
-        cal.decision = reconcile(desired, actual, records, policy=settings.conflict_policy)
+        cal.decision = reconcile(cal.desired, actual, records, policy=settings.conflict_policy)
+        need = {
+            a.uid
+            for a in cal.decision.actions
+            if a.desired is not None and (a.kind != "unchanged" or a.conflict is not None)
+        }
+        if _complete(cal, need):
+            # The same hashes, so the same decisions; now with the bodies and fields to write and show.
+            cal.decision = reconcile(cal.desired, actual, records, policy=settings.conflict_policy)
         report.actions = list(cal.decision.actions)
     except BackendError as exc:
         report.error = str(exc)
     return cal
+
+
+def _complete(cal: _Calendar, uids: set[str]) -> bool:
+    """Render the events of `uids` that are known only by their cached hash; True if any was."""
+    stubs = [u for u in uids if u in cal.desired and not cal.desired[u].body]
+    if not stubs:
+        return False
+    wanted: dict[str, set[str]] = {}
+    for uid in stubs:
+        parts = ical.split_uid(uid)
+        if parts is not None:
+            wanted.setdefault(parts[0], set()).add(parts[1])
+    for plan in cal.plans:
+        if plan.id in wanted:
+            full = ical.desired_events(plan, cal.key, cal.rendering, keys=wanted[plan.id])
+            cal.desired.update((u, d) for u, d in full.items() if u in cal.desired)
+    missing = [u for u in stubs if not cal.desired[u].body]
+    if missing:  # the cache said the plan has it, the plan does not: never write an empty event
+        raise PlansyncError(f"the render cache in the state directory is stale ({missing[0]}); delete it")
+    return True
 
 
 def _resolve(
@@ -467,10 +602,12 @@ def _apply_all(
             if bar is not None:
                 bar.update(1)
     for cal in calendars:
-        if cal.wrote and cal.url is not None:
-            # Move the sync token past our own writes. A server may leave out of a later delta a
+        if cal.created and cal.url is not None:
+            # Move the sync token past our own creations. A server may leave out of a later delta a
             # resource created and deleted after the token (Xandikos does): then a person deleting an
-            # event plansync just created would go unnoticed.
+            # event plansync just created would go unnoticed. Updates and deletions need no such step:
+            # those resources existed at the token, so a later delta reports what happens to them, and
+            # our own writes come back in it with the etags we already hold (nothing to fetch).
             try:
                 _actual(cal, cal.url, cal.token, cal.ctag, backend, state, dry_run=False)
             except BackendError as exc:
@@ -494,9 +631,8 @@ def _execute(
     url = cal.url
     done = cal.report.done
     try:
-        if action.kind in ("create", "update", "delete"):
-            cal.wrote = True
         if action.kind == "create":
+            cal.created = True
             want = _need(action.desired)
             href, etag = backend.create(url, want.name, want.body)
             _written(state, url, cal, want, href, etag)
@@ -571,6 +707,7 @@ def _redecide(
         )
         cal.bodies[have.href] = (etag, body)
     record = state.records(cal.url).get(action.uid)
+    _complete(cal, {action.uid})
     return decide(action.uid, cal.desired.get(action.uid), have, record, policy=settings.conflict_policy)
 
 

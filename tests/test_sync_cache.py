@@ -1,0 +1,83 @@
+"""The render cache (<state_dir>/cache): a run on unchanged plan files reconciles with cached hashes and
+renders only what it writes; a changed plan, a corrupt cache or a person's edit on the server still
+give the right result."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plansync import ical
+from tests.caldav_servers import RunningServer, radicale
+from tests.test_sync_cli import run, write_config
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    calls: list[Any] = []
+    real = ical.desired_events
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs.get("keys"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ical, "desired_events", counting)
+    return calls
+
+
+def test_noop_renders_nothing_and_edits_render_only_what_is_written(
+    tmp_path: Path, radicale: RunningServer, renders: list[Any]
+) -> None:
+    config = write_config(tmp_path, radicale.url, user="cache1")
+    assert run(config)[0] == 0
+    caches = list((tmp_path / "state" / "cache").glob("render-*.pickle"))
+    assert len(caches) == 1
+    assert stat.S_IMODE(caches[0].stat().st_mode) == 0o600
+    renders.clear()
+
+    mark = radicale.log.mark()
+    code, out, err = run(config)
+    assert code == 0, out + err
+    assert renders == []  # nothing rendered: the hashes came from the cache
+    assert radicale.log.writes_since(mark) == []
+    assert len(radicale.log.since(mark)) <= 2 * 2
+
+    # A person deletes a managed event: plan-wins re-creates it, rendering just that one event.
+    konb = next(p for m, p in radicale.log.since(0) if m == "PUT" and ".e1.konb." in p)
+    import niquests
+
+    niquests.delete(radicale.url.rstrip("/") + konb, auth=("cache1", "x"), timeout=10)
+    code, out, err = run(config)
+    assert code == 0, out + err
+    assert "1 created" in out
+    assert renders == [{"e1"}]
+
+    # The plan changes: the cache no longer matches, everything is read and rendered again.
+    write_config(tmp_path, radicale.url, user="cache1", title="Вебинар два по-новому")
+    renders.clear()
+    code, out, err = run(config)
+    assert code == 0, out + err
+    assert out.count("1 updated") == 2  # e2 in both calendars
+    assert renders and all(keys is None for keys in renders)
+    assert len(list((tmp_path / "state" / "cache").glob("render-*.pickle"))) == 1
+
+    renders.clear()
+    code, out, _ = run(config)
+    assert code == 0 and renders == []
+
+
+def test_a_corrupt_cache_is_rebuilt(tmp_path: Path, radicale: RunningServer) -> None:
+    config = write_config(tmp_path, radicale.url, user="cache2")
+    assert run(config)[0] == 0
+    (cache,) = (tmp_path / "state" / "cache").glob("render-*.pickle")
+    cache.write_bytes(b"not a pickle")
+    mark = radicale.log.mark()
+    code, out, err = run(config)
+    assert code == 0, out + err
+    assert radicale.log.writes_since(mark) == []
+    assert cache.read_bytes() != b"not a pickle"
