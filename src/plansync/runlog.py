@@ -68,11 +68,11 @@ def record_sync(state_dir: Path, result: SyncResult, now: dt.datetime) -> None:
     """Remember how each calendar's sync ended. Dry runs change nothing, so they are not recorded."""
     if result.dry_run:
         return
-    braked = {b.calendar for b in result.brakes}
+    braked = {b.calendar for b in result.brakes}  # the brake names a calendar by its title
     rows = []
     for report in result.calendars:
         failed = bool(report.failures or report.error)
-        outcome = "braked" if report.key in braked else "failed" if failed else "ok"
+        outcome = "braked" if report.title in braked or report.key in braked else "failed" if failed else "ok"
         error = report.error or "; ".join(f"{f.label}: {f.message}" for f in report.failures) or None
         rows.append((report.key, report.title, report.url, now.isoformat(), outcome, report.summary(), error))
     with _open(state_dir, write=True) as db:

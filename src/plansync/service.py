@@ -17,8 +17,8 @@ import signal
 import threading
 import time
 import zoneinfo
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
@@ -275,7 +275,7 @@ class Service:
         self.notifier.status("syncing")
         started = time.monotonic()
         try:
-            result = run_sync(config, progress=self._progress, environ=environ, plans=self.loaded.plans)
+            result = run_sync(config, checkpoint=self._checkpoint, environ=environ, plans=self.loaded.plans)
         except Stopping:
             log.info("sync interrupted between two actions; the next start goes on from there")
             return
@@ -314,11 +314,11 @@ class Service:
         log.error("sync failed (%d in a row): %s; next try in %s", self.sync_failures, reason, delay)
         self.notifier.status(f"sync failing: {reason}")
 
-    @contextmanager
-    def _progress(self, total: int, label: str) -> Iterator[_StopCheck]:
-        check = _StopCheck(self)
-        check.update(0)  # asked to stop while the sync was still looking: write nothing at all
-        yield check
+    def _checkpoint(self) -> None:
+        """Between two steps of a sync: feed the watchdog, and stop here if asked to."""
+        self.notifier.watchdog()
+        if self._stop.is_set():
+            raise Stopping
 
     # -- digests --------------------------------------------------------------------------------
 
@@ -397,18 +397,6 @@ class Service:
                 continue
             if secret is not None:
                 register_secret(secret.reveal())
-
-
-class _StopCheck:
-    """The sync's progress hook: between two actions, stop if asked to, and keep the watchdog fed."""
-
-    def __init__(self, service: Service) -> None:
-        self.service = service
-
-    def update(self, n_steps: int) -> None:
-        self.service.notifier.watchdog()
-        if self.service._stop.is_set():
-            raise Stopping
 
 
 def _one_line(exc: BaseException) -> str:

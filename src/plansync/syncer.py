@@ -49,6 +49,9 @@ class ProgressBar(Protocol):
     def update(self, n_steps: int) -> None: ...
 
 
+# Called before each calendar is looked at and before each action: `serve` stops there when asked to
+# (by raising) and feeds systemd's watchdog, so a long run stays both stoppable and alive.
+Checkpoint = Callable[[], None]
 # (total, label) → a context manager giving a bar; click.progressbar(length=total, label=label) fits.
 Progress = Callable[[int, str], contextlib.AbstractContextManager[ProgressBar]]
 LOCK_NAME = "sync.lock"
@@ -148,6 +151,7 @@ def run_sync(
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
     plans: Sequence[Plan] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> SyncResult:
     """Load the plans of `config` (unless given: `serve` keeps the last good ones), take the lock,
     open the state, start the embedded server if configured (unless a `backend` is given), and sync."""
@@ -171,6 +175,7 @@ def run_sync(
                     force_delete=force_delete,
                     progress=progress,
                     rendered=prepared.rendered if prepared is not None else None,
+                    checkpoint=checkpoint,
                 )
         finally:
             state.close()
@@ -364,6 +369,7 @@ def sync(
     force_delete: bool = False,
     progress: Progress | None = None,
     rendered: Mapping[str, Mapping[str, tuple[str, str, str]]] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> SyncResult:
     """`rendered`: calendar key → uid → (name, label, hash) of the plans' events, from an earlier run on
     the same plans (the render cache); those calendars are reconciled on the hashes and only the events
@@ -385,10 +391,13 @@ def sync(
     rendering = ical.Rendering(settings.long_span_policy, settings.long_span_days)
 
     cached = rendered or {}
-    calendars = [
-        _look(org, plans, backend, state, targets, rendering, settings, dry_run, cached.get(org.id))
-        for org in chosen
-    ]
+    check = checkpoint or _no_checkpoint
+    calendars = []
+    for org in chosen:
+        check()
+        calendars.append(
+            _look(org, plans, backend, state, targets, rendering, settings, dry_run, cached.get(org.id))
+        )
     brakes: list[Brake] = []
     for cal in calendars:
         if cal.decision is None:
@@ -410,7 +419,7 @@ def sync(
         if c.key not in cached
     }
     if not dry_run and not brakes:
-        _apply_all(calendars, backend, state, settings, progress)
+        _apply_all(calendars, backend, state, settings, progress, check)
     result.requests = backend.requests - start_requests
     return result
 
@@ -581,12 +590,17 @@ def _describe(cal: _Calendar, backend: Backend) -> None:
 # -- applying -----------------------------------------------------------------------------------------
 
 
+def _no_checkpoint() -> None:
+    pass
+
+
 def _apply_all(
     calendars: Sequence[_Calendar],
     backend: Backend,
     state: State,
     settings: SyncConfig,
     progress: Progress | None,
+    checkpoint: Checkpoint,
 ) -> None:
     work: list[tuple[_Calendar, Action]] = [
         (cal, action)
@@ -598,6 +612,7 @@ def _apply_all(
         cal.report.done = {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "conflict": 0}
     with progress(len(work), "syncing") if progress is not None else contextlib.nullcontext(None) as bar:
         for cal, action in work:
+            checkpoint()
             _apply_one(cal, action, backend, state, settings)
             if bar is not None:
                 bar.update(1)
