@@ -29,6 +29,8 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_NESTING = 64
 
 _STR_TAG = "tag:yaml.org,2002:str"
+# Control characters that have no business in a plan (tabs and line breaks are fine).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
 _KIND_TAGS = {
     yaml.ScalarNode: _STR_TAG,
@@ -47,6 +49,13 @@ class _TextResolver(BaseResolver):
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
         return _KIND_TAGS[kind]
+
+    # Path-based resolvers are not used either; the composer calls these for every node.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
 
 
 if yaml.__with_libyaml__:
@@ -261,10 +270,10 @@ class Checker:
                 "write the value on the same line after the colon",
             )
             return None
-        if is_null(node):
+        value: str = node.value
+        if not node.style and value in _NULL_WORDS:
             self.error(node, field, "the value is empty", "write a value after the colon, or remove the line")
             return None
-        value = str(node.value)
         if not value.strip():
             self.error(node, field, "the value is empty", "write a value, or remove the line")
             return None
@@ -273,7 +282,7 @@ class Checker:
                 node, field, f"the text is {len(value)} characters long, more than {max_length}", "shorten it"
             )
             return None
-        if any(ch in value for ch in "\x00\x0b\x0c\x1b\x7f"):
+        if _CONTROL_RE.search(value):
             self.error(node, field, "the text contains control characters", "delete them")
             return None
         return value
