@@ -123,10 +123,13 @@ def _server_context(files: TLSFiles) -> ssl.SSLContext:
     return context
 
 
-def start_server(files: TLSFiles, security: str = "starttls", port: int | None = None) -> SMTPServer:
+def start_server(
+    files: TLSFiles, security: str = "starttls", port: int | None = None, recorder: Recorder | None = None
+) -> SMTPServer:
     """security: starttls (required before AUTH and MAIL) or tls (implicit TLS on connect).
-    port: None for a free one; the port of a stopped server to start it again where clients expect it."""
-    recorder = Recorder()
+    port: None for a free one; the port of a stopped server to start it again where clients expect it.
+    recorder: the handler (a Recorder subclass can hold up or script DATA); a fresh Recorder by default."""
+    recorder = recorder if recorder is not None else Recorder()
     context = _server_context(files)
     kwargs: dict[str, Any] = {
         "authenticator": _authenticator,

@@ -10,13 +10,18 @@ python-caldav does discovery and MKCALENDAR; everything that must be exact goes 
   Xandikos: start again without one), else getctag, else a full etag listing — never caldav's silent
   `fake-` token fallback;
 * contents: one calendar-multiget REPORT, not a GET per object;
-* hrefs are the ones the server reports.
+* hrefs are the ones the server reports;
+* every request, caldav's own included, passes `_send`, which retries what is safe to send twice
+  (plansync.retry: idempotent methods and If-Match/If-None-Match writes) on a dropped connection, a
+  timeout, 429 and 5xx, honouring Retry-After, with bounded attempts and time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -24,6 +29,15 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
 from plansync.errors import PlansyncError
+from plansync.retry import (
+    RETRY_STATUSES,
+    RetryPolicy,
+    may_retry,
+    next_step,
+    permanent,
+    retry_after_seconds,
+    stop_waiting,
+)
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +147,7 @@ class CalDAVBackend:
         password: str | None = None,
         verify_tls: bool = True,
         timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
     ) -> None:
         from caldav.davclient import DAVClient
 
@@ -150,6 +165,18 @@ class CalDAVBackend:
             enable_rfc6764=False,
         )
         self._principal: Any = None
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.retries = 0  # attempts repeated this run (for the log and the tests)
+        # caldav's own requests (discovery, MKCALENDAR) call `request` on the client too: one gate for all.
+        client: Any = self._client
+        self._raw_request: Callable[..., Any] = client.request
+        client.request = self._send
+        if not verify_tls:
+            log.warning(
+                "TLS certificate verification is OFF for %s (caldav.verify_tls: false): anyone on the "
+                "network path can read and change the calendars and the password; turn it back on",
+                _show(self.url),
+            )
 
     def close(self) -> None:
         self._client.close()
@@ -173,6 +200,55 @@ class CalDAVBackend:
             ) from None
         except Exception as exc:  # network errors come from niquests/urllib3 under many names
             raise BackendError(f"{method} {_show(url)} failed: {_reason(exc)}") from None
+
+    def _send(
+        self, url: str, method: str = "GET", body: str = "", headers: Mapping[str, str] | None = None
+    ) -> Any:
+        """The client's `request`, retried when that is safe (see plansync.retry)."""
+        from caldav.lib import error as caldav_error
+
+        where = _show(str(url))  # caldav passes its own URL objects
+
+        safe = may_retry(method, headers)
+        start = time.monotonic()
+        failures = 0
+        while True:
+            response: Any = None
+            retry_after: float | None = None
+            try:
+                response = self._raw_request(url, method, body, headers)
+            except caldav_error.AuthorizationError:
+                raise
+            except caldav_error.RateLimitError as exc:  # 429, or 503 with Retry-After
+                if not safe:
+                    raise
+                retry_after = exc.retry_after_seconds
+                problem = f"HTTP {exc.status}"
+            except Exception as exc:
+                if not safe or permanent(exc):
+                    raise
+                problem = _reason(exc)
+            else:
+                status = int(response.status)
+                if status not in RETRY_STATUSES or not safe:
+                    return response
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                problem = f"HTTP {status}"
+            failures += 1
+            verdict = next_step(
+                self.retry, failures=failures, elapsed=time.monotonic() - start, retry_after=retry_after
+            )
+            if not verdict.retry:
+                if response is not None:
+                    return response  # the caller reports the status it got
+                raise _GaveUp(f"{problem}; {verdict.why}")
+            log.info("%s %s: %s; trying again in %.1f s", method, where, problem, verdict.delay)
+            if stop_waiting.wait(verdict.delay):
+                if response is not None:
+                    return response
+                raise _GaveUp(f"{problem}; not tried again: plansync is stopping")
+            self.requests += 1
+            self.retries += 1
 
     def _xml(self, response: Any) -> ET.Element:
         raw = _body(response)
@@ -227,6 +303,18 @@ class CalDAVBackend:
         try:
             cal = principal.make_calendar(name=name, cal_id=calendar_id(key, name))
         except Exception as exc:
+            # MKCALENDAR is sent once (it is not safe to repeat); an answer lost on the way may still
+            # mean the calendar was made: look before calling it a refusal.
+            self._options.calendars.clear()
+            with contextlib.suppress(BackendError):
+                found = self._find_by_name(name)
+                if found is not None:
+                    return found if found.endswith("/") else found + "/"
+            if not _refusal(exc):
+                raise BackendError(
+                    f"could not create the calendar «{name}» on {_show(self.url)}: {_reason(exc)}; "
+                    "run again later"
+                ) from None
             raise CalendarRefused(
                 f"the server refused to create the calendar «{name}» ({_reason(exc)}); create it by hand "
                 f"and put its URL in the config as calendars.{key}.url"
@@ -271,6 +359,8 @@ class CalDAVBackend:
             raise BackendError(
                 f"calendar {_show(calendar_url)} not found (404); check calendars.*.url in the config"
             )
+        if status in RETRY_STATUSES:  # overloaded or down: not a sign that sync-collection is unknown
+            raise BackendError(f"REPORT {_show(calendar_url)}: HTTP {status}; try again later")
         if status != 207:
             if token:
                 raise _TokenRejected  # Xandikos: 412; others: 409 or 400 with DAV:valid-sync-token
@@ -476,8 +566,24 @@ class _TokenRejected(Exception):
     pass
 
 
+class _GaveUp(Exception):
+    """Retries exhausted on a transport error; the message says what failed and for how long."""
+
+
 class _Unsupported(Exception):
     pass
+
+
+def _refusal(exc: BaseException) -> bool:
+    """The server answered no (a 4xx, 405 or 501 above all), as opposed to a lost answer or an outage."""
+    from caldav.lib import error as caldav_error
+
+    status = getattr(exc, "status", None)
+    if isinstance(exc, caldav_error.RateLimitError):
+        return False
+    if not isinstance(exc, caldav_error.DAVError):
+        return False  # the connection failed: nobody answered
+    return status is None or status not in RETRY_STATUSES
 
 
 def _etag_of(resp: ET.Element) -> str | None:

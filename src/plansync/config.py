@@ -296,7 +296,16 @@ def _path(entry: Entry, field_name: str, c: Checker, base: Path) -> Path | None:
     value = c.string(entry.value, field_name)
     if value is None:
         return None
-    path = Path(value).expanduser()
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # `~name/…` of a user this system does not know
+        c.error(
+            entry.value,
+            field_name,
+            f"cannot find the home folder of '{value.split('/', 1)[0]}'",
+            "write the full path, or ~/… for plansync's own user",
+        )
+        return None
     return path if path.is_absolute() else _under(base, path)
 
 

@@ -102,7 +102,7 @@ class Ledger:
         if read_only:
             self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the state folder: private
             # Create it 0600 before SQLite opens it: it holds addresses and whole messages.
             os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
             path.chmod(0o600)
@@ -210,7 +210,7 @@ class Ledger:
 @contextlib.contextmanager
 def run_lock(state_dir: Path) -> Iterator[None]:
     """One digest run at a time per state folder; a second one stops with a clear message."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(state_dir / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o600)
     try:
         try:

@@ -13,6 +13,7 @@ import email.policy
 import email.utils
 import hashlib
 import importlib.resources
+import logging
 import mailbox
 import smtplib
 import socket
@@ -46,6 +47,7 @@ __all__ = [
 
 TEMPLATE_NAMES = ("digest_subject.txt.j2", "digest.txt.j2", "digest.html.j2")
 PRODID = "-//plansync//weekly digest//RU"
+log = logging.getLogger(__name__)
 
 
 # -- templates ----------------------------------------------------------------------------------------
@@ -158,7 +160,6 @@ def build_message(
     msg["Message-ID"] = message_id(recipient, digest.period.key, config.sender)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to us
     msg["X-Auto-Response-Suppress"] = "All"
-    msg["Content-Language"] = "ru"
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
     if ics is not None:
@@ -169,6 +170,8 @@ def build_message(
             filename=f"plan-{digest.period.start.isoformat()}.ics",
             params={"method": "PUBLISH", "charset": "utf-8"},
         )
+    # Last: set_content and add_alternative drop or move every Content-* header set before them.
+    msg["Content-Language"] = "ru"
     return msg
 
 
@@ -409,5 +412,12 @@ def open_transport(mail: MailConfig, environ: dict[str, str] | None = None) -> T
 
     if mail.transport == "smtp":
         password = mail.smtp.password.resolve(os.environ if environ is None else environ)
+        if not mail.smtp.verify_tls:
+            log.warning(
+                "TLS certificate verification is OFF for the SMTP server %s:%s (mail.smtp.verify_tls: "
+                "false): anyone on the network path can read the digests and the password; turn it back on",
+                mail.smtp.host,
+                mail.smtp.effective_port,
+            )
         return SMTPTransport(mail.smtp, password)
     return MaildirTransport(mail.outbox)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 
+from plansync import retry
 from plansync.config import Config, load_config
 from plansync.errors import PlansyncError
 from plansync.logs import register_secret
@@ -158,6 +159,7 @@ class Service:
         def stop(signum: int, frame: FrameType | None) -> None:
             log.info("%s received: stopping after the request in flight", signal.Signals(signum).name)
             self._stop.set()
+            retry.stop_waiting.set()  # no more waiting to retry a CalDAV request
 
         def reload(signum: int, frame: FrameType | None) -> None:
             self._reload.set()
