@@ -207,7 +207,7 @@ def load_config(explicit: Path | None = None, environ: Mapping[str, str] | None 
         raise PlansyncError(f"config file {path} not found; check --config or PLANSYNC_CONFIG")
     checker = Checker(str(path))
     root = read_file(path, checker)
-    config = _read_config(root, checker, path.parent) if root is not None else None
+    config = checker.guarded(lambda: _read_config(root, checker, path.parent)) if root is not None else None
     if checker.problems or config is None:
         raise InvalidInput(checker.problems)
     return apply_environment(config, env)

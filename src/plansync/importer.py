@@ -241,38 +241,40 @@ def _read_contact_line(
 def load_registry(path: Path) -> list[KnownOrganization]:
     checker = Checker(str(path))
     root = read_file(path, checker)
-    known: list[KnownOrganization] = []
-    if root is not None:
-        top = checker.mapping(root, "", ("organizations",), required=("organizations",))
-        items = (
-            checker.sequence(top["organizations"].value, "organizations")
-            if top and "organizations" in top
-            else []
-        )
-        for index, node in enumerate(items or ()):
-            where = f"organizations[{index}]"
-            fields = checker.mapping(
-                node,
-                where,
-                ("id", "name", "short_name", "kind", "aliases"),
-                required=("id", "name", "short_name", "kind"),
-            )
-            if not fields or len(fields.keys() & {"id", "name", "short_name", "kind"}) < 4:
-                continue
-            values = [
-                checker.string(fields[k].value, f"{where}.{k}") for k in ("id", "name", "short_name", "kind")
-            ]
-            aliases = (
-                checker.string_list(fields["aliases"].value, f"{where}.aliases")
-                if "aliases" in fields
-                else []
-            )
-            if None in values or aliases is None:
-                continue
-            org_id, name, short, kind = (v or "" for v in values)
-            known.append(KnownOrganization(org_id, name, short, kind, tuple(a for a, _ in aliases)))
-    if checker.problems:
+    known = checker.guarded(lambda: _read_registry(root, checker)) if root is not None else None
+    if checker.problems or known is None:
         raise InvalidInput(checker.problems)
+    return known
+
+
+def _read_registry(root: yaml.Node, checker: Checker) -> list[KnownOrganization]:
+    known: list[KnownOrganization] = []
+    top = checker.mapping(root, "", ("organizations",), required=("organizations",))
+    items = (
+        checker.sequence(top["organizations"].value, "organizations")
+        if top and "organizations" in top
+        else []
+    )
+    for index, node in enumerate(items or ()):
+        where = f"organizations[{index}]"
+        fields = checker.mapping(
+            node,
+            where,
+            ("id", "name", "short_name", "kind", "aliases"),
+            required=("id", "name", "short_name", "kind"),
+        )
+        if not fields or len(fields.keys() & {"id", "name", "short_name", "kind"}) < 4:
+            continue
+        values = [
+            checker.string(fields[k].value, f"{where}.{k}") for k in ("id", "name", "short_name", "kind")
+        ]
+        aliases = (
+            checker.string_list(fields["aliases"].value, f"{where}.aliases") if "aliases" in fields else []
+        )
+        if None in values or aliases is None:
+            continue
+        org_id, name, short, kind = (v or "" for v in values)
+        known.append(KnownOrganization(org_id, name, short, kind, tuple(a for a, _ in aliases)))
     return known
 
 

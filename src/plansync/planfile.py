@@ -57,7 +57,7 @@ def load_plan(path: Path) -> Plan:
     """Read and check a plan file. Raises InvalidInput listing every problem found."""
     checker = Checker(str(path))
     root = read_file(path, checker)
-    plan = _read_plan(root, checker) if root is not None else None
+    plan = checker.guarded(lambda: _read_plan(root, checker)) if root is not None else None
     if checker.problems or plan is None:
         raise InvalidInput(checker.problems)
     return plan

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from yaml.composer import Composer
@@ -24,10 +24,13 @@ from yaml.scanner import Scanner
 
 from plansync.errors import Problem
 
-# A plan of a whole country is a few megabytes; anything far larger is a mistake (or an attack).
-MAX_FILE_BYTES = 32 * 1024 * 1024
-MAX_NESTING = 64
+# A plan of 10,000 events is 3 MB; anything far larger is a mistake (or an attack). The composed
+# tree takes ~100 bytes of memory per byte of YAML, so this also bounds memory (under 1 GB).
+MAX_FILE_BYTES = 8 * 1024 * 1024
+# Past this many problems the file is not a plan with typos but something else: stop and say so.
+MAX_PROBLEMS = 500
 
+T = TypeVar("T")
 _STR_TAG = "tag:yaml.org,2002:str"
 # Control characters that have no business in a plan (tabs and line breaks are fine).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -85,6 +88,10 @@ def is_null(node: yaml.Node) -> bool:
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 
 
+class TooManyProblems(Exception):
+    """Raised inside a reader when the problem list is full; caught by `Checker.guarded`."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """One `key: value` of a mapping, with both nodes for positions."""
@@ -111,6 +118,25 @@ class Checker:
     def error(self, node: yaml.Node | None, field: str, message: str, hint: str) -> None:
         line, col = position(node)
         self.problems.append(Problem(self.file, line, col, field, message, hint))
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.problems.append(
+                Problem(
+                    self.file,
+                    line,
+                    col,
+                    "(file)",
+                    f"stopped after {MAX_PROBLEMS} problems",
+                    "fix these first, or check that this is the right file",
+                )
+            )
+            raise TooManyProblems
+
+    def guarded(self, read: Callable[[], T]) -> T | None:
+        """Run a reader; None when it gave up after too many problems (they are recorded)."""
+        try:
+            return read()
+        except TooManyProblems:
+            return None
 
     # -- documents ------------------------------------------------------------------------------
 
@@ -296,9 +322,12 @@ class Checker:
                 f"write a number from {low} to {high}",
             )
             return None
-        value = int(str(node.value))
-        if not low <= value <= high:
-            self.error(node, field, f"{value} is out of range", f"write a number from {low} to {high}")
+        text = str(node.value).strip()
+        # Compare the digits' count first: int() refuses numbers of thousands of digits.
+        value = int(text) if len(text.lstrip("+-0")) <= 20 else None
+        if value is None or not low <= value <= high:
+            shown = text if len(text) <= 20 else f"{text[:17]}..."
+            self.error(node, field, f"{shown} is out of range", f"write a number from {low} to {high}")
             return None
         return value
 
