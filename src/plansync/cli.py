@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from plansync import __version__
-from plansync.cli_options import config_option
+from plansync.cli_options import as_of_option, config_option
 from plansync.errors import InvalidInput, PlansyncError, UsageError
 
 DEFAULT_PLAN = Path("data/plan-2024.yaml")
@@ -203,13 +203,7 @@ def import_command(
 
 @cli.command("run")
 @config_option
-@click.option(
-    "--as-of",
-    "as_of",
-    metavar="DATE",
-    default=None,
-    help="Write the digests due on DATE (YYYY-MM-DD; default: today).",
-)
+@as_of_option
 @click.option("--serve", is_flag=True, help="Then go on as the service, in the foreground (plansync serve).")
 def run_command(config_file: Path | None, as_of: str | None, serve: bool) -> None:
     """The main job, once: check the plans, sync them into the calendars, send the week's digests.

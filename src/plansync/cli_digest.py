@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from plansync.cli_options import config_option
+from plansync.cli_options import as_of_option, config_option
 from plansync.errors import PlansyncError, UsageError
 
 if TYPE_CHECKING:
@@ -359,13 +359,7 @@ def parse_day(text: str) -> dt.date:
 
 @click.command("digest")
 @config_option
-@click.option(
-    "--as-of",
-    "as_of",
-    metavar="DATE",
-    default=None,
-    help="Send the digest due on DATE (YYYY-MM-DD): the week from the first Monday on or after it.",
-)
+@as_of_option
 @click.option("--dry-run", is_flag=True, help="List who would get what; change and send nothing.")
 @click.option(
     "--preview",

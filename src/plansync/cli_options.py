@@ -13,3 +13,11 @@ config_option = click.option(
     default=None,
     help="Config file (default: $PLANSYNC_CONFIG, else config/plansync.yaml).",
 )
+
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    default=None,
+    help="The digests due on DATE (YYYY-MM-DD; default: today): the week from the first Monday on or after it.",
+)
