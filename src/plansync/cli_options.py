@@ -19,5 +19,5 @@ as_of_option = click.option(
     "as_of",
     metavar="DATE",
     default=None,
-    help="The digests due on DATE (YYYY-MM-DD; default: today): the week from the first Monday on or after it.",
+    help="The digests due on DATE (YYYY-MM-DD; default: today), for the week from the Monday on or after it.",
 )
