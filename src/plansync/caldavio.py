@@ -1,7 +1,9 @@
 """The only module that talks CalDAV.
 
-python-caldav does discovery and MKCALENDAR; everything that must be exact goes through its
-`DAVClient.request` as raw requests, following what was measured on real servers (GUIDE §5):
+python-caldav does discovery, listing calendars and MKCALENDAR, and is imported only when one of those
+is needed (a run with every calendar URL known never loads it). Everything that must be exact, and every
+event-level request, goes as a raw request over a plain keep-alive connection (plansync.httpconn),
+following what was measured on real servers (GUIDE §5):
 
 * create with `If-None-Match: *`, update and delete with `If-Match: <etag>`; never caldav's `save()`
   (it bumps SEQUENCE and switches to `If-Schedule-Tag-Match` on Xandikos);
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +32,7 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
 from plansync.errors import PlansyncError
+from plansync.httpconn import HTTPSession, Response
 from plansync.retry import (
     RETRY_STATUSES,
     RetryPolicy,
@@ -137,7 +141,7 @@ class _Options:
 
 
 class CalDAVBackend:
-    """python-caldav's DAVClient, used mostly for raw requests."""
+    """Raw requests on a keep-alive connection; python-caldav's DAVClient for discovery and MKCALENDAR."""
 
     def __init__(
         self,
@@ -149,28 +153,23 @@ class CalDAVBackend:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
     ) -> None:
-        from caldav.davclient import DAVClient
-
         self.url = url if url.endswith("/") else url + "/"
         self.requests = 0
         self._options = _Options()
-        self._client: Any = DAVClient(
-            url=self.url,
-            username=username,
-            password=password,
-            # caldav authenticates lazily; some servers answer anonymous requests with a wrong principal.
-            auth_type="basic" if password else None,
-            timeout=int(timeout),
-            ssl_verify_cert=verify_tls,
-            enable_rfc6764=False,
+        parts = urlsplit(self.url)
+        if username is None and parts.username is not None:  # credentials in the URL, as caldav takes them
+            username = unquote(parts.username)
+            if password is None and parts.password is not None:
+                password = unquote(parts.password)
+        self._http = HTTPSession(username=username, password=password, verify_tls=verify_tls, timeout=timeout)
+        self._make_client: Callable[[], Any] = lambda: _dav_client(
+            self.url, username, password, verify_tls, timeout
         )
+        self._dav: Any = None  # python-caldav's DAVClient, made when first needed
+        self._raw_request: Callable[..., Any] = self._http_request
         self._principal: Any = None
         self.retry = retry if retry is not None else RetryPolicy()
         self.retries = 0  # attempts repeated this run (for the log and the tests)
-        # caldav's own requests (discovery, MKCALENDAR) call `request` on the client too: one gate for all.
-        client: Any = self._client
-        self._raw_request: Callable[..., Any] = client.request
-        client.request = self._send
         if not verify_tls:
             log.warning(
                 "TLS certificate verification is OFF for %s (caldav.verify_tls: false): anyone on the "
@@ -179,35 +178,69 @@ class CalDAVBackend:
             )
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
+        if self._dav is not None:
+            self._dav.close()
 
     # -- plumbing --
+
+    @property
+    def _client(self) -> Any:
+        """python-caldav's client, imported and made on first use."""
+        if self._dav is None:
+            client: Any = self._make_client()
+            # caldav's own requests (discovery, MKCALENDAR) call `request` on the client: the same gate.
+            raw: Callable[..., Any] = client.request
+
+            def gated(
+                url: Any, method: str = "GET", body: str = "", headers: Mapping[str, str] | None = None
+            ) -> Any:
+                return self._send(url, method, body, headers, raw=raw)
+
+            client.request = gated
+            self._dav = client
+        return self._dav
+
+    def _http_request(
+        self, url: str, method: str, body: str | bytes, headers: Mapping[str, str] | None
+    ) -> Response:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        sent = {"Accept": "text/xml, text/calendar", **(headers or {})}
+        if data and not any(k.lower() == "content-type" for k in sent):
+            sent["Content-Type"] = "text/xml"
+        return self._http.request(method, str(url), data or None, sent)
 
     def _abs(self, href: str) -> str:
         return urljoin(self.url, href)
 
     def _request(
-        self, url: str, method: str, body: str = "", headers: Mapping[str, str] | None = None
+        self, url: str, method: str, body: str | bytes = "", headers: Mapping[str, str] | None = None
     ) -> Any:
-        from caldav.lib import error as caldav_error
-
         self.requests += 1
         try:
-            return self._client.request(url, method, body, dict(headers or {}))
-        except caldav_error.AuthorizationError as exc:
-            raise _AuthError(
-                url, getattr(exc, "status", None), list(getattr(exc, "preconditions", []) or [])
-            ) from None
-        except Exception as exc:  # network errors come from niquests/urllib3 under many names
+            response = self._send(url, method, body, dict(headers or {}))
+        except Exception as exc:  # network errors come under many names
             raise BackendError(f"{method} {_show(url)} failed: {_reason(exc)}") from None
+        status = int(response.status)
+        if status in (401, 403):
+            raise _AuthError(url, status, [])
+        return response
 
     def _send(
-        self, url: str, method: str = "GET", body: str = "", headers: Mapping[str, str] | None = None
+        self,
+        url: Any,
+        method: str = "GET",
+        body: str | bytes = "",
+        headers: Mapping[str, str] | None = None,
+        *,
+        raw: Callable[..., Any] | None = None,
     ) -> Any:
-        """The client's `request`, retried when that is safe (see plansync.retry)."""
-        from caldav.lib import error as caldav_error
-
+        """One request (on the keep-alive connection, or caldav's own by `raw`), retried when that is
+        safe (see plansync.retry)."""
+        send = raw if raw is not None else self._raw_request
         where = _show(str(url))  # caldav passes its own URL objects
+        # caldav's exceptions, when caldav is in use at all (never imported just for this)
+        errors: Any = sys.modules.get("caldav.lib.error") if raw is not None else None
 
         safe = may_retry(method, headers)
         start = time.monotonic()
@@ -216,24 +249,28 @@ class CalDAVBackend:
             response: Any = None
             retry_after: float | None = None
             try:
-                response = self._raw_request(url, method, body, headers)
-            except caldav_error.AuthorizationError:
-                raise
-            except caldav_error.RateLimitError as exc:  # 429, or 503 with Retry-After
-                if not safe:
-                    raise
-                retry_after = exc.retry_after_seconds
-                problem = f"HTTP {exc.status}"
+                response = send(url, method, body, headers)
             except Exception as exc:
-                if not safe or permanent(exc):
+                if errors is not None and isinstance(exc, errors.AuthorizationError):
                     raise
-                problem = _reason(exc)
+                if errors is not None and isinstance(exc, errors.RateLimitError):  # 429, 503 + Retry-After
+                    if not safe:
+                        raise
+                    retry_after = exc.retry_after_seconds
+                    problem = f"HTTP {exc.status}"
+                else:
+                    if not safe or permanent(exc):
+                        raise
+                    problem = _reason(exc)
             else:
                 status = int(response.status)
                 if status not in RETRY_STATUSES or not safe:
                     return response
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 problem = f"HTTP {status}"
+                if status == 429 or (status == 503 and response.headers.get("Retry-After") is not None):
+                    # asked to come back later: when plansync will not, say so (as for a lost answer)
+                    response = None
             failures += 1
             verdict = next_step(
                 self.retry, failures=failures, elapsed=time.monotonic() - start, retry_after=retry_after
@@ -512,7 +549,7 @@ class CalDAVBackend:
     def _put(self, href: str, body: bytes, condition: Mapping[str, str]) -> str:
         headers = {"Content-Type": "text/calendar; charset=utf-8", **condition}
         try:
-            response = self._request(self._abs(href), "PUT", body.decode("utf-8"), headers)
+            response = self._request(self._abs(href), "PUT", body, headers)
         except _AuthError as exc:
             raise exc.public() from None
         status = int(response.status)
@@ -574,6 +611,23 @@ class _Unsupported(Exception):
     pass
 
 
+def _dav_client(
+    url: str, username: str | None, password: str | None, verify_tls: bool, timeout: float
+) -> Any:
+    from caldav.davclient import DAVClient
+
+    return DAVClient(
+        url=url,
+        username=username,
+        password=password,
+        # caldav authenticates lazily; some servers answer anonymous requests with a wrong principal.
+        auth_type="basic" if password else None,
+        timeout=int(timeout),
+        ssl_verify_cert=verify_tls,
+        enable_rfc6764=False,
+    )
+
+
 def _refusal(exc: BaseException) -> bool:
     """The server answered no (a 4xx, 405 or 501 above all), as opposed to a lost answer or an outage."""
     from caldav.lib import error as caldav_error
@@ -598,6 +652,8 @@ def _etag_of(resp: ET.Element) -> str | None:
 
 
 def _body(response: Any) -> bytes:
+    if isinstance(response, Response):
+        return response.body
     raw = getattr(response, "_raw_body", None)
     if raw:
         return bytes(raw)

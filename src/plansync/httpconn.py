@@ -1,0 +1,132 @@
+"""A plain HTTP/1.1 keep-alive client on the standard library alone (`http.client`).
+
+One connection per (scheme, host, port), reused request after request; a connection the server closed
+while idle is noticed before it is reused and opened again. HTTPS uses the default SSL context with
+certificate and host name verification unless `verify_tls` is false. HTTP Basic credentials are turned
+into one header when the session is made and are never logged or shown in a repr.
+
+Nothing here retries: a failed request closes its connection and raises (the caller decides whether it
+is safe to send again); an answer of any status is returned as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import select
+import socket
+import ssl
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+USER_AGENT = "plansync"
+
+# Characters left as they are in a request target: the reserved ones and "%" (already encoded).
+_SAFE = "!#$%&'()*+,/:;=?@[]~"
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    reason: str
+    headers: http.client.HTTPMessage  # case-insensitive `get`
+    body: bytes
+
+
+class HTTPSession:
+    """Keep-alive connections, one per host; safe to share between threads (requests take turns)."""
+
+    def __init__(
+        self,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        verify_tls: bool = True,
+        timeout: float = 30.0,
+    ) -> None:
+        self.timeout = timeout
+        self.verify_tls = verify_tls
+        self._authorization: str | None = None
+        if password:
+            token = base64.b64encode(f"{username or ''}:{password}".encode()).decode("ascii")
+            self._authorization = f"Basic {token}"
+        self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+        self._ssl: ssl.SSLContext | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<HTTPSession {len(self._connections)} connection(s)>"  # never the credentials
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections.values():
+                conn.close()
+            self._connections.clear()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {scheme}://{parts.hostname or ''}{parts.path}")
+        port = parts.port or (443 if scheme == "https" else 80)
+        target = quote(parts.path or "/", safe=_SAFE)
+        if parts.query:
+            target += "?" + parts.query
+        sent = dict(headers or {})
+        names = {k.lower() for k in sent}
+        if "user-agent" not in names:
+            sent["User-Agent"] = USER_AGENT
+        if self._authorization is not None and "authorization" not in names:
+            sent["Authorization"] = self._authorization
+        with self._lock:
+            conn = self._connection(scheme, parts.hostname, port)
+            try:
+                conn.request(method, target, body=body, headers=sent)
+                answer = conn.getresponse()
+                data = answer.read()
+            except BaseException:
+                conn.close()  # half a request or half an answer: this connection is done
+                raise
+            if answer.will_close:
+                conn.close()  # http.client opens it again on the next request
+        return Response(answer.status, answer.reason, answer.headers, data)
+
+    def _connection(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
+        key = (scheme, host, port)
+        conn = self._connections.get(key)
+        if conn is None:
+            if scheme == "https":
+                conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._context())
+            else:
+                conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
+            self._connections[key] = conn
+        elif conn.sock is not None and _dropped(conn.sock):
+            conn.close()  # closed by the server while idle (or it sent something unasked): open anew
+        return conn
+
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            context = ssl.create_default_context()
+            if not self.verify_tls:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            self._ssl = context
+        return self._ssl
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """An idle keep-alive connection that is readable has been closed by the peer (EOF) or is out of
+    step; either way it must not carry the next request."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
