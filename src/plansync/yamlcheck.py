@@ -119,17 +119,17 @@ class Checker:
         line, col = position(node)
         self.problems.append(Problem(self.file, line, col, field, message, hint))
         if len(self.problems) >= MAX_PROBLEMS:
-            self.problems.append(
-                Problem(
-                    self.file,
-                    line,
-                    col,
-                    "(file)",
-                    f"stopped after {MAX_PROBLEMS} problems",
-                    "fix these first, or check that this is the right file",
-                )
+            self.file_error(
+                line,
+                col,
+                f"stopped after {MAX_PROBLEMS} problems",
+                "fix these first, or check that this is the right file",
             )
             raise TooManyProblems
+
+    def file_error(self, line: int, col: int, message: str, hint: str) -> None:
+        """A problem with the document as a whole (encoding, syntax, size), not with one field."""
+        self.problems.append(Problem(self.file, line, col, "(file)", message, hint))
 
     def guarded(self, read: Callable[[], T]) -> T | None:
         """Run a reader; None when it gave up after too many problems (they are recorded)."""
@@ -143,15 +143,11 @@ class Checker:
     def compose_bytes(self, data: bytes) -> yaml.Node | None:
         """Parse the raw file; report encoding and syntax errors with their position."""
         if len(data) > MAX_FILE_BYTES:
-            self.problems.append(
-                Problem(
-                    self.file,
-                    1,
-                    1,
-                    "(file)",
-                    f"the file is {len(data)} bytes, more than the {MAX_FILE_BYTES} a plan may have",
-                    "split it or check that this is the right file",
-                )
+            self.file_error(
+                1,
+                1,
+                f"the file is {len(data)} bytes, more than the {MAX_FILE_BYTES} a plan may have",
+                "split it or check that this is the right file",
             )
             return None
         try:
@@ -159,15 +155,11 @@ class Checker:
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
             col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-            self.problems.append(
-                Problem(
-                    self.file,
-                    line,
-                    col,
-                    "(file)",
-                    f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
-                    "save the file as UTF-8 (without a byte-order mark)",
-                )
+            self.file_error(
+                line,
+                col,
+                f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
+                "save the file as UTF-8 (without a byte-order mark)",
             )
             return None
         text = text.removeprefix("\ufeff")
@@ -177,31 +169,21 @@ class Checker:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
             what = exc.problem or exc.context or "malformed YAML"
-            self.problems.append(
-                Problem(
-                    self.file,
-                    line,
-                    col,
-                    "(file)",
-                    f"not valid YAML: {what}",
-                    "check indentation, colons and quotes on this line and the one above",
-                )
+            self.file_error(
+                line,
+                col,
+                f"not valid YAML: {what}",
+                "check indentation, colons and quotes on this line and the one above",
             )
             return None
         except yaml.YAMLError as exc:  # e.g. a reader error for control characters
-            self.problems.append(
-                Problem(self.file, 1, 1, "(file)", f"not valid YAML: {exc}", "remove control characters")
-            )
+            self.file_error(1, 1, f"not valid YAML: {exc}", "remove control characters")
             return None
         except RecursionError:
-            self.problems.append(
-                Problem(self.file, 1, 1, "(file)", "the YAML is nested too deeply", "flatten the document")
-            )
+            self.file_error(1, 1, "the YAML is nested too deeply", "flatten the document")
             return None
         if node is None:
-            self.problems.append(
-                Problem(self.file, 1, 1, "(file)", "the file is empty", "see docs/plan-format.md")
-            )
+            self.file_error(1, 1, "the file is empty", "see docs/plan-format.md")
         return node
 
     # -- typed readers --------------------------------------------------------------------------
@@ -360,15 +342,8 @@ def read_file(path: Path, checker: Checker) -> yaml.Node | None:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        checker.problems.append(
-            Problem(
-                str(path),
-                1,
-                1,
-                "(file)",
-                f"cannot read the file: {exc.strerror}",
-                "check the path and its permissions",
-            )
+        checker.file_error(
+            1, 1, f"cannot read the file: {exc.strerror}", "check the path and its permissions"
         )
         return None
     return checker.compose_bytes(data)
