@@ -329,7 +329,7 @@ class Service:
         from plansync.digest import digest_period, today_in
 
         config = self.loaded.config
-        timezone = self.loaded.plans[0].timezone if self.loaded.plans else "UTC"
+        timezone = self._timezone
         due = last_digest_time(now, config.digest.schedule_weekday, config.digest.schedule_time, timezone)
         if due == self.digest_done_for:
             return
@@ -369,12 +369,16 @@ class Service:
 
     # -- status ---------------------------------------------------------------------------------
 
+    @property
+    def _timezone(self) -> str:
+        return self.loaded.plans[0].timezone if self.loaded.plans else "UTC"
+
     def _write_status(self, activity: str, *, stopped: bool = False) -> None:
         from plansync.runlog import record_service
 
         config = self.loaded.config
         now = self.clock.now()
-        timezone = self.loaded.plans[0].timezone if self.loaded.plans else "UTC"
+        timezone = self._timezone
         digest = next_digest_time(now, config.digest.schedule_weekday, config.digest.schedule_time, timezone)
         try:
             record_service(
