@@ -9,7 +9,7 @@ import icalendar
 import pytest
 
 from plansync import ical
-from tests.syncplans import event, plan, small_plan
+from tests.syncplans import event, plan, reading, small_plan
 
 STAMP = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -185,3 +185,49 @@ def test_parse_tolerates_other_peoples_broken_items() -> None:
     todo = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:t1\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
     parsed = ical.parse(todo)
     assert parsed.uid == "t1" and parsed.marker is None and parsed.hash is None
+
+
+# The hash of a rendered event is computed from the built event, not from its bytes read back; a
+# reader of the bytes (the server's copy) must get the very same fields, or every no-op run would
+# rewrite. Every date kind, every long-span policy, texts that need escaping and folding.
+PARITY_DATES = (
+    "12 марта",
+    "12 марта, 14:00",
+    "12 марта, 14:00–16:30",
+    "1 - 5 июля",
+    "с 28 февраля по 3 марта",
+    "май",
+    "май – июнь",
+    "II квартал",
+    "I полугодие",
+    "январь–декабрь, ежеквартально",
+    "январь–декабрь, ежемесячно",
+    "в течение года",
+    "до 15 ноября",
+)
+
+
+@pytest.mark.parametrize("policy", ["span", "start-marker", "skip"])
+def test_hash_of_built_event_matches_the_bytes_read_back(policy: str) -> None:
+    from pathlib import Path
+
+    from plansync.planfile import load_plan
+
+    made = plan(
+        *(
+            event(f"e{n}", f"Семинар «Строка; с запятой, и \\ обратной чертой» {n} " + "длинно " * 12, d)
+            for n, d in enumerate(PARITY_DATES)
+        )
+    )
+    real = load_plan(Path(__file__).resolve().parents[1] / "data" / "plan-2024.yaml")
+    rendering = ical.Rendering(policy, 31)
+    checked = 0
+    for p in (made, real):
+        for org in {o for e in p.events for o in e.organizers}:
+            for desired in ical.desired_events(p, org, rendering).values():
+                seen = ical.parse(desired.body)
+                assert seen.fields == desired.fields, desired.uid
+                assert seen.hash == desired.hash == seen.recorded_hash
+                checked += 1
+    assert checked >= 30  # (the skip policy leaves the long spans out)
+
