@@ -230,4 +230,3 @@ def test_hash_of_built_event_matches_the_bytes_read_back(policy: str) -> None:
                 assert seen.hash == desired.hash == seen.recorded_hash
                 checked += 1
     assert checked >= 30  # (the skip policy leaves the long spans out)
-

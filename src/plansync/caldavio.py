@@ -21,6 +21,7 @@ following what was measured on real servers (GUIDE §5):
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import logging
 import sys
 import time
@@ -84,6 +85,21 @@ class Listing:
     ctag: str | None = None
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """A calendar's DAV:getlastmodified as the server reported it. `settled`: at least STAMP_SETTLE_S older
+    than the server's own clock (its Date header) at the time, so that every later change to the
+    calendar gives a later value; an unsettled value may still be shared by a change that follows."""
+
+    value: str
+    settled: bool
+    settles_in: float = 0.0  # seconds (by the server's clock) until it would be settled
+
+
+# Last-modified values have a resolution of one second, and file times lag the clock by up to a tick.
+STAMP_SETTLE_S = 2.0
+
+
 class Backend(Protocol):
     """What the syncer needs from a CalDAV server."""
 
@@ -97,6 +113,11 @@ class Backend(Protocol):
         ...
 
     def listing(self, calendar_url: str, *, sync_token: str | None, ctag: str | None) -> Listing: ...
+
+    def stamps(self, calendar_urls: Sequence[str]) -> dict[str, Stamp]:
+        """The last-modified stamps of the calendars that have one (one request per parent collection);
+        a calendar left out has none, and is to be listed."""
+        ...
 
     def fetch(self, calendar_url: str, hrefs: Sequence[str]) -> dict[str, tuple[str, bytes]]:
         """href → (etag, body) for those that still exist."""
@@ -377,6 +398,45 @@ class CalDAVBackend:
                 return Listing(complete=False, items={}, ctag=ctag)
         return self._propfind_listing(calendar_url)
 
+    def stamps(self, calendar_urls: Sequence[str]) -> dict[str, Stamp]:
+        # Asked of the parent with Depth 1, so that all of a user's calendars cost one request. Only
+        # DAV:getlastmodified: Radicale computes a ctag or a sync token from every item of a calendar
+        # (~80 ms at 500 events), its last-modified from file times (~5 ms).
+        by_parent: dict[str, list[str]] = {}
+        for url in calendar_urls:
+            by_parent.setdefault(_parent(url), []).append(url)
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<d:propfind xmlns:d="DAV:"><d:prop><d:getlastmodified/></d:prop></d:propfind>'
+        )
+        headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+        out: dict[str, Stamp] = {}
+        for parent, urls in by_parent.items():
+            try:
+                response = self._request(parent, "PROPFIND", body, headers)
+                if int(response.status) != 207:
+                    continue
+                root = self._xml(response)
+            except (BackendError, _AuthError) as exc:
+                # Not knowing the stamps costs a listing per calendar, which says what is wrong if it is.
+                log.debug("PROPFIND %s for last-modified stamps: %s", _show(parent), exc)
+                continue
+            now = _http_date(response.headers.get("Date"))
+            wanted = {norm_href(u).rstrip("/"): u for u in urls}
+            for resp in root.iter(f"{DAV}response"):
+                href_el = resp.find(f"{DAV}href")
+                found = wanted.get(norm_href(href_el.text or "").rstrip("/")) if href_el is not None else None
+                value = _ok_prop(resp, f"{DAV}getlastmodified")
+                if found is None or value is None:
+                    continue
+                modified = _http_date(value)
+                if now is None or modified is None:
+                    out[found] = Stamp(value, False, 0.0)  # no date to tell: never settled
+                else:
+                    wait = modified + STAMP_SETTLE_S - now
+                    out[found] = Stamp(value, wait <= 0, max(wait, 0.0))
+        return out
+
     def _sync_collection(self, calendar_url: str, token: str | None) -> Listing:
         body = (
             '<?xml version="1.0" encoding="utf-8"?>'
@@ -638,6 +698,32 @@ def _refusal(exc: BaseException) -> bool:
     if not isinstance(exc, caldav_error.DAVError):
         return False  # the connection failed: nobody answered
     return status is None or status not in RETRY_STATUSES
+
+
+def _parent(url: str) -> str:
+    head = url.rstrip("/").rsplit("/", 1)[0]
+    return head + "/"
+
+
+def _ok_prop(resp: ET.Element, name: str) -> str | None:
+    """The text of property `name` in a 200 propstat of one multistatus response, if any."""
+    for propstat in resp.iter(f"{DAV}propstat"):
+        status = propstat.find(f"{DAV}status")
+        if status is not None and " 200" not in (status.text or ""):
+            continue
+        el = propstat.find(f"{DAV}prop/{name}")
+        if el is not None and el.text and el.text.strip():
+            return el.text.strip()
+    return None
+
+
+def _http_date(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _etag_of(resp: ET.Element) -> str | None:

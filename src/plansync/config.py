@@ -129,6 +129,8 @@ class SyncConfig:
     long_span_days: int = 31  # spans longer than this follow long_span_policy
     max_delete_share: float = 0.5  # the safety brake
     interval: dt.timedelta = dt.timedelta(minutes=15)
+    # A calendar whose last-modified stamp says nothing changed is still listed this often (0: always).
+    recheck_every: dt.timedelta = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -348,10 +350,12 @@ def _number(entry: Entry, field_name: str, c: Checker, low: float, high: float) 
     return value
 
 
-def _duration(entry: Entry, field_name: str, c: Checker) -> dt.timedelta | None:
+def _duration(entry: Entry, field_name: str, c: Checker, *, zero: bool = False) -> dt.timedelta | None:
     value = c.string(entry.value, field_name)
     if value is None:
         return None
+    if zero and value.strip() == "0":
+        return dt.timedelta(0)
     match = _DURATION_RE.fullmatch(value.strip())
     if match is None or int(match[1]) == 0:
         c.error(entry.value, field_name, f"'{value}' is not a duration", "write e.g. 30s, 15m, 2h or 1d")
@@ -501,7 +505,14 @@ def _read_calendars(entry: Entry | None, c: Checker) -> dict[str, CalendarTarget
 def _read_sync(entry: Entry | None, c: Checker) -> SyncConfig | None:
     if entry is None:
         return SyncConfig()
-    allowed = ("conflict_policy", "long_span_policy", "long_span_days", "max_delete_share", "interval")
+    allowed = (
+        "conflict_policy",
+        "long_span_policy",
+        "long_span_days",
+        "max_delete_share",
+        "interval",
+        "recheck_every",
+    )
     fields = c.mapping(entry.value, "sync", allowed)
     if fields is None:
         return None
@@ -527,9 +538,14 @@ def _read_sync(entry: Entry | None, c: Checker) -> SyncConfig | None:
         else d.max_delete_share
     )
     interval = _duration(fields["interval"], "sync.interval", c) if "interval" in fields else d.interval
-    if conflict is None or long_span is None or days is None or share is None or interval is None:
+    recheck = (
+        _duration(fields["recheck_every"], "sync.recheck_every", c, zero=True)
+        if "recheck_every" in fields
+        else d.recheck_every
+    )
+    if None in (conflict, long_span, days, share, interval, recheck):
         return None
-    return SyncConfig(conflict, long_span, days, share, interval)  # type: ignore[arg-type]
+    return SyncConfig(conflict, long_span, days, share, interval, recheck)  # type: ignore[arg-type]
 
 
 def _read_digest(entry: Entry | None, c: Checker, base: Path) -> DigestConfig | None:

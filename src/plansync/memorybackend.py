@@ -8,6 +8,7 @@ chosen requests, and counters. The contract tests run the same scenarios here an
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import itertools
 from collections.abc import Callable, Sequence
@@ -16,10 +17,12 @@ from dataclasses import dataclass, field
 import icalendar
 
 from plansync.caldavio import (
+    STAMP_SETTLE_S,
     BackendError,
     CalendarRefused,
     Listing,
     PreconditionFailed,
+    Stamp,
     calendar_id,
     norm_href,
 )
@@ -34,6 +37,7 @@ class _Calendar:
     items: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # href → (etag, body)
     revision: int = 0
     changes: list[tuple[int, str, bool]] = field(default_factory=list)  # (revision, href, exists after)
+    modified: float = 0.0  # the time of the newest change, for the last-modified stamp
 
 
 class MemoryBackend:
@@ -45,10 +49,17 @@ class MemoryBackend:
         *,
         sync_tokens: bool = True,
         allow_mkcalendar: bool = True,
+        clock: Callable[[], float] | None = None,
+        stamps_track_changes: bool = True,
     ) -> None:
+        """`clock`: give calendars a last-modified stamp in whole seconds of this clock, as Radicale does
+        (without one there are no stamps, as on Xandikos); `stamps_track_changes=False`: a server whose
+        calendar stamp does not move when an event changes."""
         self.base = base
         self.sync_tokens = sync_tokens
         self.allow_mkcalendar = allow_mkcalendar
+        self.clock = clock
+        self.stamps_track_changes = stamps_track_changes
         self.calendars: dict[str, _Calendar] = {}
         self.requests = 0
         self.log: list[tuple[str, str]] = []
@@ -86,7 +97,7 @@ class MemoryBackend:
 
     def add_calendar(self, name: str, key: str) -> str:
         url = f"{self.base}{key}/"
-        self.calendars[url] = _Calendar(url, name)
+        self.calendars[url] = _Calendar(url, name, modified=self.clock() if self.clock else 0.0)
         return url
 
     # -- plumbing --
@@ -106,6 +117,8 @@ class MemoryBackend:
     def _changed(self, cal: _Calendar, href: str) -> None:
         cal.revision += 1
         cal.changes.append((cal.revision, href, href in cal.items))
+        if self.clock is not None and self.stamps_track_changes:
+            cal.modified = self.clock()
 
     def _store(self, cal: _Calendar, href: str, body: bytes) -> str:
         # Like Radicale and Xandikos: keep a re-serialised copy, never the bytes as sent.
@@ -154,6 +167,21 @@ class MemoryBackend:
                 removed = frozenset(h for h in touched if h not in everything and h in existed)
                 return Listing(complete=False, items=items, removed=removed, sync_token=token)
         return Listing(complete=True, items=everything, sync_token=token)
+
+    def stamps(self, calendar_urls: Sequence[str]) -> dict[str, Stamp]:
+        if self.clock is None:
+            return {}
+        for parent in sorted({u.rstrip("/").rsplit("/", 1)[0] + "/" for u in calendar_urls}):
+            self._hit("PROPFIND", parent)  # Depth 1 on each parent, as CalDAVBackend asks
+        now = int(self.clock())  # an HTTP date has whole seconds
+        out = {}
+        for url in calendar_urls:
+            cal = self.calendars.get(url)
+            if cal is not None:
+                second = int(cal.modified)
+                wait = second + STAMP_SETTLE_S - now
+                out[url] = Stamp(email.utils.formatdate(second, usegmt=True), wait <= 0, max(wait, 0.0))
+        return out
 
     @staticmethod
     def _existed(cal: _Calendar, revision: int) -> set[str]:

@@ -9,6 +9,9 @@ Tables:
   calendars  key (e.g. "konb") → url, the target it was resolved from, sync token, ctag
   items      the server's listing as last seen: href → etag, uid, owner, owned-field hash
   records    per UID what plansync last synchronised: href, etag, plan hash, server hash
+  stamps     per calendar URL: the settled last-modified stamp the cached listing is complete up to,
+             when it was last listed, and whether its stamp has been seen to follow its changes
+             (added after schema 1 was released: created when missing, so older databases just gain it)
 """
 
 from __future__ import annotations
@@ -54,6 +57,12 @@ CREATE TABLE IF NOT EXISTS records (
     server_hash TEXT NOT NULL,
     PRIMARY KEY (calendar, uid)
 );
+CREATE TABLE IF NOT EXISTS stamps (
+    calendar TEXT PRIMARY KEY,
+    value TEXT,
+    listed_at REAL NOT NULL,
+    trusted INTEGER NOT NULL
+);
 """
 
 
@@ -64,6 +73,15 @@ class CalendarState:
     url: str
     sync_token: str | None
     ctag: str | None
+
+
+@dataclass(frozen=True)
+class HeldStamp:
+    """What the cached listing of a calendar is complete up to (see plansync.syncer, "stamps")."""
+
+    value: str | None  # a settled last-modified stamp, or None: the listing is to be redone
+    listed_at: float  # epoch seconds of the last listing
+    trusted: bool  # False once the stamp stayed the same while the calendar changed
 
 
 @dataclass(frozen=True)
@@ -133,6 +151,18 @@ class State:
 
     def set_tokens(self, key: str, sync_token: str | None, ctag: str | None) -> None:
         self._db.execute("UPDATE calendars SET sync_token=?, ctag=? WHERE key=?", (sync_token, ctag, key))
+
+    def stamp(self, calendar: str) -> HeldStamp | None:
+        row = self._db.execute(
+            "SELECT value, listed_at, trusted FROM stamps WHERE calendar=?", (calendar,)
+        ).fetchone()
+        return HeldStamp(row[0], row[1], bool(row[2])) if row else None
+
+    def set_stamp(self, calendar: str, held: HeldStamp) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO stamps VALUES (?, ?, ?, ?)",
+            (calendar, held.value, held.listed_at, int(held.trusted)),
+        )
 
     # -- the cached listing --
 

@@ -16,16 +16,18 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import pickle
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from plansync import ical
-from plansync.caldavio import Backend, BackendError, PreconditionFailed, norm_href
+from plansync.caldavio import STAMP_SETTLE_S, Backend, BackendError, PreconditionFailed, Stamp, norm_href
 from plansync.config import CalendarTarget, Config, SyncConfig
 from plansync.errors import PlansyncError, UsageError
 from plansync.plan import Organization, Plan
@@ -42,7 +44,10 @@ from plansync.reconcile import (
     reconcile,
     with_changes,
 )
-from plansync.state import SeenItem, State, open_state
+from plansync.retry import stop_waiting
+from plansync.state import HeldStamp, SeenItem, State, open_state
+
+log = logging.getLogger(__name__)
 
 
 class ProgressBar(Protocol):
@@ -392,11 +397,15 @@ def sync(
 
     cached = rendered or {}
     check = checkpoint or _no_checkpoint
+    known = [_known_url(o.id, _target(o, plans, targets), state) for o in chosen]
+    stamps = _stamps(backend, [u for u in known if u is not None]) if settings.recheck_every else {}
     calendars = []
     for org in chosen:
         check()
         calendars.append(
-            _look(org, plans, backend, state, targets, rendering, settings, dry_run, cached.get(org.id))
+            _look(
+                org, plans, backend, state, targets, rendering, settings, dry_run, cached.get(org.id), stamps
+            )
         )
     brakes: list[Brake] = []
     for cal in calendars:
@@ -434,9 +443,10 @@ def _look(
     settings: SyncConfig,
     dry_run: bool,
     cached: Mapping[str, tuple[str, str, str]] | None = None,
+    stamps: Mapping[str, Stamp] | None = None,
 ) -> _Calendar:
     key = org.id
-    target = targets.get(key) or CalendarTarget(name=default_calendar_name(org, plans))
+    target = _target(org, plans, targets)
     title = f"{target.name} ({key})" if target.name else f"{key} ({target.url})"
     report = CalendarReport(key, title, target.url)
     owners = frozenset(f"{p.id}:{key}" for p in plans)
@@ -457,7 +467,8 @@ def _look(
             cal.decision = reconcile(cal.desired, [], {}, policy=settings.conflict_policy)
             report.actions = list(cal.decision.actions)
             return cal
-        actual = _actual(cal, url, token, ctag, backend, state, dry_run)
+        stamp = (stamps or {}).get(url)
+        actual = _actual(cal, url, token, ctag, backend, state, dry_run, stamp=stamp, settings=settings)
         plan_ids = {p.id for p in plans}
         records = {u: r for u, r in state.records(url).items() if u.split(".", 1)[0] in plan_ids}
         cal.decision = reconcile(cal.desired, actual, records, policy=settings.conflict_policy)
@@ -495,10 +506,25 @@ def _complete(cal: _Calendar, uids: set[str]) -> bool:
     return True
 
 
+def _target(
+    org: Organization, plans: Sequence[Plan], targets: Mapping[str, CalendarTarget]
+) -> CalendarTarget:
+    return targets.get(org.id) or CalendarTarget(name=default_calendar_name(org, plans))
+
+
+def _spec(target: CalendarTarget) -> str:
+    return f"url:{target.url}" if target.url else f"name:{target.name}"
+
+
+def _known_url(key: str, target: CalendarTarget, state: State) -> str | None:
+    known = state.calendar(key)
+    return known.url if known is not None and known.target == _spec(target) else None
+
+
 def _resolve(
     key: str, target: CalendarTarget, backend: Backend, state: State, dry_run: bool
 ) -> tuple[str | None, str | None, str | None]:
-    spec = f"url:{target.url}" if target.url else f"name:{target.name}"
+    spec = _spec(target)
     known = state.calendar(key)
     if known is not None and known.target == spec:
         # Found or created before: no discovery requests on later runs.
@@ -509,6 +535,39 @@ def _resolve(
     return url, None, None
 
 
+# -- stamps: noticing that nothing changed without listing -----------------------------------------------
+#
+# Answering a sync-collection REPORT or a getctag costs Radicale time in proportion to the calendar
+# (it reads every item: ~80 ms at 500 events), while its DAV:getlastmodified of a calendar comes from
+# file times (~5 ms), for all of a user's calendars in one PROPFIND. So each run first asks for those
+# stamps, and a calendar whose stamp equals the one held is not listed: the cached listing stands for it.
+#
+# Held is only a *settled* stamp (STAMP_SETTLE_S older than the server's clock when it answered, taken
+# before a listing): whatever changes after that listing gets a later stamp, even within the same
+# second. A run that created events takes the stamps of those calendars before listing them again (a
+# listing it does anyway: see _apply_all), after waiting for its writes to settle (1–2 s, once per
+# run), so that the next run finds them unchanged. A calendar whose stamp stayed while its events
+# changed (seen when it is listed) is not trusted again; every calendar is listed at least every
+# sync.recheck_every regardless. Servers without stamps (Xandikos) are listed every run, as before.
+
+
+def _stamps(backend: Backend, urls: Sequence[str]) -> dict[str, Stamp]:
+    if not urls:
+        return {}
+    try:
+        return backend.stamps(urls)
+    except BackendError:
+        return {}  # then every calendar is listed, which reports what is wrong if it persists
+
+
+def _unchanged(held: HeldStamp | None, stamp: Stamp | None, settings: SyncConfig | None) -> bool:
+    """The cached listing of a calendar still stands for it: no need to list it."""
+    if held is None or stamp is None or held.value is None or not held.trusted or settings is None:
+        return False
+    recent = time.time() - held.listed_at < settings.recheck_every.total_seconds()
+    return recent and held.value == stamp.value
+
+
 def _actual(
     cal: _Calendar,
     url: str,
@@ -517,9 +576,20 @@ def _actual(
     backend: Backend,
     state: State,
     dry_run: bool,
+    *,
+    stamp: Stamp | None = None,
+    settings: SyncConfig | None = None,
+    force: bool = False,
 ) -> list[Actual]:
-    listing = backend.listing(url, sync_token=token, ctag=ctag)
+    held = state.stamp(url)
     cached = state.items(url)
+    if not force and _unchanged(held, stamp, settings):
+        return [
+            Actual(s.href, s.etag, s.uid, s.owner in cal.owners, s.hash, s.recorded_hash)
+            for s in cached.values()
+        ]
+    listed_at = time.time()
+    listing = backend.listing(url, sync_token=token, ctag=ctag)
     if listing.complete:
         etags = dict(listing.items)
     else:
@@ -548,14 +618,40 @@ def _actual(
         or listing.ctag != ctag
     )
     cal.token, cal.ctag = listing.sync_token, listing.ctag
-    if changed and not dry_run:
+    if not dry_run:
         with state.transaction():
-            state.replace_items(url, seen.values())
-            state.set_tokens(cal.key, listing.sync_token, listing.ctag)
+            if changed:
+                state.replace_items(url, seen.values())
+                state.set_tokens(cal.key, listing.sync_token, listing.ctag)
+            if stamp is not None:
+                state.set_stamp(url, _held_after_listing(held, stamp, cached, seen, listed_at, cal))
     return [
         Actual(s.href, s.etag, s.uid, s.owner in cal.owners, s.hash, s.recorded_hash, fields.get(s.href))
         for s in seen.values()
     ]
+
+
+def _held_after_listing(
+    held: HeldStamp | None,
+    stamp: Stamp,
+    cached: Mapping[str, SeenItem],
+    seen: Mapping[str, SeenItem],
+    listed_at: float,
+    cal: _Calendar,
+) -> HeldStamp:
+    trusted = held.trusted if held is not None else True
+    if held is not None and held.value is not None and held.value == stamp.value:
+        # The stamp stayed since a settled one; then nothing may have changed since (our own writes are
+        # in the cache already, so a difference is someone else's, or ours after that stamp).
+        others = set(cached) != set(seen) or any(
+            cached[h].etag != s.etag for h, s in seen.items() if h in cached
+        )
+        if others or cal.created:
+            log.info(
+                "%s: its last-modified stamp does not follow its changes; it is listed every run", cal.url
+            )
+            trusted = False
+    return HeldStamp(stamp.value if stamp.settled else None, listed_at, trusted)
 
 
 def _describe(cal: _Calendar, backend: Backend) -> None:
@@ -616,17 +712,37 @@ def _apply_all(
             _apply_one(cal, action, backend, state, settings)
             if bar is not None:
                 bar.update(1)
-    for cal in calendars:
-        if cal.created and cal.url is not None:
-            # Move the sync token past our own creations. A server may leave out of a later delta a
-            # resource created and deleted after the token (Xandikos does): then a person deleting an
-            # event plansync just created would go unnoticed. Updates and deletions need no such step:
-            # those resources existed at the token, so a later delta reports what happens to them, and
-            # our own writes come back in it with the etags we already hold (nothing to fetch).
-            try:
-                _actual(cal, cal.url, cal.token, cal.ctag, backend, state, dry_run=False)
-            except BackendError as exc:
-                cal.report.failures.append(Failure("(listing after the writes)", str(exc)))
+    relist = [c for c in calendars if c.created and c.url is not None]
+    # Move the sync token past our own creations. A server may leave out of a later delta a resource
+    # created and deleted after the token (Xandikos does): then a person deleting an event plansync just
+    # created would go unnoticed. Updates and deletions need no such step: those resources existed at
+    # the token, so a later delta reports what happens to them, and our own writes come back in it with
+    # the etags we already hold (nothing to fetch). The stamps are taken first, once the writes settled,
+    # so that the next run can tell these calendars unchanged without listing them (see "stamps").
+    stamps: dict[str, Stamp] = {}
+    if relist and settings.recheck_every:
+        urls = [c.url for c in relist if c.url is not None]
+        stamps = _stamps(backend, urls)
+        wait = max((s.settles_in for s in stamps.values() if not s.settled), default=0.0)
+        if wait > 0 and not stop_waiting.wait(min(wait, STAMP_SETTLE_S) + 0.05):
+            stamps = _stamps(backend, urls)
+    for cal in relist:
+        assert cal.url is not None
+        try:
+            _actual(
+                cal,
+                cal.url,
+                cal.token,
+                cal.ctag,
+                backend,
+                state,
+                dry_run=False,
+                stamp=stamps.get(cal.url),
+                settings=settings,
+                force=True,
+            )
+        except BackendError as exc:
+            cal.report.failures.append(Failure("(listing after the writes)", str(exc)))
 
 
 def _apply_one(cal: _Calendar, action: Action, backend: Backend, state: State, settings: SyncConfig) -> None:

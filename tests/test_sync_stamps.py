@@ -1,0 +1,197 @@
+"""Last-modified stamps: a run in which nothing changed asks one PROPFIND for all calendars instead of
+listing each (plansync.syncer, "stamps"); and every change made by someone else is still noticed.
+
+Real Radicale (which has stamps) and Xandikos (which has none), and the memory backend with a clock the
+test moves, for the orderings a real clock cannot be made to produce on demand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+
+import pytest
+
+from plansync import ical
+from plansync.caldavio import CalDAVBackend
+from plansync.config import CalendarTarget, SyncConfig
+from plansync.memorybackend import MemoryBackend
+from plansync.state import open_state
+from tests.caldav_servers import RunningServer, radicale, xandikos
+from tests.syncplans import event, retitle, small_plan, with_event
+from tests.test_sync_contract import Env, server_summaries, writes
+
+pytestmark = pytest.mark.timeout(60)
+_users = itertools.count(1)
+ORIGINAL = "Семинар «Библиотека, ты где?»"
+
+
+def _env(server: RunningServer, tmp_path: Path, *, user: str | None) -> Env:
+    n = next(_users)
+    password = "x" if user else None
+    targets = {"konb": CalendarTarget(name=f"КОНБ s{n}"), "gaidar": CalendarTarget(name=f"Гайдара s{n}")}
+    backend = CalDAVBackend(server.url, username=user, password=password)
+    people = CalDAVBackend(server.url, username=user, password=password)
+    return Env(backend, people, tmp_path / "state", server.log.mark, server.log.since, targets)
+
+
+def test_radicale_noop_is_one_propfind_for_all_calendars(radicale: RunningServer, tmp_path: Path) -> None:
+    env = _env(radicale, tmp_path, user=f"stamps{next(_users)}")
+    plan = small_plan()
+    first = env.sync(plan)
+    assert first.exit_code == 0
+    for _ in range(2):
+        mark = env.mark()
+        result = env.sync(plan)
+        seen = env.since(mark)
+        assert result.exit_code == 0 and result.writes == 0
+        # Both calendars live in the user's home: one Depth 1 PROPFIND there, nothing else.
+        assert [m for m, _ in seen] == ["PROPFIND"], seen
+        assert all(c.count("unchanged") > 0 for c in result.calendars)
+
+
+def test_radicale_edits_made_right_after_a_sync_are_noticed(radicale: RunningServer, tmp_path: Path) -> None:
+    """The people act at once, within the second of plansync's last listing: still seen next run."""
+    env = _env(radicale, tmp_path, user=f"stamps{next(_users)}")
+    plan = small_plan()
+    url = env.url(env.sync(plan), "konb")
+    env.sync(plan)  # a no-op that trusts the stamps
+    uid = ical.event_uid(plan.id, "e1", "konb")
+    env.person_edit(url, uid, "Правка сразу после синхронизации")
+    result = env.sync(plan)  # plan-wins: the plan's title is written back
+    assert next(c for c in result.calendars if c.key == "konb").conflicts == 1
+    assert server_summaries(env, url)[uid] == ORIGINAL
+    # A deletion right after that run is noticed too: the event comes back.
+    href, etag, _ = env.server(url)[ical.event_uid(plan.id, "e3", "konb")]
+    env.people.delete(href, etag)
+    result = env.sync(plan)
+    assert next(c for c in result.calendars if c.key == "konb").count("create") == 1
+    assert len(env.server(url)) == 3
+
+
+def test_radicale_plan_edit_writes_without_listing(radicale: RunningServer, tmp_path: Path) -> None:
+    """Nothing changed on the server: the plan's edit is written on the held etags (If-Match)."""
+    env = _env(radicale, tmp_path, user=f"stamps{next(_users)}")
+    plan = small_plan()
+    url = env.url(env.sync(plan), "konb")
+    edited = retitle(plan, "e1", "Новое название")
+    mark = env.mark()
+    result = env.sync(edited)
+    seen = env.since(mark)
+    assert result.exit_code == 0 and result.writes == 1
+    # The stamps, the server's copy of the event (a multiget, to keep what others added), the PUT.
+    assert sorted(m for m, _ in seen) == ["PROPFIND", "PUT", "REPORT"], seen
+    assert server_summaries(env, url)[ical.event_uid(plan.id, "e1", "konb")] == "Новое название"
+
+
+def test_xandikos_has_no_stamps_and_lists_every_calendar(xandikos: RunningServer, tmp_path: Path) -> None:
+    env = _env(xandikos, tmp_path, user=None)
+    plan = small_plan()
+    first = env.sync(plan)
+    urls = [env.url(first, k) for k in ("konb", "gaidar")]
+    assert env.backend.stamps(urls) == {}
+    env.sync(plan)
+    mark = env.mark()
+    result = env.sync(plan)
+    seen = env.since(mark)
+    assert result.exit_code == 0 and writes(seen) == []
+    assert sorted(m for m, _ in seen) == ["PROPFIND", "REPORT", "REPORT"], seen  # asked, then listed
+
+
+# -- orderings, on the memory backend with a clock the test moves -------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _memory(tmp_path: Path, **kwargs: object) -> tuple[Env, MemoryBackend, Clock]:
+    clock = Clock()
+    memory = MemoryBackend(clock=clock, **kwargs)  # type: ignore[arg-type]
+    targets = {"konb": CalendarTarget(name="КОНБ"), "gaidar": CalendarTarget(name="Гайдара")}
+    env = Env(memory, memory, tmp_path / "state", lambda: len(memory.log), lambda m: memory.log[m:], targets)
+    return env, memory, clock
+
+
+def _methods(env: Env, mark: int) -> list[str]:
+    return [m for m, _ in env.since(mark)]
+
+
+def test_memory_settled_stamp_spares_the_listing_and_an_unsettled_one_does_not(tmp_path: Path) -> None:
+    env, memory, clock = _memory(tmp_path)
+    plan = small_plan()
+    url = env.url(env.sync(plan), "konb")
+    # The clock did not move: the stamps taken after the writes are not settled, so no-op lists.
+    mark = env.mark()
+    env.sync(plan)
+    assert _methods(env, mark).count("REPORT") == 2
+    clock.now += 5
+    env.sync(plan)  # lists (the held stamp was unsettled), now holds a settled one
+    mark = env.mark()
+    env.sync(plan)
+    assert _methods(env, mark) == ["PROPFIND"]
+    # A person's change in the very second of the stamp plansync holds still moves the stamp on.
+    clock.now += 0.3
+    href = next(iter(memory.items(url)))
+    memory.person_delete(href)
+    mark = env.mark()
+    result = env.sync(plan)
+    assert "REPORT" in _methods(env, mark)
+    assert next(c for c in result.calendars if c.key == "konb").count("create") == 1
+
+
+def test_memory_stamp_that_does_not_follow_changes_is_distrusted(tmp_path: Path) -> None:
+    env, memory, clock = _memory(tmp_path, stamps_track_changes=False)
+    plan = small_plan()
+    url = env.url(env.sync(plan), "konb")
+    clock.now += 5
+    env.sync(plan)  # now holds a settled stamp
+    # A new event: plansync's own creation leaves the stamp as it was, seen in the listing after it.
+    more = with_event(plan, event("e4", "Круглый стол", "20 марта"))
+    assert next(c for c in env.sync(more).calendars if c.key == "konb").count("create") == 1
+    state = open_state(env.state_dir)
+    try:
+        held = state.stamp(url)
+    finally:
+        state.close()
+    assert held is not None and not held.trusted
+    # From then on the calendar is listed every run, and a person's deletion is noticed at once.
+    memory.person_delete(next(iter(memory.items(url))))
+    clock.now += 5
+    mark = env.mark()
+    result = env.sync(more)
+    assert "REPORT" in _methods(env, mark)
+    assert next(c for c in result.calendars if c.key == "konb").count("create") == 1
+
+
+def test_memory_recheck_every_lists_even_an_unchanged_calendar(tmp_path: Path) -> None:
+    env, _, clock = _memory(tmp_path)
+    plan = small_plan()
+    hourly = SyncConfig(recheck_every=dt.timedelta(hours=1))
+    first = env.sync(plan, settings=hourly)
+    urls = [env.url(first, k) for k in ("konb", "gaidar")]
+    clock.now += 5
+    env.sync(plan, settings=hourly)
+    mark = env.mark()
+    env.sync(plan, settings=hourly)
+    assert _methods(env, mark) == ["PROPFIND"]
+    # Recheck is by the time plansync last listed, on the local clock: pretend an hour went by.
+    state = open_state(env.state_dir)
+    try:
+        for url in urls:
+            held = state.stamp(url)
+            assert held is not None
+            state.set_stamp(url, type(held)(held.value, held.listed_at - 3601, held.trusted))
+    finally:
+        state.close()
+    mark = env.mark()
+    env.sync(plan, settings=hourly)
+    assert _methods(env, mark).count("REPORT") == 2
+    never = SyncConfig(recheck_every=dt.timedelta(0))
+    mark = env.mark()
+    env.sync(plan, settings=never)
+    assert _methods(env, mark) == ["REPORT", "REPORT"]  # 0: no stamps asked, every calendar listed
