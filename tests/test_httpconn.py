@@ -33,6 +33,8 @@ class _Handler(BaseHTTPRequestHandler):
             threading.Event().wait(2)
             self.close_connection = True
             return
+        if self.path.startswith("/slow"):
+            threading.Event().wait(0.3)  # long enough for the other requests to be under way
         out = f"{self.command} {self.path}".encode()
         self.send_response(207 if self.command == "PROPFIND" else 200)
         self.send_header("ETag", '"e1"')
@@ -93,7 +95,7 @@ def test_a_closed_connection_is_opened_again(server: _Server) -> None:
         assert session.request("GET", f"{base(server)}/close/a").status == 200
         assert session.request("GET", f"{base(server)}/b").status == 200
         # the server drops the idle connection: noticed before it is reused
-        conn = next(iter(session._connections.values()))
+        conn = next(iter(session._idle.values()))[0]
         assert conn.sock is not None
         conn.sock.shutdown(socket.SHUT_RDWR)  # as if the peer had closed it: EOF is readable
         assert session.request("GET", f"{base(server)}/c").status == 200
@@ -101,6 +103,34 @@ def test_a_closed_connection_is_opened_again(server: _Server) -> None:
         session.close()
     assert [p for _, p, _, _, _ in server.seen] == ["/close/a", "/b", "/c"]
     assert server.seen[0][2] != server.seen[1][2] != server.seen[2][2]
+
+
+def test_requests_at_the_same_time_each_have_a_connection_then_reuse_them(server: _Server) -> None:
+    import threading
+
+    session = HTTPSession(timeout=5)
+    barrier = threading.Barrier(3)
+    statuses: list[int] = []
+
+    def send(n: int) -> None:
+        barrier.wait()
+        statuses.append(session.request("GET", f"{base(server)}/slow/{n}").status)
+
+    try:
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for n in range(6):
+            assert session.request("GET", f"{base(server)}/after/{n}").status == 200
+    finally:
+        session.close()
+    assert statuses == [200, 200, 200]
+    first = {port for _, p, port, _, _ in server.seen if p.startswith("/slow/")}
+    later = {port for _, p, port, _, _ in server.seen if p.startswith("/after/")}
+    assert len(first) == 3  # concurrent: three connections, none waited for another
+    assert later <= first and len(later) == 1  # then one idle connection serves the rest
 
 
 def test_basic_auth_is_sent_up_front_and_never_shown(server: _Server) -> None:

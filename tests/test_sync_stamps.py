@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,11 @@ def test_radicale_noop_is_one_propfind_for_all_calendars(radicale: RunningServer
     plan = small_plan()
     first = env.sync(plan)
     assert first.exit_code == 0
+    # A short run does not wait for its stamps to settle: the next run lists, once, and keeps them.
+    time.sleep(2.1)
+    mark = env.mark()
+    env.sync(plan)
+    assert sorted(m for m, _ in env.since(mark)) == ["PROPFIND", "REPORT", "REPORT"]
     for _ in range(2):
         mark = env.mark()
         result = env.sync(plan)
@@ -55,7 +61,11 @@ def test_radicale_edits_made_right_after_a_sync_are_noticed(radicale: RunningSer
     env = _env(radicale, tmp_path, user=f"stamps{next(_users)}")
     plan = small_plan()
     url = env.url(env.sync(plan), "konb")
-    env.sync(plan)  # a no-op that trusts the stamps
+    time.sleep(2.1)
+    env.sync(plan)  # lists once more, and holds settled stamps
+    mark = env.mark()
+    env.sync(plan)
+    assert [m for m, _ in env.since(mark)] == ["PROPFIND"]  # trusted
     uid = ical.event_uid(plan.id, "e1", "konb")
     env.person_edit(url, uid, "Правка сразу после синхронизации")
     result = env.sync(plan)  # plan-wins: the plan's title is written back
@@ -74,6 +84,8 @@ def test_radicale_plan_edit_writes_without_listing(radicale: RunningServer, tmp_
     env = _env(radicale, tmp_path, user=f"stamps{next(_users)}")
     plan = small_plan()
     url = env.url(env.sync(plan), "konb")
+    time.sleep(2.1)
+    env.sync(plan)  # holds settled stamps
     edited = retitle(plan, "e1", "Новое название")
     mark = env.mark()
     result = env.sync(edited)
@@ -195,3 +207,21 @@ def test_memory_recheck_every_lists_even_an_unchanged_calendar(tmp_path: Path) -
     mark = env.mark()
     env.sync(plan, settings=never)
     assert _methods(env, mark) == ["REPORT", "REPORT"]  # 0: no stamps asked, every calendar listed
+
+
+def test_memory_a_long_run_waits_for_its_stamps_so_the_next_run_lists_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plansync import syncer
+
+    monkeypatch.setattr(syncer, "SETTLE_SHARE", 1e6)  # as if the writes had taken long
+    memory = MemoryBackend(clock=time.time)
+    targets = {"konb": CalendarTarget(name="КОНБ"), "gaidar": CalendarTarget(name="Гайдара")}
+    env = Env(memory, memory, tmp_path / "state", lambda: len(memory.log), lambda m: memory.log[m:], targets)
+    plan = small_plan()
+    started = time.monotonic()
+    env.sync(plan)
+    assert 1.0 < time.monotonic() - started < 10
+    mark = env.mark()
+    env.sync(plan)
+    assert _methods(env, mark) == ["PROPFIND"]

@@ -24,6 +24,7 @@ import contextlib
 import email.utils
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,9 @@ DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 CS = "{http://calendarserver.org/ns/}"
 MULTIGET_BATCH = 100
+# Calendars written at the same time, each over its own connection: enough to keep a server busy while
+# the next request is prepared, few enough to be polite (browsers open six per host).
+WRITERS = 4
 
 
 # -- errors -------------------------------------------------------------------------------------------
@@ -104,6 +108,7 @@ class Backend(Protocol):
     """What the syncer needs from a CalDAV server."""
 
     requests: int  # HTTP requests made so far (for the log and the tests)
+    writers: int  # how many calendars may be written at the same time (the methods are thread-safe)
 
     def resolve_calendar(
         self, key: str, *, url: str | None, name: str | None, create: bool = True
@@ -173,9 +178,11 @@ class CalDAVBackend:
         verify_tls: bool = True,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        writers: int = WRITERS,
     ) -> None:
         self.url = url if url.endswith("/") else url + "/"
         self.requests = 0
+        self.writers = writers
         self._options = _Options()
         parts = urlsplit(self.url)
         if username is None and parts.username is not None:  # credentials in the URL, as caldav takes them
@@ -191,6 +198,7 @@ class CalDAVBackend:
         self._principal: Any = None
         self.retry = retry if retry is not None else RetryPolicy()
         self.retries = 0  # attempts repeated this run (for the log and the tests)
+        self._counting = threading.Lock()  # the counters above, from the threads that write
         if not verify_tls:
             log.warning(
                 "TLS certificate verification is OFF for %s (caldav.verify_tls: false): anyone on the "
@@ -237,7 +245,7 @@ class CalDAVBackend:
     def _request(
         self, url: str, method: str, body: str | bytes = "", headers: Mapping[str, str] | None = None
     ) -> Any:
-        self.requests += 1
+        self._count()
         try:
             response = self._send(url, method, body, dict(headers or {}))
         except Exception as exc:  # network errors come under many names
@@ -305,8 +313,12 @@ class CalDAVBackend:
                 if response is not None:
                     return response
                 raise _GaveUp(f"{problem}; not tried again: plansync is stopping")
+            self._count(retry=True)
+
+    def _count(self, *, retry: bool = False) -> None:
+        with self._counting:
             self.requests += 1
-            self.retries += 1
+            self.retries += int(retry)
 
     def _xml(self, response: Any) -> ET.Element:
         raw = _body(response)
@@ -344,7 +356,7 @@ class CalDAVBackend:
         if name in self._options.calendars:
             return self._options.calendars[name]
         principal = self._principal_obj()
-        self.requests += 1
+        self._count()
         try:
             calendars = principal.get_calendars()
         except Exception as exc:

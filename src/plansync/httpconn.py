@@ -1,9 +1,11 @@
 """A plain HTTP/1.1 keep-alive client on the standard library alone (`http.client`).
 
-One connection per (scheme, host, port), reused request after request; a connection the server closed
-while idle is noticed before it is reused and opened again. HTTPS uses the default SSL context with
-certificate and host name verification unless `verify_tls` is false. HTTP Basic credentials are turned
-into one header when the session is made and are never logged or shown in a repr.
+Keep-alive connections per (scheme, host, port), reused request after request: a request takes an idle
+one (or opens one), and gives it back when its answer is read, so threads sending at the same time each
+use their own. A connection the server closed while idle is noticed before it is reused. HTTPS uses
+the default SSL context with certificate and host name verification unless `verify_tls` is false.
+HTTP Basic credentials are turned into one header when the session is made and are never logged or
+shown in a repr.
 
 Nothing here retries: a failed request closes its connection and raises (the caller decides whether it
 is safe to send again); an answer of any status is returned as it is.
@@ -36,7 +38,7 @@ class Response:
 
 
 class HTTPSession:
-    """Keep-alive connections, one per host; safe to share between threads (requests take turns)."""
+    """Keep-alive connections per host; safe to share between threads (each request has its own)."""
 
     def __init__(
         self,
@@ -52,18 +54,20 @@ class HTTPSession:
         if password:
             token = base64.b64encode(f"{username or ''}:{password}".encode()).decode("ascii")
             self._authorization = f"Basic {token}"
-        self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+        self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
         self._ssl: ssl.SSLContext | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _idle and _ssl, never held during a request
 
     def __repr__(self) -> str:
-        return f"<HTTPSession {len(self._connections)} connection(s)>"  # never the credentials
+        idle = sum(len(c) for c in self._idle.values())
+        return f"<HTTPSession {idle} idle connection(s)>"  # never the credentials
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._connections.values():
-                conn.close()
-            self._connections.clear()
+            for conns in self._idle.values():
+                for conn in conns:
+                    conn.close()
+            self._idle.clear()
 
     def request(
         self,
@@ -86,33 +90,43 @@ class HTTPSession:
             sent["User-Agent"] = USER_AGENT
         if self._authorization is not None and "authorization" not in names:
             sent["Authorization"] = self._authorization
-        with self._lock:
-            conn = self._connection(scheme, parts.hostname, port)
-            try:
-                conn.request(method, target, body=body, headers=sent)
-                answer = conn.getresponse()
-                data = answer.read()
-            except BaseException:
-                conn.close()  # half a request or half an answer: this connection is done
-                raise
-            if answer.will_close:
-                conn.close()  # http.client opens it again on the next request
+        key = (scheme, parts.hostname, port)
+        conn = self._take(key)
+        try:
+            conn.request(method, target, body=body, headers=sent)
+            answer = conn.getresponse()
+            data = answer.read()
+        except BaseException:
+            conn.close()  # half a request or half an answer: this connection is done
+            raise
+        if answer.will_close:
+            conn.close()
+        else:
+            with self._lock:
+                self._idle.setdefault(key, []).append(conn)
         return Response(answer.status, answer.reason, answer.headers, data)
 
-    def _connection(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
-        key = (scheme, host, port)
-        conn = self._connections.get(key)
-        if conn is None:
-            if scheme == "https":
-                conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._context())
-            else:
-                conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
-            self._connections[key] = conn
-        elif conn.sock is not None and _dropped(conn.sock):
-            conn.close()  # closed by the server while idle (or it sent something unasked): open anew
-        return conn
+    def _take(self, key: tuple[str, str, int]) -> http.client.HTTPConnection:
+        """The most recently used idle connection to `key`, or a new one."""
+        while True:
+            with self._lock:
+                idle = self._idle.get(key)
+                conn = idle.pop() if idle else None
+            if conn is None:
+                break
+            if conn.sock is not None and not _dropped(conn.sock):
+                return conn
+            conn.close()  # closed by the server while idle (or it sent something unasked)
+        scheme, host, port = key
+        if scheme == "https":
+            return http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._context())
+        return http.client.HTTPConnection(host, port, timeout=self.timeout)
 
     def _context(self) -> ssl.SSLContext:
+        with self._lock:
+            return self._make_context()
+
+    def _make_context(self) -> ssl.SSLContext:
         if self._ssl is None:
             context = ssl.create_default_context()
             if not self.verify_tls:

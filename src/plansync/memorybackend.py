@@ -62,6 +62,7 @@ class MemoryBackend:
         self.stamps_track_changes = stamps_track_changes
         self.calendars: dict[str, _Calendar] = {}
         self.requests = 0
+        self.writers = 1  # one at a time: tests here script the order of requests
         self.log: list[tuple[str, str]] = []
         self._etags = itertools.count(1)
         # Called before a request is served, with (method, href); may act like a concurrent person

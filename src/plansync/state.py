@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from plansync.errors import PlansyncError
 from plansync.reconcile import Record
@@ -101,11 +103,14 @@ class StateError(PlansyncError):
 
 
 class State:
-    """One open state database. Not thread-safe; one run uses one."""
+    """One open state database; one run uses one. The threads that write calendars share it: a
+    transaction holds the lock until it commits, so theirs never interleave."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None)  # autocommit; transactions are explicit
+        self._lock = threading.RLock()
+        # autocommit; transactions are explicit
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -123,43 +128,45 @@ class State:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _run(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """One statement, its rows read at once; never in the middle of another thread's transaction."""
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
 
     # -- calendars --
 
     def calendar(self, key: str) -> CalendarState | None:
-        row = self._db.execute(
-            "SELECT key, target, url, sync_token, ctag FROM calendars WHERE key=?", (key,)
-        ).fetchone()
-        return CalendarState(*row) if row else None
+        rows = self._run("SELECT key, target, url, sync_token, ctag FROM calendars WHERE key=?", (key,))
+        return CalendarState(*rows[0]) if rows else None
 
     def set_calendar(self, key: str, target: str, url: str) -> None:
         old = self.calendar(key)
         if old is not None and old.url == url and old.target == target:
             return
-        self._db.execute(
+        self._run(
             "INSERT OR REPLACE INTO calendars (key, target, url, sync_token, ctag) "
             "VALUES (?, ?, ?, NULL, NULL)",
             (key, target, url),
         )
 
     def set_tokens(self, key: str, sync_token: str | None, ctag: str | None) -> None:
-        self._db.execute("UPDATE calendars SET sync_token=?, ctag=? WHERE key=?", (sync_token, ctag, key))
+        self._run("UPDATE calendars SET sync_token=?, ctag=? WHERE key=?", (sync_token, ctag, key))
 
     def stamp(self, calendar: str) -> HeldStamp | None:
-        row = self._db.execute(
-            "SELECT value, listed_at, trusted FROM stamps WHERE calendar=?", (calendar,)
-        ).fetchone()
-        return HeldStamp(row[0], row[1], bool(row[2])) if row else None
+        rows = self._run("SELECT value, listed_at, trusted FROM stamps WHERE calendar=?", (calendar,))
+        return HeldStamp(rows[0][0], rows[0][1], bool(rows[0][2])) if rows else None
 
     def set_stamp(self, calendar: str, held: HeldStamp) -> None:
-        self._db.execute(
+        self._run(
             "INSERT OR REPLACE INTO stamps VALUES (?, ?, ?, ?)",
             (calendar, held.value, held.listed_at, int(held.trusted)),
         )
@@ -167,45 +174,45 @@ class State:
     # -- the cached listing --
 
     def items(self, calendar: str) -> dict[str, SeenItem]:
-        rows = self._db.execute(
+        rows = self._run(
             "SELECT href, etag, uid, owner, hash, recorded_hash FROM items WHERE calendar=?", (calendar,)
         )
         return {r[0]: SeenItem(*r) for r in rows}
 
     def replace_items(self, calendar: str, items: Iterable[SeenItem]) -> None:
-        self._db.execute("DELETE FROM items WHERE calendar=?", (calendar,))
+        self._run("DELETE FROM items WHERE calendar=?", (calendar,))
         for item in items:
             self.put_item(calendar, item)
 
     def put_item(self, calendar: str, item: SeenItem) -> None:
-        self._db.execute(
+        self._run(
             "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
             (calendar, item.href, item.etag, item.uid, item.owner, item.hash, item.recorded_hash),
         )
 
     def drop_item(self, calendar: str, href: str) -> None:
-        self._db.execute("DELETE FROM items WHERE calendar=? AND href=?", (calendar, href))
+        self._run("DELETE FROM items WHERE calendar=? AND href=?", (calendar, href))
 
     # -- records --
 
     def records(self, calendar: str) -> dict[str, Record]:
-        rows = self._db.execute(
+        rows = self._run(
             "SELECT uid, href, etag, plan_hash, server_hash FROM records WHERE calendar=?", (calendar,)
         )
         return {r[0]: Record(*r) for r in rows}
 
     def put_record(self, calendar: str, record: Record) -> None:
-        self._db.execute(
+        self._run(
             "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",
             (calendar, record.uid, record.href, record.etag, record.plan_hash, record.server_hash),
         )
 
     def drop_record(self, calendar: str, uid: str) -> None:
-        self._db.execute("DELETE FROM records WHERE calendar=? AND uid=?", (calendar, uid))
+        self._run("DELETE FROM records WHERE calendar=? AND uid=?", (calendar, uid))
 
     def all_records(self) -> Mapping[str, dict[str, Record]]:
         out: dict[str, dict[str, Record]] = {}
-        for row in self._db.execute("SELECT calendar, uid, href, etag, plan_hash, server_hash FROM records"):
+        for row in self._run("SELECT calendar, uid, href, etag, plan_hash, server_hash FROM records"):
             out.setdefault(row[0], {})[row[1]] = Record(*row[1:])
         return out
 

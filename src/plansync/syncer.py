@@ -19,9 +19,12 @@ import hashlib
 import logging
 import os
 import pickle
+import queue
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -60,6 +63,7 @@ Checkpoint = Callable[[], None]
 # (total, label) → a context manager giving a bar; click.progressbar(length=total, label=label) fits.
 Progress = Callable[[int, str], contextlib.AbstractContextManager[ProgressBar]]
 LOCK_NAME = "sync.lock"
+SETTLE_SHARE = 0.1  # a run that created events waits for their stamps at most this share of its writing
 
 
 class LockHeld(PlansyncError):
@@ -535,7 +539,7 @@ def _resolve(
     return url, None, None
 
 
-# -- stamps: noticing that nothing changed without listing -----------------------------------------------
+# -- stamps: noticing that nothing changed without listing ------------------------------------------
 #
 # Answering a sync-collection REPORT or a getctag costs Radicale time in proportion to the calendar
 # (it reads every item: ~80 ms at 500 events), while its DAV:getlastmodified of a calendar comes from
@@ -545,10 +549,11 @@ def _resolve(
 # Held is only a *settled* stamp (STAMP_SETTLE_S older than the server's clock when it answered, taken
 # before a listing): whatever changes after that listing gets a later stamp, even within the same
 # second. A run that created events takes the stamps of those calendars before listing them again (a
-# listing it does anyway: see _apply_all), after waiting for its writes to settle (1–2 s, once per
-# run), so that the next run finds them unchanged. A calendar whose stamp stayed while its events
-# changed (seen when it is listed) is not trusted again; every calendar is listed at least every
-# sync.recheck_every regardless. Servers without stamps (Xandikos) are listed every run, as before.
+# listing it does anyway: see _apply_all); after a long run it first waits for its writes to settle
+# (1–2 s, at most SETTLE_SHARE of the time spent writing), so that the next run finds them unchanged.
+# A calendar whose stamp stayed while its events changed (seen when it is listed) is not trusted
+# again; every calendar is listed at least every sync.recheck_every regardless. Servers without stamps
+# (Xandikos) are listed every run, as before.
 
 
 def _stamps(backend: Backend, urls: Sequence[str]) -> dict[str, Stamp]:
@@ -698,20 +703,18 @@ def _apply_all(
     progress: Progress | None,
     checkpoint: Checkpoint,
 ) -> None:
-    work: list[tuple[_Calendar, Action]] = [
-        (cal, action)
+    work = [
+        (cal, list(cal.report.actions))
         for cal in calendars
-        if cal.decision is not None and cal.report.error is None
-        for action in cal.report.actions
+        if cal.decision is not None and cal.report.error is None and cal.report.actions
     ]
     for cal in calendars:
         cal.report.done = {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "conflict": 0}
-    with progress(len(work), "syncing") if progress is not None else contextlib.nullcontext(None) as bar:
-        for cal, action in work:
-            checkpoint()
-            _apply_one(cal, action, backend, state, settings)
-            if bar is not None:
-                bar.update(1)
+    total = sum(len(actions) for _, actions in work)
+    started = time.monotonic()
+    with progress(total, "syncing") if progress is not None else contextlib.nullcontext(None) as bar:
+        _write_calendars(work, backend, state, settings, checkpoint, bar)
+    spent = time.monotonic() - started
     relist = [c for c in calendars if c.created and c.url is not None]
     # Move the sync token past our own creations. A server may leave out of a later delta a resource
     # created and deleted after the token (Xandikos does): then a person deleting an event plansync just
@@ -723,8 +726,11 @@ def _apply_all(
     if relist and settings.recheck_every:
         urls = [c.url for c in relist if c.url is not None]
         stamps = _stamps(backend, urls)
-        wait = max((s.settles_in for s in stamps.values() if not s.settled), default=0.0)
-        if wait > 0 and not stop_waiting.wait(min(wait, STAMP_SETTLE_S) + 0.05):
+        wait = min(STAMP_SETTLE_S, max((s.settles_in for s in stamps.values() if not s.settled), default=0))
+        # Worth it when listing these calendars next time would cost more than waiting: after a long run
+        # of writes (big calendars), never more than a tenth of it. A short run's calendars are listed
+        # again next time instead.
+        if 0 < wait <= SETTLE_SHARE * spent and not stop_waiting.wait(wait + 0.05):
             stamps = _stamps(backend, urls)
     for cal in relist:
         assert cal.url is not None
@@ -743,6 +749,55 @@ def _apply_all(
             )
         except BackendError as exc:
             cal.report.failures.append(Failure("(listing after the writes)", str(exc)))
+
+
+def _write_calendars(
+    work: Sequence[tuple[_Calendar, Sequence[Action]]],
+    backend: Backend,
+    state: State,
+    settings: SyncConfig,
+    checkpoint: Checkpoint,
+    bar: ProgressBar | None,
+) -> None:
+    """Each calendar's actions in order, up to `backend.writers` calendars at a time: a server answers
+    one PUT while the next is prepared and sent (each writer has its own connection), and our own work
+    per event hides behind the server's. `checkpoint` runs here, in the calling thread, between
+    answers; when it raises, the writers stop before their next action and the exception goes on."""
+    stop = threading.Event()
+    finished: queue.SimpleQueue[int] = queue.SimpleQueue()
+
+    def write(cal: _Calendar, actions: Sequence[Action]) -> None:
+        for action in actions:
+            if stop.is_set():
+                return
+            try:
+                _apply_one(cal, action, backend, state, settings)
+            except BaseException:
+                stop.set()  # not a failure of this action (those are recorded): everyone stops
+                raise
+            finished.put(1)
+
+    def advance() -> None:
+        while not finished.empty():
+            n = finished.get()
+            if bar is not None:
+                bar.update(n)
+
+    writers = max(1, min(backend.writers, len(work)))
+    with ThreadPoolExecutor(writers, thread_name_prefix="plansync-write") as pool:
+        futures = [pool.submit(write, cal, actions) for cal, actions in work]
+        pending = set(futures)
+        try:
+            while pending and not stop.is_set():
+                checkpoint()
+                _, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+                advance()
+        except BaseException:
+            stop.set()
+            raise
+    advance()
+    for future in futures:
+        future.result()  # a writer's exception (a crash, a bug) is the run's
 
 
 def _apply_one(cal: _Calendar, action: Action, backend: Backend, state: State, settings: SyncConfig) -> None:
