@@ -18,49 +18,17 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, NamedTuple, TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from babel.dates import get_day_names, get_month_names
 
-__all__ = ["DateReadError", "Precision", "Reading", "read_date"]
+from plansync.reading import Precision, Reading
 
-Precision = Literal["day", "month", "quarter", "half", "year"]
+__all__ = ["DateReadError", "Precision", "Reading", "read_date"]
 
 MAX_LENGTH = 500  # a date cell is short; the limit bounds the work on hostile input
 MIN_YEAR, MAX_YEAR = 1900, 2100  # outside of this a year is a typo, not a plan
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What a date cell says. Periods are inclusive."""
-
-    text: str  # the input, verbatim
-    start: dt.date | None  # None only for a deadline «до D»
-    end: dt.date | None  # inclusive; None only for an open start «с D»
-    start_precision: Precision | None
-    end_precision: Precision | None
-    time: dt.time | None  # «в 14:00», «14.00»
-    end_time: dt.time | None  # «14:00–16:00», «с 10:00 до 12:00»
-    rrule: str | None  # e.g. "FREQ=MONTHLY;INTERVAL=3", "FREQ=WEEKLY;BYDAY=TU"
-    deadline: bool  # True for «до D» (then end is D, start None)
-    note: str | None  # the words not consumed, e.g. "приём заявок", "по запросам"
-
-    def to_json(self) -> dict[str, object]:
-        """Plain JSON data: dates 'YYYY-MM-DD', times 'HH:MM', keys in the field order."""
-        return {
-            "text": self.text,
-            "start": _iso_date(self.start),
-            "end": _iso_date(self.end),
-            "start_precision": self.start_precision,
-            "end_precision": self.end_precision,
-            "time": _iso_time(self.time),
-            "end_time": _iso_time(self.end_time),
-            "rrule": self.rrule,
-            "deadline": self.deadline,
-            "note": self.note,
-        }
 
 
 class DateReadError(ValueError):
@@ -77,14 +45,6 @@ class DateReadError(ValueError):
 
     def to_json(self) -> dict[str, object]:
         return {"text": self.text, "error": self.reason}
-
-
-def _iso_date(value: dt.date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _iso_time(value: dt.time | None) -> str | None:
-    return None if value is None else f"{value.hour:02d}:{value.minute:02d}"
 
 
 class _Fail(Exception):

@@ -16,11 +16,17 @@ import json
 import zoneinfo
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import icalendar
-
+from plansync.lazy import lazy_import
 from plansync.plan import Event, Organization, Plan
 from plansync.reconcile import Desired
+
+if TYPE_CHECKING:
+    import icalendar
+else:
+    # Loaded when first used (~0.1 s): a run in which nothing changed renders and parses nothing.
+    icalendar = lazy_import("icalendar")
 
 PRODID = "-//plansync//plansync//RU"
 MARK_PLAN = "X-PLANSYNC-PLAN"

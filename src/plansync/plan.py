@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from plansync.dates import Reading
+from plansync.reading import Reading
 
 ORGANIZATION_KINDS = ("library", "ministry", "project-office", "other")
 

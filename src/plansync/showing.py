@@ -6,9 +6,9 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from plansync.dates import Reading
 from plansync.errors import UsageError
 from plansync.plan import Event, Plan
+from plansync.reading import Reading
 
 _MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 

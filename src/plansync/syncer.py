@@ -261,9 +261,10 @@ def _prepare(config: Config) -> _Prepared:
 def _code_fingerprint() -> bytes:
     """What the loaded plans and the rendered events depend on besides the plan files."""
     digest = hashlib.sha256(sys.version.encode())
-    import icalendar  # already imported by plansync.ical
+    from importlib.metadata import PackageNotFoundError, version
 
-    digest.update(str(getattr(icalendar, "__version__", "")).encode())
+    with contextlib.suppress(PackageNotFoundError):  # (not importing it: a no-op run never needs it)
+        digest.update(version("icalendar").encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     return digest.digest()
