@@ -1,6 +1,7 @@
 """The render cache (<state_dir>/cache): a run on unchanged plan files reconciles with cached hashes and
-renders only what it writes; a changed plan, a corrupt cache or a person's edit on the server still
-give the right result."""
+renders only what it writes; after an edit, only the edited events are rendered (so also in `serve`,
+which passes its own plans); a corrupt cache or a person's edit on the server still give the right
+result."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def test_noop_renders_nothing_and_edits_render_only_what_is_written(
 ) -> None:
     config = write_config(tmp_path, radicale.url, user="cache1")
     assert run(config)[0] == 0
-    caches = list((tmp_path / "state" / "cache").glob("render-*.pickle"))
+    caches = list((tmp_path / "state" / "cache").glob("*.pickle"))
     assert len(caches) == 1
     assert stat.S_IMODE(caches[0].stat().st_mode) == 0o600
     renders.clear()
@@ -57,14 +58,14 @@ def test_noop_renders_nothing_and_edits_render_only_what_is_written(
     assert "1 created" in out
     assert renders == [{"e1"}]
 
-    # The plan changes: the cache no longer matches, everything is read and rendered again.
+    # The plan changes: it is read again, and only the edited event is rendered (in both calendars).
     write_config(tmp_path, radicale.url, user="cache1", title="Вебинар два по-новому")
     renders.clear()
     code, out, err = run(config)
     assert code == 0, out + err
     assert out.count("1 updated") == 2  # e2 in both calendars
-    assert renders and all(keys is None for keys in renders)
-    assert len(list((tmp_path / "state" / "cache").glob("render-*.pickle"))) == 1
+    assert renders == [{"e2"}, {"e2"}]
+    assert len(list((tmp_path / "state" / "cache").glob("*.pickle"))) == 1
 
     renders.clear()
     code, out, _ = run(config)
@@ -74,13 +75,36 @@ def test_noop_renders_nothing_and_edits_render_only_what_is_written(
 def test_a_corrupt_cache_is_rebuilt(tmp_path: Path, radicale: RunningServer) -> None:
     config = write_config(tmp_path, radicale.url, user="cache2")
     assert run(config)[0] == 0
-    (cache,) = (tmp_path / "state" / "cache").glob("render-*.pickle")
+    (cache,) = (tmp_path / "state" / "cache").glob("*.pickle")
     cache.write_bytes(b"not a pickle")
     mark = radicale.log.mark()
     code, out, err = run(config)
     assert code == 0, out + err
     assert radicale.log.writes_since(mark) == []
     assert cache.read_bytes() != b"not a pickle"
+
+
+def test_plans_passed_by_serve_render_only_what_changed(
+    tmp_path: Path, radicale: RunningServer, renders: list[Any]
+) -> None:
+    from plansync.config import load_config
+    from plansync.planfile import load_plan
+    from plansync.syncer import run_sync
+
+    path = write_config(tmp_path, radicale.url, user="cache3")
+    config = load_config(path, environ={"TEST_CALDAV_PASSWORD": "x"})
+    env = {"TEST_CALDAV_PASSWORD": "x"}
+    plans = [load_plan(tmp_path / "plan.yaml")]
+    assert run_sync(config, plans=plans, environ=env).exit_code == 0
+    assert renders and all(keys is not None for keys in renders)  # every event, by its key
+    renders.clear()
+    result = run_sync(config, plans=plans, environ=env)
+    assert result.exit_code == 0 and result.writes == 0 and renders == []
+    write_config(tmp_path, radicale.url, user="cache3", title="Вебинар два обновлённый")
+    edited = [load_plan(tmp_path / "plan.yaml")]
+    result = run_sync(config, plans=edited, environ=env)
+    assert result.exit_code == 0 and result.writes == 2
+    assert renders == [{"e2"}, {"e2"}]
 
 
 def test_a_cached_run_loads_neither_icalendar_nor_the_date_reader(tmp_path: Path) -> None:
