@@ -225,3 +225,30 @@ def test_memory_a_long_run_waits_for_its_stamps_so_the_next_run_lists_nothing(
     mark = env.mark()
     env.sync(plan)
     assert _methods(env, mark) == ["PROPFIND"]
+
+
+def test_memory_calendar_in_sync_is_not_even_reconciled_until_something_changes(tmp_path: Path) -> None:
+    env, memory, clock = _memory(tmp_path)
+    plan = small_plan()
+    url = env.url(env.sync(plan), "konb")
+    clock.now += 5
+    env.sync(plan)  # lists, holds settled stamps, and records both calendars as in sync
+    result = env.sync(plan)
+    konb = next(c for c in result.calendars if c.key == "konb")
+    assert konb.untouched == 3 and konb.actions == [] and konb.count("unchanged") == 3
+    # The plan changes: that calendar is reconciled again (on the held listing) and written.
+    edited = retitle(plan, "e1", "Новое")
+    result = env.sync(edited)
+    konb = next(c for c in result.calendars if c.key == "konb")
+    assert konb.untouched == 0 and konb.count("update") == 1
+    # A conflict left standing under the "report" policy is reported on every run, never skipped.
+    clock.now += 5
+    env.sync(edited)
+    href = next(h for h, b in memory.items(url).items() if b"e1.konb" in b)
+    env.person_edit(url, ical.event_uid(plan.id, "e1", "konb"), "Правка человека")
+    assert href
+    clock.now += 5
+    report = SyncConfig(conflict_policy="report")
+    for _ in range(2):
+        konb = next(c for c in env.sync(edited, settings=report).calendars if c.key == "konb")
+        assert konb.conflicts == 1 and konb.untouched == 0

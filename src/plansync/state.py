@@ -63,7 +63,8 @@ CREATE TABLE IF NOT EXISTS stamps (
     calendar TEXT PRIMARY KEY,
     value TEXT,
     listed_at REAL NOT NULL,
-    trusted INTEGER NOT NULL
+    trusted INTEGER NOT NULL,
+    synced TEXT
 );
 """
 
@@ -84,6 +85,7 @@ class HeldStamp:
     value: str | None  # a settled last-modified stamp, or None: the listing is to be redone
     listed_at: float  # epoch seconds of the last listing
     trusted: bool  # False once the stamp stayed the same while the calendar changed
+    synced: str | None = None  # digest of the desired events the calendar was left matching (clean run)
 
 
 @dataclass(frozen=True)
@@ -162,14 +164,17 @@ class State:
         self._run("UPDATE calendars SET sync_token=?, ctag=? WHERE key=?", (sync_token, ctag, key))
 
     def stamp(self, calendar: str) -> HeldStamp | None:
-        rows = self._run("SELECT value, listed_at, trusted FROM stamps WHERE calendar=?", (calendar,))
-        return HeldStamp(rows[0][0], rows[0][1], bool(rows[0][2])) if rows else None
+        rows = self._run("SELECT value, listed_at, trusted, synced FROM stamps WHERE calendar=?", (calendar,))
+        return HeldStamp(rows[0][0], rows[0][1], bool(rows[0][2]), rows[0][3]) if rows else None
 
     def set_stamp(self, calendar: str, held: HeldStamp) -> None:
         self._run(
-            "INSERT OR REPLACE INTO stamps VALUES (?, ?, ?, ?)",
-            (calendar, held.value, held.listed_at, int(held.trusted)),
+            "INSERT OR REPLACE INTO stamps VALUES (?, ?, ?, ?, ?)",
+            (calendar, held.value, held.listed_at, int(held.trusted), held.synced),
         )
+
+    def set_synced(self, calendar: str, digest: str | None) -> None:
+        self._run("UPDATE stamps SET synced=? WHERE calendar=?", (digest, calendar))
 
     # -- the cached listing --
 

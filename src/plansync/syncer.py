@@ -23,7 +23,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -91,12 +91,14 @@ class CalendarReport:
     failures: list[Failure] = field(default_factory=list)
     error: str | None = None  # the whole calendar could not be synced
     will_create_calendar: bool = False
+    untouched: int = 0  # events known unchanged without reconciling (see _in_sync)
     done: dict[str, int] = field(default_factory=dict)  # what was actually done, by kind
 
     def count(self, kind: str) -> int:
+        extra = self.untouched if kind == "unchanged" else 0
         if self.done:
-            return self.done.get(kind, 0)
-        return sum(1 for a in self.actions if a.kind == kind and not a.forget)
+            return self.done.get(kind, 0) + extra
+        return sum(1 for a in self.actions if a.kind == kind and not a.forget) + extra
 
     @property
     def conflicts(self) -> int:
@@ -380,9 +382,12 @@ class _Calendar:
     decision: Decision | None = None
     token: str | None = None  # sync token and ctag after the listing
     ctag: str | None = None
-    created: bool = False  # this run created an event in it
+    created: bool = False  # this run created an event in it (or may have: the answer was lost)
+    wrote: bool = False  # the server confirmed one of this run's creations
     plans: Sequence[Plan] = ()
     rendering: ical.Rendering = field(default_factory=ical.Rendering)
+    digest: str = ""  # of the desired events (see _in_sync_digest)
+    in_sync: bool = False  # known unchanged on both sides: not looked at
 
 
 def default_calendar_name(org: Organization, plans: Sequence[Plan]) -> str:
@@ -461,6 +466,7 @@ def sync(
     result.memo = renderer.fresh
     if not dry_run and not brakes:
         _apply_all(calendars, backend, state, settings, progress, check)
+        _record_in_sync(calendars, state)
     result.requests = backend.requests - start_requests
     return result
 
@@ -483,16 +489,34 @@ def _look(
     report = CalendarReport(key, title, target.url)
     owners = frozenset(f"{p.id}:{key}" for p in plans)
     desired: dict[str, Desired] = {}
-    if cached is not None:
-        desired = {uid: Desired(uid, name, label, h, {}, b"") for uid, (name, label, h) in cached.items()}
-    else:
+    if cached is None:
         for plan in plans:
             desired.update(renderer.desired(plan, key))
+        digest = _in_sync_digest(((u, d.hash) for u, d in desired.items()), owners, settings)
+    else:
+        digest = _in_sync_digest(((u, h) for u, (_, _, h) in cached.items()), owners, settings)
     cal = _Calendar(report, key, None, owners, desired, {}, plans=plans, rendering=renderer.rendering)
+    cal.digest = digest
     try:
         url, token, ctag = _resolve(key, target, backend, state, dry_run)
         report.url = url
         cal.url = url
+        if url is not None:
+            held = state.stamp(url)
+            if (
+                held is not None
+                and held.synced == digest
+                and _unchanged(held, (stamps or {}).get(url), settings)
+            ):
+                # Neither the server (its stamp) nor the plan (the digest) changed since a run that
+                # left this calendar exactly as desired: nothing to look at.
+                report.untouched = len(cached) if cached is not None else len(desired)
+                cal.in_sync = True
+                return cal
+        if cached is not None:
+            desired.update(
+                (uid, Desired(uid, name, label, h, {}, b"")) for uid, (name, label, h) in cached.items()
+            )
         if url is None:  # dry run, calendar still to be created
             report.will_create_calendar = True
             _complete(cal, set(desired))
@@ -516,6 +540,25 @@ def _look(
     except BackendError as exc:
         report.error = str(exc)
     return cal
+
+
+def _in_sync_digest(pairs: Iterable[tuple[str, str]], owners: frozenset[str], settings: SyncConfig) -> str:
+    """What a calendar's desired state is, for telling that it did not change since a clean run."""
+    digest = hashlib.sha256(repr((sorted(owners), settings.conflict_policy)).encode())
+    for uid, content in sorted(pairs):
+        digest.update(f"{uid} {content}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def _record_in_sync(calendars: Sequence[_Calendar], state: State) -> None:
+    """After the writes: a calendar that was looked at and ended exactly as desired (no failure, no
+    conflict, nothing left undone) keeps its digest; any other loses it, so it is looked at again."""
+    for cal in calendars:
+        if cal.in_sync or cal.url is None:
+            continue
+        report = cal.report
+        clean = cal.decision is not None and not report.error and not report.failures and not report.conflicts
+        state.set_synced(cal.url, cal.digest if clean else None)
 
 
 class _Renderer:
@@ -716,7 +759,7 @@ def _held_after_listing(
         others = set(cached) != set(seen) or any(
             cached[h].etag != s.etag for h, s in seen.items() if h in cached
         )
-        if others or cal.created:
+        if others or cal.wrote:
             log.info(
                 "%s: its last-modified stamp does not follow its changes; it is listed every run", cal.url
             )
@@ -886,6 +929,7 @@ def _execute(
             cal.created = True
             want = _need(action.desired)
             href, etag = backend.create(url, want.name, want.body)
+            cal.wrote = True
             _written(state, url, cal, want, href, etag)
         elif action.kind == "update":
             want = _need(action.desired)
