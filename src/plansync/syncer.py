@@ -236,15 +236,16 @@ class _Cache:
         rendered = {**self.rendered, **result.rendered} if self.hit else dict(result.rendered)
         memo = dict(result.memo) if whole else {**self.memo, **result.memo}
         plans = self.plans if self.key is not None else []
-        data = pickle.dumps(
-            (_CACHE_FORMAT, self.code, self.key, plans, rendered, memo), protocol=pickle.HIGHEST_PROTOCOL
-        )
         temp = self.path.with_suffix(f".{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(mode=0o700, exist_ok=True)
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
+            with os.fdopen(fd, "wb") as out:  # streamed: no second copy of it all in memory
+                pickle.dump(
+                    (_CACHE_FORMAT, self.code, self.key, plans, rendered, memo),
+                    out,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
             temp.replace(self.path)
         except OSError:
             temp.unlink(missing_ok=True)  # a cache that cannot be written costs time next run, nothing else
@@ -456,7 +457,7 @@ def sync(
         if stop is not None:
             brakes.append(stop)
     for cal in calendars:
-        _describe(cal, backend)
+        _describe(cal, backend, creations=dry_run)
     result = SyncResult([c.report for c in calendars], brakes, dry_run, force_delete)
     result.rendered = {
         c.key: {u: (d.name, d.label, d.hash) for u, d in c.desired.items()}
@@ -767,8 +768,9 @@ def _held_after_listing(
     return HeldStamp(stamp.value if stamp.settled else None, listed_at, trusted)
 
 
-def _describe(cal: _Calendar, backend: Backend) -> None:
-    """Attach the field-level diff to each action; fetches the server copies that updates need."""
+def _describe(cal: _Calendar, backend: Backend, *, creations: bool) -> None:
+    """Attach the field-level diff to each action (to creations only if `creations`: only a dry run
+    shows them, and at 10,000 events they weigh 15 MB); fetches the server copies updates need."""
     if cal.decision is None:
         return
     need = [
@@ -784,7 +786,7 @@ def _describe(cal: _Calendar, backend: Backend) -> None:
             return
     described: list[Action] = []
     for action in cal.report.actions:
-        if action.kind == "create" and action.desired is not None:
+        if action.kind == "create" and action.desired is not None and creations:
             described.append(with_changes(action, diff_fields(None, action.desired.fields)))
         elif (
             action.kind in ("update", "conflict") and action.desired is not None and action.href in cal.bodies
