@@ -99,6 +99,14 @@ class Stamp:
     settled: bool
     settles_in: float = 0.0  # seconds (by the server's clock) until it would be settled
 
+    @classmethod
+    def read(cls, value: str, modified: float | None, now: float | None) -> Stamp:
+        """The stamp `value` (meaning `modified`), as reported when the server's clock said `now`."""
+        if modified is None or now is None:
+            return cls(value, False, 0.0)  # no date to tell: never settled
+        wait = modified + STAMP_SETTLE_S - now
+        return cls(value, wait <= 0, max(wait, 0.0))
+
 
 # Last-modified values have a resolution of one second, and file times lag the clock by up to a tick.
 STAMP_SETTLE_S = 2.0
@@ -416,7 +424,7 @@ class CalDAVBackend:
         # (~80 ms at 500 events), its last-modified from file times (~5 ms).
         by_parent: dict[str, list[str]] = {}
         for url in calendar_urls:
-            by_parent.setdefault(_parent(url), []).append(url)
+            by_parent.setdefault(parent_collection(url), []).append(url)
         body = (
             '<?xml version="1.0" encoding="utf-8"?>'
             '<d:propfind xmlns:d="DAV:"><d:prop><d:getlastmodified/></d:prop></d:propfind>'
@@ -441,12 +449,7 @@ class CalDAVBackend:
                 value = _ok_prop(resp, f"{DAV}getlastmodified")
                 if found is None or value is None:
                     continue
-                modified = _http_date(value)
-                if now is None or modified is None:
-                    out[found] = Stamp(value, False, 0.0)  # no date to tell: never settled
-                else:
-                    wait = modified + STAMP_SETTLE_S - now
-                    out[found] = Stamp(value, wait <= 0, max(wait, 0.0))
+                out[found] = Stamp.read(value, _http_date(value), now)
         return out
 
     def _sync_collection(self, calendar_url: str, token: str | None) -> Listing:
@@ -712,7 +715,7 @@ def _refusal(exc: BaseException) -> bool:
     return status is None or status not in RETRY_STATUSES
 
 
-def _parent(url: str) -> str:
+def parent_collection(url: str) -> str:
     head = url.rstrip("/").rsplit("/", 1)[0]
     return head + "/"
 

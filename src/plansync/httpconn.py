@@ -124,16 +124,13 @@ class HTTPSession:
 
     def _context(self) -> ssl.SSLContext:
         with self._lock:
-            return self._make_context()
-
-    def _make_context(self) -> ssl.SSLContext:
-        if self._ssl is None:
-            context = ssl.create_default_context()
-            if not self.verify_tls:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            self._ssl = context
-        return self._ssl
+            if self._ssl is None:
+                context = ssl.create_default_context()
+                if not self.verify_tls:
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
+                self._ssl = context
+            return self._ssl
 
 
 def _dropped(sock: socket.socket) -> bool:

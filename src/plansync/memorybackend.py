@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import icalendar
 
 from plansync.caldavio import (
-    STAMP_SETTLE_S,
     BackendError,
     CalendarRefused,
     Listing,
@@ -25,6 +24,7 @@ from plansync.caldavio import (
     Stamp,
     calendar_id,
     norm_href,
+    parent_collection,
 )
 
 WRITE_METHODS = frozenset({"PUT", "DELETE", "MKCALENDAR"})
@@ -172,7 +172,7 @@ class MemoryBackend:
     def stamps(self, calendar_urls: Sequence[str]) -> dict[str, Stamp]:
         if self.clock is None:
             return {}
-        for parent in sorted({u.rstrip("/").rsplit("/", 1)[0] + "/" for u in calendar_urls}):
+        for parent in sorted({parent_collection(u) for u in calendar_urls}):
             self._hit("PROPFIND", parent)  # Depth 1 on each parent, as CalDAVBackend asks
         now = int(self.clock())  # an HTTP date has whole seconds
         out = {}
@@ -180,8 +180,7 @@ class MemoryBackend:
             cal = self.calendars.get(url)
             if cal is not None:
                 second = int(cal.modified)
-                wait = second + STAMP_SETTLE_S - now
-                out[url] = Stamp(email.utils.formatdate(second, usegmt=True), wait <= 0, max(wait, 0.0))
+                out[url] = Stamp.read(email.utils.formatdate(second, usegmt=True), second, now)
         return out
 
     @staticmethod
