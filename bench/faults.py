@@ -209,13 +209,12 @@ def smtp_outage(work: Path, trials: int, tls: Any) -> Row:
 
 def fuzz(work: Path, cases: int, seed: int) -> Row:
     """Seeded random hostile inputs for the three readers (the tests use hypothesis for the same)."""
-    from tests.test_hostile_input import GOOD_CONFIG, HOSTILE_DOCUMENTS
-    from tests.test_planfile import GOOD
-
     from plansync.config import load_config
     from plansync.dates import DateReadError, read_date
     from plansync.errors import InvalidInput, PlansyncError
     from plansync.planfile import load_plan
+    from tests.test_hostile_input import GOOD_CONFIG, HOSTILE_DOCUMENTS
+    from tests.test_planfile import GOOD
 
     rng = random.Random(seed)
     row = Row("fuzz")

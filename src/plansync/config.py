@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from plansync.errors import InvalidInput, PlansyncError
-from plansync.yamlcheck import Checker, Entry, read_file
+from plansync.yamlcheck import Checker, Entry, MappingNode, Node, ScalarNode, read_file
 
 DEFAULT_CONFIG = Path("config/plansync.yaml")
 EMBEDDED = "embedded"
@@ -265,7 +263,7 @@ def apply_environment(config: Config, env: Mapping[str, str]) -> Config:
 TOP = ("plans", "state_dir", "caldav", "calendars", "sync", "digest", "mail", "log_level")
 
 
-def _read_config(root: yaml.Node, c: Checker, base: Path) -> Config | None:
+def _read_config(root: Node, c: Checker, base: Path) -> Config | None:
     top = c.mapping(root, "", TOP, required=("plans",))
     if top is None:
         return None
@@ -313,7 +311,7 @@ def _path(entry: Entry, field_name: str, c: Checker, base: Path) -> Path | None:
 
 def _paths(entry: Entry, field_name: str, c: Checker, base: Path) -> list[Path] | None:
     node = entry.value
-    if isinstance(node, yaml.ScalarNode):
+    if isinstance(node, ScalarNode):
         single = _path(entry, field_name, c, base)
         return [single] if single is not None else None
     items = c.string_list(node, field_name)
@@ -341,7 +339,7 @@ def _choice(entry: Entry, field_name: str, choices: tuple[str, ...], c: Checker)
 def _number(entry: Entry, field_name: str, c: Checker, low: float, high: float) -> float | None:
     node = entry.value
     try:
-        value = float(str(node.value)) if isinstance(node, yaml.ScalarNode) else None
+        value = float(node.value) if isinstance(node, ScalarNode) else None
     except ValueError:
         value = None
     if value is None or not low <= value <= high:
@@ -465,7 +463,7 @@ def _read_calendars(entry: Entry | None, c: Checker) -> dict[str, CalendarTarget
     if entry is None:
         return {}
     node = entry.value
-    if not isinstance(node, yaml.MappingNode):
+    if not isinstance(node, MappingNode):
         c.error(
             node,
             "calendars",
@@ -473,7 +471,7 @@ def _read_calendars(entry: Entry | None, c: Checker) -> dict[str, CalendarTarget
             "write `konb: {name: КОНБ — план}` lines",
         )
         return None
-    keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+    keys = [k.value for k, _ in node.pairs() if isinstance(k, ScalarNode)]
     fields = c.mapping(node, "calendars", keys)
     if fields is None:
         return None

@@ -21,7 +21,7 @@ import yaml
 
 from plansync.dates import DateReadError, read_date
 from plansync.errors import InvalidInput, Problem
-from plansync.yamlcheck import Checker, read_file
+from plansync.yamlcheck import Checker, Node, read_file
 
 FORMAT_NOTE = "docs/plan-format.md"
 _ITALIC_RE = re.compile(r"<i>(.*?)</i>", re.DOTALL)
@@ -247,7 +247,7 @@ def load_registry(path: Path) -> list[KnownOrganization]:
     return known
 
 
-def _read_registry(root: yaml.Node, checker: Checker) -> list[KnownOrganization]:
+def _read_registry(root: Node, checker: Checker) -> list[KnownOrganization]:
     known: list[KnownOrganization] = []
     top = checker.mapping(root, "", ("organizations",), required=("organizations",))
     items = (

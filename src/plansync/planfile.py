@@ -13,8 +13,6 @@ import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
-
 from plansync.dates import DateReadError, Reading, read_date
 from plansync.errors import InvalidInput, Problem
 from plansync.plan import (
@@ -27,7 +25,7 @@ from plansync.plan import (
     Section,
     apply_override,
 )
-from plansync.yamlcheck import Checker, Entry, read_file
+from plansync.yamlcheck import Checker, Entry, Node, ScalarNode, read_file
 
 TOP_FIELDS = ("plan", "sections", "organizations", "events")
 PLAN_FIELDS = ("id", "title", "year", "timezone")
@@ -71,7 +69,7 @@ def check_plan(path: Path) -> list[Problem]:
     return []
 
 
-def _read_plan(root: yaml.Node, c: Checker) -> Plan | None:
+def _read_plan(root: Node, c: Checker) -> Plan | None:
     top = c.mapping(root, "", TOP_FIELDS, required=("plan", "organizations", "events"))
     if top is None:
         return None
@@ -357,7 +355,7 @@ def _read_override(fields: dict[str, Entry], where: str, c: Checker) -> DateOver
     rrule: str | None = None
     if "rrule" in fields:
         node = fields["rrule"].value
-        if isinstance(node, yaml.ScalarNode) and str(node.value).strip().lower() == "none":
+        if isinstance(node, ScalarNode) and node.value.strip().lower() == "none":
             rrule = ""
         else:
             rrule = c.string(node, f"{where}.rrule")

@@ -1,88 +1,175 @@
 """Read hand-edited YAML files with the exact position of every value, and collect problems.
 
 PyYAML's constructors lose line numbers and silently keep the last of two duplicate keys, so we
-compose the node tree (which keeps both and knows where each node starts) and read values from
-it ourselves. The same checker serves the plan and the config, so both give the same
-`file:line:col: field: problem — fix` messages.
+build our own small tree from the parser's events (it keeps both keys and knows where each value
+starts) and read values from it ourselves. The same checker serves the plan and the config, so both
+give the same `file:line:col: field: problem — fix` messages.
+
+The tree is ours rather than PyYAML's composed nodes because of memory: PyYAML gives every node a
+`__dict__`, a tag and two `Mark` objects, about 25 bytes of memory per byte of a plan (64 MB for a
+plan of 10,000 events), where these slotted nodes with shared short texts take about 8. Every
+scalar stays text, aliases are kept as what they are (a reference, refused by every reader, so an
+alias bomb is never expanded) and tags are ignored.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from yaml.composer import Composer
-from yaml.parser import Parser
-from yaml.reader import Reader
-from yaml.resolver import BaseResolver
-from yaml.scanner import Scanner
+from yaml import events as ev
 
 from plansync.errors import Problem
 
-# A plan of 10,000 events is 3 MB; anything far larger is a mistake (or an attack). The composed
-# tree takes ~100 bytes of memory per byte of YAML, so this also bounds memory (under 1 GB).
+# A plan of 10,000 events is 3 MB; anything far larger is a mistake (or an attack). The tree
+# takes ~10 bytes of memory per byte of YAML (~35 for a file of one-letter values), so this
+# also bounds memory.
 MAX_FILE_BYTES = 8 * 1024 * 1024
 # Past this many problems the file is not a plan with typos but something else: stop and say so.
 MAX_PROBLEMS = 500
+# Texts this short (keys, ids, organizer lists' items) repeat thousands of times: keep one copy.
+_SHARED_TEXT_LENGTH = 24
 
 T = TypeVar("T")
-_STR_TAG = "tag:yaml.org,2002:str"
 # Control characters that have no business in a plan (tabs and line breaks are fine).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
-_KIND_TAGS = {
-    yaml.ScalarNode: _STR_TAG,
-    yaml.SequenceNode: "tag:yaml.org,2002:seq",
-    yaml.MappingNode: "tag:yaml.org,2002:map",
-}
-
-
-class _TextResolver(BaseResolver):
-    """Take every scalar as text.
-
-    The checker reads numbers, booleans and nulls from the text itself (so that `date: 12.03` stays
-    the text «12.03»), which makes PyYAML's implicit typing of every scalar wasted work: skipping it
-    is a quarter of the load time of a big plan.
-    """
-
-    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        return _KIND_TAGS[kind]
-
-    # Path-based resolvers are not used either; the composer calls these for every node.
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        pass
-
-    def ascend_resolver(self) -> None:
-        pass
-
 
 if yaml.__with_libyaml__:
-    from yaml.cyaml import CParser  # type: ignore[attr-defined]
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
+else:  # PyYAML built without libyaml: the same events, in pure Python (about five times slower)
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
 
-    class _TextLoader(CParser, _TextResolver):
-        def __init__(self, stream: str) -> None:
-            CParser.__init__(self, stream)
-            _TextResolver.__init__(self)
-
-else:  # PyYAML built without libyaml: the same, in pure Python (about five times slower)
-
-    class _TextLoader(Reader, Scanner, Parser, Composer, _TextResolver):  # type: ignore[no-redef]
+    class _Parser(Reader, Scanner, Parser):  # type: ignore[no-redef]
         def __init__(self, stream: str) -> None:
             Reader.__init__(self, stream)
             Scanner.__init__(self)
             Parser.__init__(self)
-            Composer.__init__(self)
-            _TextResolver.__init__(self)
 
 
-def is_null(node: yaml.Node) -> bool:
+# -- the tree -------------------------------------------------------------------------------------
+
+
+class Node:
+    """A value of the document and where it starts (1-based line and column)."""
+
+    __slots__ = ("column", "line")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line = line
+        self.column = column
+
+
+class ScalarNode(Node):
+    """A text value; `plain` when written without quotes or block markers (`~` then means null)."""
+
+    __slots__ = ("plain", "value")
+
+    def __init__(self, value: str, plain: bool, line: int, column: int) -> None:
+        super().__init__(line, column)
+        self.value = value
+        self.plain = plain
+
+
+class SequenceNode(Node):
+    __slots__ = ("items",)
+
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(line, column)
+        self.items: list[Node] = []
+
+
+class MappingNode(Node):
+    """Keys and values in file order, duplicates kept (the checker reports them)."""
+
+    __slots__ = ("flat",)
+
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(line, column)
+        # key, value, key, value…: a list of pairs would cost a tuple per entry.
+        self.flat: list[Node] = []
+
+    def pairs(self) -> Iterator[tuple[Node, Node]]:
+        it = iter(self.flat)
+        return zip(it, it, strict=False)  # the parser gives every key its value
+
+
+class AliasNode(Node):
+    """`*name`: a reference to an anchored value, which plansync does not follow."""
+
+    __slots__ = ()
+
+
+class _NotOneDocument(Exception):
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+
+
+def compose(text: str) -> Node | None:
+    """The tree of a single-document YAML text; None when the text holds no document.
+
+    Raises yaml.YAMLError (with marks) for syntax errors and _NotOneDocument for a stream of
+    several documents.
+    """
+    parser = _Parser(text)
+    try:
+        return _build(parser.get_event)
+    finally:
+        if hasattr(parser, "dispose"):
+            parser.dispose()
+
+
+def _build(next_event: Callable[[], Any]) -> Node | None:
+    shared: dict[str, str] = {}
+    next_event()  # StreamStartEvent
+    event = next_event()
+    if isinstance(event, ev.StreamEndEvent):
+        return None
+    open_nodes: list[SequenceNode | MappingNode] = []
+    root: Node | None = None
+    while True:
+        event = next_event()
+        kind = type(event)
+        mark = event.start_mark
+        node: Node
+        if kind is ev.ScalarEvent:
+            value: str = event.value
+            if len(value) <= _SHARED_TEXT_LENGTH:
+                value = shared.setdefault(value, value)
+            node = ScalarNode(value, not event.style, mark.line + 1, mark.column + 1)
+        elif kind is ev.MappingStartEvent:
+            open_nodes.append(MappingNode(mark.line + 1, mark.column + 1))
+            continue
+        elif kind is ev.SequenceStartEvent:
+            open_nodes.append(SequenceNode(mark.line + 1, mark.column + 1))
+            continue
+        elif kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
+            node = open_nodes.pop()
+        elif kind is ev.AliasEvent:
+            node = AliasNode(mark.line + 1, mark.column + 1)
+        else:  # DocumentEndEvent: the parser has checked that every collection was closed
+            break
+        if not open_nodes:
+            root = node
+        else:
+            parent = open_nodes[-1]
+            (parent.flat if isinstance(parent, MappingNode) else parent.items).append(node)
+    after = next_event()
+    if not isinstance(after, ev.StreamEndEvent):
+        raise _NotOneDocument(after.start_mark.line + 1, after.start_mark.column + 1)
+    return root
+
+
+def is_null(node: Node) -> bool:
     """An empty value: `key:`, `key: ~` or `key: null`, unquoted."""
-    return isinstance(node, yaml.ScalarNode) and not node.style and node.value in _NULL_WORDS
+    return isinstance(node, ScalarNode) and node.plain and node.value in _NULL_WORDS
 
 
 _INT_RE = re.compile(r"[+-]?[0-9]+")
@@ -97,8 +184,8 @@ class Entry:
     """One `key: value` of a mapping, with both nodes for positions."""
 
     key: str
-    key_node: yaml.Node
-    value: yaml.Node
+    key_node: Node
+    value: Node
 
 
 class Checker:
@@ -111,11 +198,10 @@ class Checker:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
-        self._seen: set[int] = set()
 
     # -- problems -------------------------------------------------------------------------------
 
-    def error(self, node: yaml.Node | None, field: str, message: str, hint: str) -> None:
+    def error(self, node: Node | None, field: str, message: str, hint: str) -> None:
         line, col = position(node)
         self.problems.append(Problem(self.file, line, col, field, message, hint))
         if len(self.problems) >= MAX_PROBLEMS:
@@ -140,7 +226,7 @@ class Checker:
 
     # -- documents ------------------------------------------------------------------------------
 
-    def compose_bytes(self, data: bytes) -> yaml.Node | None:
+    def compose_bytes(self, data: bytes) -> Node | None:
         """Parse the raw file; report encoding and syntax errors with their position."""
         if len(data) > MAX_FILE_BYTES:
             self.file_error(
@@ -164,7 +250,15 @@ class Checker:
             return None
         text = text.removeprefix("\ufeff")
         try:
-            node: yaml.Node | None = yaml.compose(text, Loader=_TextLoader)  # type: ignore[arg-type]
+            node = compose(text)
+        except _NotOneDocument as exc:
+            self.file_error(
+                exc.line,
+                exc.column,
+                "the file holds more than one YAML document",
+                "remove the `---` line and everything after it, or split the file",
+            )
+            return None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -179,37 +273,35 @@ class Checker:
         except yaml.YAMLError as exc:  # e.g. a reader error for control characters
             self.file_error(1, 1, f"not valid YAML: {exc}", "remove control characters")
             return None
-        except RecursionError:
-            self.file_error(1, 1, "the YAML is nested too deeply", "flatten the document")
-            return None
         if node is None:
             self.file_error(1, 1, "the file is empty", "see docs/plan-format.md")
         return node
 
     # -- typed readers --------------------------------------------------------------------------
 
-    def _visit(self, node: yaml.Node, field: str) -> bool:
-        """Refuse aliases: a node reached twice is an alias (and the seed of an alias bomb)."""
-        if id(node) in self._seen:
-            self.error(
-                node,
-                field,
-                "YAML anchors and aliases (&name, *name) are not supported",
-                "write the value out in full",
-            )
+    def _refuse_alias(self, node: Node, field: str) -> bool:
+        """Report `*name` where a value is expected; True when the node was one."""
+        if not isinstance(node, AliasNode):
             return False
-        self._seen.add(id(node))
+        self.error(
+            node,
+            field,
+            "YAML anchors and aliases (&name, *name) are not supported",
+            "write the value out in full",
+        )
         return True
 
     def mapping(
         self,
-        node: yaml.Node,
+        node: Node,
         field: str,
         allowed: Collection[str],
         required: Collection[str] = (),
     ) -> dict[str, Entry] | None:
         """Read a mapping: string keys only, no duplicates, no unknown keys, all required keys."""
-        if not isinstance(node, yaml.MappingNode):
+        if self._refuse_alias(node, field):
+            return None
+        if not isinstance(node, MappingNode):
             self.error(
                 node,
                 field,
@@ -217,11 +309,9 @@ class Checker:
                 f"write {field} as indented `key: value` lines",
             )
             return None
-        if not self._visit(node, field):
-            return None
         entries: dict[str, Entry] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or is_null(key_node):
+        for key_node, value_node in node.pairs():
+            if not isinstance(key_node, ScalarNode) or is_null(key_node):
                 self.error(
                     key_node,
                     field,
@@ -254,8 +344,10 @@ class Checker:
                 )
         return entries
 
-    def sequence(self, node: yaml.Node, field: str) -> list[yaml.Node] | None:
-        if not isinstance(node, yaml.SequenceNode):
+    def sequence(self, node: Node, field: str) -> list[Node] | None:
+        if self._refuse_alias(node, field):
+            return None
+        if not isinstance(node, SequenceNode):
             self.error(
                 node,
                 field,
@@ -263,14 +355,14 @@ class Checker:
                 "write it as `[a, b]` or as lines starting with `- `",
             )
             return None
-        if not self._visit(node, field):
-            return None
-        return list(node.value)
+        return node.items
 
-    def string(self, node: yaml.Node, field: str, *, max_length: int = 10_000) -> str | None:
+    def string(self, node: Node, field: str, *, max_length: int = 10_000) -> str | None:
         """A text value. Unquoted numbers, dates and yes/no are taken as the text they show
         (`date: 12.03` means the text «12.03», not the number 12.03)."""
-        if not isinstance(node, yaml.ScalarNode):
+        if self._refuse_alias(node, field):
+            return None
+        if not isinstance(node, ScalarNode):
             self.error(
                 node,
                 field,
@@ -278,8 +370,8 @@ class Checker:
                 "write the value on the same line after the colon",
             )
             return None
-        value: str = node.value
-        if not node.style and value in _NULL_WORDS:
+        value = node.value
+        if node.plain and value in _NULL_WORDS:
             self.error(node, field, "the value is empty", "write a value after the colon, or remove the line")
             return None
         if not value.strip():
@@ -295,8 +387,10 @@ class Checker:
             return None
         return value
 
-    def integer(self, node: yaml.Node, field: str, low: int, high: int) -> int | None:
-        if not isinstance(node, yaml.ScalarNode) or not _INT_RE.fullmatch(str(node.value).strip()):
+    def integer(self, node: Node, field: str, low: int, high: int) -> int | None:
+        if self._refuse_alias(node, field):
+            return None
+        if not isinstance(node, ScalarNode) or not _INT_RE.fullmatch(node.value.strip()):
             self.error(
                 node,
                 field,
@@ -304,7 +398,7 @@ class Checker:
                 f"write a number from {low} to {high}",
             )
             return None
-        text = str(node.value).strip()
+        text = node.value.strip()
         # Compare the digits' count first: int() refuses numbers of thousands of digits.
         value = int(text) if len(text.lstrip("+-0")) <= 20 else None
         if value is None or not low <= value <= high:
@@ -313,8 +407,10 @@ class Checker:
             return None
         return value
 
-    def boolean(self, node: yaml.Node, field: str) -> bool | None:
-        text = str(node.value).lower() if isinstance(node, yaml.ScalarNode) else None
+    def boolean(self, node: Node, field: str) -> bool | None:
+        if self._refuse_alias(node, field):
+            return None
+        text = node.value.lower() if isinstance(node, ScalarNode) else None
         if text in ("true", "yes", "on"):
             return True
         if text in ("false", "no", "off"):
@@ -322,12 +418,12 @@ class Checker:
         self.error(node, field, f"expected true or false, found {describe(node)}", "write true or false")
         return None
 
-    def string_list(self, node: yaml.Node, field: str) -> list[tuple[str, yaml.Node]] | None:
+    def string_list(self, node: Node, field: str) -> list[tuple[str, Node]] | None:
         """A list of texts, each with its node (for positions of later checks)."""
         items = self.sequence(node, field)
         if items is None:
             return None
-        out: list[tuple[str, yaml.Node]] = []
+        out: list[tuple[str, Node]] = []
         for index, item in enumerate(items):
             value = self.string(item, f"{field}[{index}]")
             if value is not None:
@@ -338,7 +434,7 @@ class Checker:
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def read_file(path: Path, checker: Checker) -> yaml.Node | None:
+def read_file(path: Path, checker: Checker) -> Node | None:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -349,24 +445,24 @@ def read_file(path: Path, checker: Checker) -> yaml.Node | None:
     return checker.compose_bytes(data)
 
 
-def position(node: yaml.Node | None) -> tuple[int, int]:
-    if node is None or node.start_mark is None:
-        return 1, 1
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def position(node: Node | None) -> tuple[int, int]:
+    return (1, 1) if node is None else (node.line, node.column)
 
 
 def join(field: str, key: str) -> str:
     return f"{field}.{key}" if field else key
 
 
-def describe(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
+def describe(node: Node) -> str:
+    if isinstance(node, MappingNode):
         return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
+    if isinstance(node, SequenceNode):
         return "a list"
-    if is_null(node):
+    if isinstance(node, AliasNode):
+        return "an alias (*name)"
+    if is_null(node) or not isinstance(node, ScalarNode):
         return "nothing"
-    value = str(node.value)
+    value = node.value
     shown = value if len(value) <= 40 else value[:37] + "..."
     return f"'{shown}'"
 
