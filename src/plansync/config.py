@@ -105,6 +105,7 @@ class CalDAVConfig:
     password: PasswordSource = field(default_factory=PasswordSource)
     verify_tls: bool = True
     timeout: float = 30.0
+    connections: int = 2  # calendars written at the same time, each over its own connection
     embedded: EmbeddedServer = field(default_factory=EmbeddedServer)
 
     @property
@@ -401,6 +402,7 @@ def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | 
         "password_file",
         "verify_tls",
         "timeout",
+        "connections",
         "embedded",
     )
     fields = c.mapping(entry.value, "caldav", allowed)
@@ -425,6 +427,11 @@ def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | 
     username = c.string(fields["username"].value, "caldav.username") if "username" in fields else None
     verify = c.boolean(fields["verify_tls"].value, "caldav.verify_tls") if "verify_tls" in fields else True
     timeout = _number(fields["timeout"], "caldav.timeout", c, 1, 600) if "timeout" in fields else 30.0
+    connections = (
+        c.integer(fields["connections"].value, "caldav.connections", 1, 16)
+        if "connections" in fields
+        else default.connections
+    )
     embedded = default.embedded
     if "embedded" in fields:
         sub = c.mapping(fields["embedded"].value, "caldav.embedded", ("host", "port", "storage"))
@@ -455,6 +462,7 @@ def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | 
         password=_password(fields, "caldav", c, base),
         verify_tls=verify if verify is not None else True,
         timeout=timeout or 30.0,
+        connections=connections or default.connections,
         embedded=embedded,
     )
 

@@ -176,6 +176,17 @@ class State:
     def set_synced(self, calendar: str, digest: str | None) -> None:
         self._run("UPDATE stamps SET synced=? WHERE calendar=?", (digest, calendar))
 
+    def stampless_at(self, parent: str) -> float | None:
+        """When the calendars under `parent` were last found to have no last-modified stamps."""
+        rows = self._run("SELECT value FROM meta WHERE key=?", (f"stampless {parent}",))
+        return float(rows[0][0]) if rows else None
+
+    def set_stampless(self, parent: str, at: float | None) -> None:
+        if at is None:
+            self._run("DELETE FROM meta WHERE key=?", (f"stampless {parent}",))
+        else:
+            self._run("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"stampless {parent}", repr(at)))
+
     # -- the cached listing --
 
     def items(self, calendar: str) -> dict[str, SeenItem]:

@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import Protocol
 
 from plansync import ical
-from plansync.caldavio import STAMP_SETTLE_S, Backend, BackendError, PreconditionFailed, Stamp, norm_href
+from plansync.caldavio import (
+    STAMP_SETTLE_S,
+    Backend,
+    BackendError,
+    PreconditionFailed,
+    Stamp,
+    norm_href,
+    parent_collection,
+)
 from plansync.config import CalendarTarget, Config, SyncConfig
 from plansync.errors import PlansyncError, UsageError
 from plansync.plan import Organization, Plan
@@ -254,8 +262,6 @@ class _Cache:
 def _load_cache(config: Config, *, given: Sequence[Plan] | None) -> _Cache:
     """The plans (given, or from the cache when their files did not change, else read and checked),
     the cached hashes of their events, and the memo."""
-    from plansync.planfile import load_plan
-
     code = _code_fingerprint()
     path: Path | None = config.state_dir / CACHE_DIR / CACHE_FILE
     key: str | None = None
@@ -281,6 +287,8 @@ def _load_cache(config: Config, *, given: Sequence[Plan] | None) -> _Cache:
     if valid and key is not None and stored[2] == key and isinstance(stored[3], list) and stored[3]:
         rendered = stored[4] if isinstance(stored[4], dict) else {}
         return _Cache(stored[3], rendered, memo, path, code, key, hit=True)
+    from plansync.planfile import load_plan  # (with the date reader: not needed on a cache hit)
+
     plans = [load_plan(plan_path) for plan_path in config.plans]
     return _Cache(plans, {}, memo, path, code, key, hit=False)
 
@@ -316,6 +324,7 @@ def _backend(config: Config, given: Backend | None, environ: Mapping[str, str] |
                 username=caldav.username or EMBEDDED_USER,
                 password="embedded",
                 timeout=caldav.timeout,
+                writers=caldav.connections,
             )
             try:
                 yield live
@@ -329,6 +338,7 @@ def _backend(config: Config, given: Backend | None, environ: Mapping[str, str] |
         password=secret.reveal() if secret else None,
         verify_tls=caldav.verify_tls,
         timeout=caldav.timeout,
+        writers=caldav.connections,
     )
     try:
         yield live
@@ -435,7 +445,7 @@ def sync(
     renderer = _Renderer(rendering, memo or {})
     check = checkpoint or _no_checkpoint
     known = [_known_url(o.id, _target(o, plans, targets), state) for o in chosen]
-    stamps = _stamps(backend, [u for u in known if u is not None]) if settings.recheck_every else {}
+    stamps = _stamps(backend, [u for u in known if u is not None], state, settings, dry_run)
     calendars = []
     for org in chosen:
         check()
@@ -665,13 +675,34 @@ def _resolve(
 # (Xandikos) are listed every run, as before.
 
 
-def _stamps(backend: Backend, urls: Sequence[str]) -> dict[str, Stamp]:
-    if not urls:
+def _stamps(
+    backend: Backend, urls: Sequence[str], state: State, settings: SyncConfig, dry_run: bool
+) -> dict[str, Stamp]:
+    """The calendars' last-modified stamps. A server that had none for a calendar home (Xandikos) is
+    not asked again before sync.recheck_every: its calendars are listed anyway, and the question would
+    be a request per run for nothing."""
+    if not settings.recheck_every:
+        return {}
+    now = time.time()
+    recheck = settings.recheck_every.total_seconds()
+    parents: dict[str, list[str]] = {}
+    for url in urls:
+        parents.setdefault(parent_collection(url), []).append(url)
+    asked = {
+        parent: group
+        for parent, group in parents.items()
+        if not now - (state.stampless_at(parent) or -recheck) < recheck
+    }
+    if not asked:
         return {}
     try:
-        return backend.stamps(urls)
+        found = backend.stamps([u for group in asked.values() for u in group])
     except BackendError:
         return {}  # then every calendar is listed, which reports what is wrong if it persists
+    if not dry_run:
+        for parent, group in asked.items():
+            state.set_stampless(parent, None if any(u in found for u in group) else now)
+    return found
 
 
 def _unchanged(held: HeldStamp | None, stamp: Stamp | None, settings: SyncConfig | None) -> bool:
@@ -835,13 +866,13 @@ def _apply_all(
     stamps: dict[str, Stamp] = {}
     if relist and settings.recheck_every:
         urls = [c.url for c in relist if c.url is not None]
-        stamps = _stamps(backend, urls)
+        stamps = _stamps(backend, urls, state, settings, dry_run=False)
         wait = min(STAMP_SETTLE_S, max((s.settles_in for s in stamps.values() if not s.settled), default=0))
         # Worth it when listing these calendars next time would cost more than waiting: after a long run
         # of writes (big calendars), never more than a tenth of it. A short run's calendars are listed
         # again next time instead.
         if 0 < wait <= SETTLE_SHARE * spent and not stop_waiting.wait(wait + 0.05):
-            stamps = _stamps(backend, urls)
+            stamps = _stamps(backend, urls, state, settings, dry_run=False)
     for cal in relist:
         assert cal.url is not None
         try:
