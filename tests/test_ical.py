@@ -230,3 +230,24 @@ def test_hash_of_built_event_matches_the_bytes_read_back(policy: str) -> None:
                 assert seen.hash == desired.hash == seen.recorded_hash
                 checked += 1
     assert checked >= 30  # (the skip policy leaves the long spans out)
+
+
+def test_serialising_waits_for_the_write_and_gives_the_same_bytes_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    calls: list[int] = []
+    real = icalendar.Calendar.to_ical
+
+    def counting(self: icalendar.Calendar, *args: object, **kwargs: object) -> bytes:
+        calls.append(1)
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(icalendar.Calendar, "to_ical", counting)
+    desired = next(iter(ical.desired_events(small_plan(), "konb").values()))
+    assert calls == [] and not desired.is_stub  # hashed and ready, not yet serialised
+    first = desired.body
+    time.sleep(1.05)  # DTSTAMP has whole seconds: it must be the one fixed when rendering
+    assert desired.body == first and len(calls) == 2
+    assert b"DTSTAMP:" in first and ical.parse(first).hash == desired.hash

@@ -110,6 +110,7 @@ def desired_events(
     With `keys`, only the events with those keys (rendering costs milliseconds an event)."""
     out: dict[str, Desired] = {}
     zone = vtimezone(plan.timezone, plan.year, plan.year)
+    stamp = stamp or dt.datetime.now(dt.UTC).replace(microsecond=0)  # the same when built again
     for event in plan.events_of(calendar_id):
         if keys is not None and event.key not in keys:
             continue
@@ -117,7 +118,6 @@ def desired_events(
         if vevent is None:
             continue
         uid = str(vevent["UID"])
-        cal = _calendar([zone] if _is_timed(vevent) else [], vevent)
         # The owned fields read from the built event are those a reader of its bytes gets (a test holds
         # this parity over every date kind); reading them back from the bytes cost half the rendering.
         fields = owned_fields(vevent)
@@ -128,9 +128,30 @@ def desired_events(
             label=f"{event.key} «{_short(event.title)}»",
             hash=digest,
             fields=fields,
-            body=_with_hash(cal.to_ical(), digest),
+            content=_Serializer(plan, event, calendar_id, rendering, stamp, zone, digest),
         )
     return out
+
+
+@dataclass(frozen=True)
+class _Serializer:
+    """The bytes of one event, made when it is written: serialising is two thirds of rendering, and
+    holding a built event until then would cost kilobytes each. Building it again from the same
+    immutable inputs gives the same event (DTSTAMP is pinned)."""
+
+    plan: Plan
+    event: Event
+    calendar_id: str
+    rendering: Rendering
+    stamp: dt.datetime
+    zone: icalendar.Timezone  # shared by the calendar's events; serialising only reads it
+    digest: str
+
+    def __call__(self) -> bytes:
+        vevent = build_vevent(self.plan, self.event, self.calendar_id, self.rendering, stamp=self.stamp)
+        assert vevent is not None  # it was built once already, from the same inputs
+        cal = _calendar([self.zone] if _is_timed(vevent) else [], vevent)
+        return _with_hash(cal.to_ical(), self.digest)
 
 
 def _with_hash(body: bytes, digest: str) -> bytes:

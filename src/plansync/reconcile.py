@@ -16,7 +16,7 @@ rules can be tested one by one. The rules (one calendar at a time, one UID at a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -35,7 +35,19 @@ class Desired:
     label: str  # for people: "jan-15 «Семинар …»"
     hash: str  # content hash of the owned fields
     fields: Mapping[str, str]  # the owned fields, normalised, for the field-level diff
-    body: bytes  # the complete VCALENDAR to PUT when creating
+    # The complete VCALENDAR to PUT, or how to make it when it is written (serialising is most of the
+    # cost of rendering; deferred, it runs in the writers while the server answers); b"": known only by
+    # its hash (the render cache), to be rendered before it can be written.
+    content: bytes | Callable[[], bytes]
+
+    @property
+    def is_stub(self) -> bool:
+        return self.content == b""
+
+    @property
+    def body(self) -> bytes:
+        """Made on each call when deferred: nothing holds the bytes of events already written."""
+        return self.content() if callable(self.content) else self.content
 
 
 @dataclass(frozen=True)

@@ -611,7 +611,7 @@ class _Renderer:
 
 def _complete(cal: _Calendar, uids: set[str]) -> bool:
     """Render the events of `uids` that are known only by their cached hash; True if any was."""
-    stubs = [u for u in uids if u in cal.desired and not cal.desired[u].body]
+    stubs = [u for u in uids if u in cal.desired and cal.desired[u].is_stub]
     if not stubs:
         return False
     wanted: dict[str, set[str]] = {}
@@ -623,7 +623,7 @@ def _complete(cal: _Calendar, uids: set[str]) -> bool:
         if plan.id in wanted:
             full = ical.desired_events(plan, cal.key, cal.rendering, keys=wanted[plan.id])
             cal.desired.update((u, d) for u, d in full.items() if u in cal.desired)
-    missing = [u for u in stubs if not cal.desired[u].body]
+    missing = [u for u in stubs if cal.desired[u].is_stub]
     if missing:  # the cache said the plan has it, the plan does not: never write an empty event
         raise PlansyncError(f"the render cache in the state directory is stale ({missing[0]}); delete it")
     return True
