@@ -685,14 +685,15 @@ def _stamps(
         return {}
     now = time.time()
     recheck = settings.recheck_every.total_seconds()
+
+    def found_stampless_lately(parent: str) -> bool:
+        at = state.stampless_at(parent)
+        return at is not None and now - at < recheck
+
     parents: dict[str, list[str]] = {}
     for url in urls:
         parents.setdefault(parent_collection(url), []).append(url)
-    asked = {
-        parent: group
-        for parent, group in parents.items()
-        if not now - (state.stampless_at(parent) or -recheck) < recheck
-    }
+    asked = {parent: group for parent, group in parents.items() if not found_stampless_lately(parent)}
     if not asked:
         return {}
     try:

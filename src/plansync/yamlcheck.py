@@ -137,23 +137,23 @@ def _build(next_event: Callable[[], Any]) -> Node | None:
     while True:
         event = next_event()
         kind = type(event)
-        mark = event.start_mark
+        line, column = event.start_mark.line + 1, event.start_mark.column + 1
         node: Node
         if kind is ev.ScalarEvent:
             value: str = event.value
             if len(value) <= _SHARED_TEXT_LENGTH:
                 value = shared.setdefault(value, value)
-            node = ScalarNode(value, not event.style, mark.line + 1, mark.column + 1)
+            node = ScalarNode(value, not event.style, line, column)
         elif kind is ev.MappingStartEvent:
-            open_nodes.append(MappingNode(mark.line + 1, mark.column + 1))
+            open_nodes.append(MappingNode(line, column))
             continue
         elif kind is ev.SequenceStartEvent:
-            open_nodes.append(SequenceNode(mark.line + 1, mark.column + 1))
+            open_nodes.append(SequenceNode(line, column))
             continue
         elif kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
             node = open_nodes.pop()
         elif kind is ev.AliasEvent:
-            node = AliasNode(mark.line + 1, mark.column + 1)
+            node = AliasNode(line, column)
         else:  # DocumentEndEvent: the parser has checked that every collection was closed
             break
         if not open_nodes:
