@@ -10,6 +10,7 @@ tool, a fresh server with empty storage; then, each tool run as a whole process:
               (PUT only the changed objects)
   vdirsyncer  the same objects from a vdir folder (bench/vdirsyncer_baseline.py): first (discover +
               sync), no-op, and the edit (the changed files rewritten in the folder)
+The tools take turns within each repeat, in reverse order every other repeat.
 Per case: wall time (median of --repeat runs), requests and bytes both ways (the proxy's count), peak RSS
 of the measured process (its VmHWM, sampled: see measure()). Also `plansync --help`, digest rendering for
 1,000 recipients (bench/digest_render.py) and loading a 10,000-event plan (bench/plan_load.py).
@@ -456,7 +457,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: {note}", file=sys.stderr)
         for kind in servers:
             for r in range(args.repeat):
-                for tool in tools:
+                # Every other repeat in the reverse order: this machine's speed drifts by 15-25% over
+                # minutes, and a fixed order would hand one tool the slow spells.
+                for tool in tools if r % 2 == 0 else tools[::-1]:
                     started = time.perf_counter()
                     try:
                         rows += run_tool(tool, kind, folder / f"{kind}-{tool}-{r}", work, vdirsyncer)

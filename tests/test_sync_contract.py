@@ -170,6 +170,22 @@ class TestContract:
                 assert parsed.marker is not None and parsed.marker.calendar_id == key
         assert [c.count("create") for c in result.calendars] == [3, 1]
 
+    def test_first_sync_lists_no_calendar_it_made_before_writing(self, env: Env) -> None:
+        mark = env.mark()
+        result = env.sync(small_plan())
+        assert result.exit_code == 0, result
+        seen = [m for m, _ in env.since(mark)]
+        before = seen[: seen.index("PUT")]
+        # The calendars made just now are empty: nothing is listed until the writes are done, and then
+        # each calendar once (to hold a sync token that covers plansync's own creations).
+        assert "REPORT" not in before and before.count("MKCALENDAR") == 2, before
+        if not isinstance(env.backend, MemoryBackend):  # its discovery is a model: a PROPFIND a name
+            # The calendar home is asked once for both names: none between the two calendars made.
+            made = before.index("MKCALENDAR")
+            assert "PROPFIND" not in before[made:], before
+        listings = seen.count("REPORT") + seen[len(before) :].count("PROPFIND")
+        assert listings <= 2 + 2, seen
+
     def test_noop_resync_costs_at_most_two_requests_per_calendar_and_writes_nothing(self, env: Env) -> None:
         plan = small_plan()
         env.sync(plan)

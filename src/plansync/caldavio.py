@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.etree import ElementTree as ET
@@ -127,6 +127,11 @@ class Backend(Protocol):
         missing; None when it is missing and not created."""
         ...
 
+    def made(self, calendar_url: str) -> bool:
+        """Whether this backend created the calendar (it lives one run): then it holds only what this
+        run wrote, and needs no listing before the writes."""
+        ...
+
     def listing(self, calendar_url: str, *, sync_token: str | None, ctag: str | None) -> Listing: ...
 
     def stamps(self, calendar_urls: Sequence[str]) -> dict[str, Stamp]:
@@ -173,7 +178,9 @@ def norm_href(href: str) -> str:
 @dataclass
 class _Options:
     sync_collection: bool | None = None  # None: not tried yet
-    calendars: dict[str, str] = field(default_factory=dict)  # display name → url, once listed
+    # display name → url of the calendars in the home, listed once a run (a backend lives one run); what
+    # is not in it does not exist, unless this run made it
+    calendars: dict[str, str] | None = None
 
 
 class CalDAVBackend:
@@ -206,6 +213,7 @@ class CalDAVBackend:
         self._dav: Any = None  # python-caldav's DAVClient, made when first needed
         self._raw_request: Callable[..., Any] = self._http_request
         self._principal: Any = None
+        self._made: set[str] = set()
         self.retry = retry if retry is not None else RetryPolicy()
         self.retries = 0  # attempts repeated this run (for the log and the tests)
         self._counting = threading.Lock()  # the counters above, from the threads that write
@@ -363,19 +371,21 @@ class CalDAVBackend:
         return self._principal
 
     def _find_by_name(self, name: str) -> str | None:
-        if name in self._options.calendars:
-            return self._options.calendars[name]
+        if self._options.calendars is not None:
+            return self._options.calendars.get(name)
         principal = self._principal_obj()
         self._count()
         try:
             calendars = principal.get_calendars()
         except Exception as exc:
             raise BackendError(f"cannot list the calendars on {_show(self.url)}: {_reason(exc)}") from None
+        found: dict[str, str] = {}
         for cal in calendars:
             display = cal.get_display_name()  # cached from the same PROPFIND: no extra request
             if display:
-                self._options.calendars.setdefault(str(display), str(cal.url))
-        return self._options.calendars.get(name)
+                found.setdefault(str(display), str(cal.url))
+        self._options.calendars = found
+        return found.get(name)
 
     def _make_calendar(self, key: str, name: str) -> str:
         principal = self._principal_obj()
@@ -385,7 +395,7 @@ class CalDAVBackend:
         except Exception as exc:
             # MKCALENDAR is sent once (it is not safe to repeat); an answer lost on the way may still
             # mean the calendar was made: look before calling it a refusal.
-            self._options.calendars.clear()
+            self._options.calendars = None
             with contextlib.suppress(BackendError):
                 found = self._find_by_name(name)
                 if found is not None:
@@ -400,8 +410,14 @@ class CalDAVBackend:
                 f"and put its URL in the config as calendars.{key}.url"
             ) from None
         url = str(cal.url)
-        self._options.calendars[name] = url
-        return url if url.endswith("/") else url + "/"
+        if self._options.calendars is not None:
+            self._options.calendars[name] = url
+        url = url if url.endswith("/") else url + "/"
+        self._made.add(url)
+        return url
+
+    def made(self, calendar_url: str) -> bool:
+        return calendar_url in self._made
 
     # -- listing --
 

@@ -65,6 +65,7 @@ class MemoryBackend:
         self.writers = 1  # one at a time: tests here script the order of requests
         self.log: list[tuple[str, str]] = []
         self._etags = itertools.count(1)
+        self.made_here: set[str] = set()
         # Called before a request is served, with (method, href); may act like a concurrent person
         # or raise to simulate a failure or a crash.
         self.before: Callable[[str, str], None] | None = None
@@ -140,6 +141,7 @@ class MemoryBackend:
         self._hit("PROPFIND", self.base)
         found = self.calendar_by_name(name)
         if found is not None or not create:
+            self.made_here.discard(found or "")  # a backend used for several runs: made by an earlier one
             return found
         self._hit("MKCALENDAR", f"{self.base}{calendar_id(key, name)}/")
         if not self.allow_mkcalendar:
@@ -147,7 +149,12 @@ class MemoryBackend:
                 f"the server refused to create the calendar «{name}» (403 Forbidden); create it "
                 f"by hand and put its URL in the config as calendars.{key}.url"
             )
-        return self.add_calendar(name, calendar_id(key, name))
+        url = self.add_calendar(name, calendar_id(key, name))
+        self.made_here.add(url)
+        return url
+
+    def made(self, calendar_url: str) -> bool:
+        return calendar_url in self.made_here
 
     def listing(self, calendar_url: str, *, sync_token: str | None, ctag: str | None) -> Listing:
         self._hit("REPORT" if self.sync_tokens else "PROPFIND", calendar_url)

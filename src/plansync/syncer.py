@@ -34,6 +34,7 @@ from plansync.caldavio import (
     STAMP_SETTLE_S,
     Backend,
     BackendError,
+    Listing,
     PreconditionFailed,
     Stamp,
     norm_href,
@@ -71,7 +72,6 @@ Checkpoint = Callable[[], None]
 # (total, label) → a context manager giving a bar; click.progressbar(length=total, label=label) fits.
 Progress = Callable[[int, str], contextlib.AbstractContextManager[ProgressBar]]
 LOCK_NAME = "sync.lock"
-SETTLE_SHARE = 0.1  # a run that created events waits for their stamps at most this share of its writing
 
 
 class LockHeld(PlansyncError):
@@ -399,6 +399,8 @@ class _Calendar:
     rendering: ical.Rendering = field(default_factory=ical.Rendering)
     digest: str = ""  # of the desired events (see _in_sync_digest)
     in_sync: bool = False  # known unchanged on both sides: not looked at
+    listing_s: float = 0.0  # time the server took to list it this run, and the resources it listed
+    listed: int = 0
 
 
 def default_calendar_name(org: Organization, plans: Sequence[Plan]) -> str:
@@ -509,7 +511,7 @@ def _look(
     cal = _Calendar(report, key, None, owners, desired, {}, plans=plans, rendering=renderer.rendering)
     cal.digest = digest
     try:
-        url, token, ctag = _resolve(key, target, backend, state, dry_run)
+        url, token, ctag, made = _resolve(key, target, backend, state, dry_run)
         report.url = url
         cal.url = url
         if url is not None:
@@ -535,7 +537,9 @@ def _look(
             report.actions = list(cal.decision.actions)
             return cal
         stamp = (stamps or {}).get(url)
-        actual = _actual(cal, url, token, ctag, backend, state, dry_run, stamp=stamp, settings=settings)
+        actual = _actual(
+            cal, url, token, ctag, backend, state, dry_run, stamp=stamp, settings=settings, empty=made
+        )
         plan_ids = {p.id for p in plans}
         records = {u: r for u, r in state.records(url).items() if u.split(".", 1)[0] in plan_ids}
         cal.decision = reconcile(cal.desired, actual, records, policy=settings.conflict_policy)
@@ -646,16 +650,17 @@ def _known_url(key: str, target: CalendarTarget, state: State) -> str | None:
 
 def _resolve(
     key: str, target: CalendarTarget, backend: Backend, state: State, dry_run: bool
-) -> tuple[str | None, str | None, str | None]:
+) -> tuple[str | None, str | None, str | None, bool]:
+    """The calendar's URL, sync token and ctag, and whether it was created just now (so is empty)."""
     spec = _spec(target)
     known = state.calendar(key)
     if known is not None and known.target == spec:
         # Found or created before: no discovery requests on later runs.
-        return known.url, known.sync_token, known.ctag
+        return known.url, known.sync_token, known.ctag, False
     url = backend.resolve_calendar(key, url=target.url, name=target.name, create=not dry_run)
     if url is not None and not dry_run:
         state.set_calendar(key, spec, url)
-    return url, None, None
+    return url, None, None, url is not None and backend.made(url)
 
 
 # -- stamps: noticing that nothing changed without listing ------------------------------------------
@@ -668,8 +673,9 @@ def _resolve(
 # Held is only a *settled* stamp (STAMP_SETTLE_S older than the server's clock when it answered, taken
 # before a listing): whatever changes after that listing gets a later stamp, even within the same
 # second. A run that created events takes the stamps of those calendars before listing them again (a
-# listing it does anyway: see _apply_all); after a long run it first waits for its writes to settle
-# (1–2 s, at most SETTLE_SHARE of the time spent writing), so that the next run finds them unchanged.
+# listing it does anyway: see _apply_all). The calendars written last may not have settled by then:
+# the run waits for them (2–3 s) only when listing them next time would take longer, by how long this
+# run's listings took; else the next run lists them once more.
 # A calendar whose stamp stayed while its events changed (seen when it is listed) is not trusted
 # again; every calendar is listed at least every sync.recheck_every regardless. Servers without stamps
 # (Xandikos) are listed every run, as before.
@@ -726,7 +732,10 @@ def _actual(
     stamp: Stamp | None = None,
     settings: SyncConfig | None = None,
     force: bool = False,
+    empty: bool = False,
 ) -> list[Actual]:
+    """The calendar's resources, from the cached listing when its stamp says it stands, else listed
+    (`empty`: created just now, nothing to list yet; the writes are followed by a listing anyway)."""
     held = state.stamp(url)
     cached = state.items(url)
     if not force and _unchanged(held, stamp, settings):
@@ -735,12 +744,16 @@ def _actual(
             for s in cached.values()
         ]
     listed_at = time.time()
-    listing = backend.listing(url, sync_token=token, ctag=ctag)
+    started = time.monotonic()
+    listing = Listing(complete=True, items={}) if empty else backend.listing(url, sync_token=token, ctag=ctag)
     if listing.complete:
         etags = dict(listing.items)
     else:
         etags = {h: s.etag for h, s in cached.items() if h not in listing.removed}
         etags.update(listing.items)
+    if not empty:
+        cal.listing_s += time.monotonic() - started
+        cal.listed += len(etags)
     need = sorted(h for h, e in etags.items() if h not in cached or cached[h].etag != e)
     fetched = backend.fetch(url, need) if need else {}
     cal.bodies.update(fetched)
@@ -853,44 +866,65 @@ def _apply_all(
     for cal in calendars:
         cal.report.done = {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "conflict": 0}
     total = sum(len(actions) for _, actions in work)
-    started = time.monotonic()
     with progress(total, "syncing") if progress is not None else contextlib.nullcontext(None) as bar:
         _write_calendars(work, backend, state, settings, checkpoint, bar)
-    spent = time.monotonic() - started
     relist = [c for c in calendars if c.created and c.url is not None]
     # Move the sync token past our own creations. A server may leave out of a later delta a resource
     # created and deleted after the token (Xandikos does): then a person deleting an event plansync just
     # created would go unnoticed. Updates and deletions need no such step: those resources existed at
     # the token, so a later delta reports what happens to them, and our own writes come back in it with
-    # the etags we already hold (nothing to fetch). The stamps are taken first, once the writes settled,
-    # so that the next run can tell these calendars unchanged without listing them (see "stamps").
-    stamps: dict[str, Stamp] = {}
-    if relist and settings.recheck_every:
-        urls = [c.url for c in relist if c.url is not None]
-        stamps = _stamps(backend, urls, state, settings, dry_run=False)
-        wait = min(STAMP_SETTLE_S, max((s.settles_in for s in stamps.values() if not s.settled), default=0))
-        # Worth it when listing these calendars next time would cost more than waiting: after a long run
-        # of writes (big calendars), never more than a tenth of it. A short run's calendars are listed
-        # again next time instead.
-        if 0 < wait <= SETTLE_SHARE * spent and not stop_waiting.wait(wait + 0.05):
-            stamps = _stamps(backend, urls, state, settings, dry_run=False)
+    # the etags we already hold (nothing to fetch). Each calendar's stamp is taken before it is listed,
+    # so that the next run can tell it unchanged without listing it (see "stamps"): the calendars whose
+    # stamps have settled are listed first, which gives the last written ones the time to settle.
+    if not relist:
+        return
+    urls = [c.url for c in relist if c.url is not None]
+    stamps = _stamps(backend, urls, state, settings, dry_run=False)
+    asked = time.monotonic()
+    settled = {c.url for c in relist if c.url not in stamps or stamps[c.url].settled}
+    later = [c for c in relist if c.url not in settled]
     for cal in relist:
-        assert cal.url is not None
-        try:
-            _actual(
-                cal,
-                cal.url,
-                cal.token,
-                cal.ctag,
-                backend,
-                state,
-                dry_run=False,
-                stamp=stamps.get(cal.url),
-                settings=settings,
-                force=True,
-            )
-        except BackendError as exc:
-            cal.report.failures.append(Failure("(listing after the writes)", str(exc)))
+        if cal.url in settled:
+            _list_after_writes(cal, backend, state, settings, stamps)
+    if not later:
+        return
+    wait = min(STAMP_SETTLE_S, max(stamps[c.url].settles_in for c in later if c.url is not None))
+    wait -= time.monotonic() - asked
+    if wait <= 0 or (wait < _listing_estimate(calendars, later) and not stop_waiting.wait(wait + 0.05)):
+        stamps = _stamps(backend, [c.url for c in later if c.url is not None], state, settings, dry_run=False)
+    for cal in later:
+        _list_after_writes(cal, backend, state, settings, stamps)
+
+
+def _listing_estimate(calendars: Sequence[_Calendar], these: Sequence[_Calendar]) -> float:
+    """How long listing `these` would take, at the pace of this run's listings (0 when there were none
+    to go by): what waiting for their stamps to settle saves the next run."""
+    seconds = sum(c.listing_s for c in calendars)
+    listed = sum(c.listed for c in calendars)
+    if not listed:
+        return 0.0
+    return seconds / listed * sum(len(c.desired) for c in these)
+
+
+def _list_after_writes(
+    cal: _Calendar, backend: Backend, state: State, settings: SyncConfig, stamps: Mapping[str, Stamp]
+) -> None:
+    assert cal.url is not None
+    try:
+        _actual(
+            cal,
+            cal.url,
+            cal.token,
+            cal.ctag,
+            backend,
+            state,
+            dry_run=False,
+            stamp=stamps.get(cal.url),
+            settings=settings,
+            force=True,
+        )
+    except BackendError as exc:
+        cal.report.failures.append(Failure("(listing after the writes)", str(exc)))
 
 
 def _write_calendars(
