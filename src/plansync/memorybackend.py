@@ -140,8 +140,9 @@ class MemoryBackend:
         assert name is not None
         self._hit("PROPFIND", self.base)
         found = self.calendar_by_name(name)
+        if found is not None:
+            self.made_here.discard(found)  # a backend used for several runs: made by an earlier one
         if found is not None or not create:
-            self.made_here.discard(found or "")  # a backend used for several runs: made by an earlier one
             return found
         self._hit("MKCALENDAR", f"{self.base}{calendar_id(key, name)}/")
         if not self.allow_mkcalendar:

@@ -881,17 +881,16 @@ def _apply_all(
     urls = [c.url for c in relist if c.url is not None]
     stamps = _stamps(backend, urls, state, settings, dry_run=False)
     asked = time.monotonic()
-    settled = {c.url for c in relist if c.url not in stamps or stamps[c.url].settled}
-    later = [c for c in relist if c.url not in settled]
+    later_urls = [u for u in urls if u in stamps and not stamps[u].settled]
+    later = [c for c in relist if c.url in later_urls]
     for cal in relist:
-        if cal.url in settled:
+        if cal.url not in later_urls:
             _list_after_writes(cal, backend, state, settings, stamps)
     if not later:
         return
-    wait = min(STAMP_SETTLE_S, max(stamps[c.url].settles_in for c in later if c.url is not None))
-    wait -= time.monotonic() - asked
+    wait = min(STAMP_SETTLE_S, max(stamps[u].settles_in for u in later_urls)) - (time.monotonic() - asked)
     if wait <= 0 or (wait < _listing_estimate(calendars, later) and not stop_waiting.wait(wait + 0.05)):
-        stamps = _stamps(backend, [c.url for c in later if c.url is not None], state, settings, dry_run=False)
+        stamps = _stamps(backend, later_urls, state, settings, dry_run=False)
     for cal in later:
         _list_after_writes(cal, backend, state, settings, stamps)
 
