@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import icalendar
 import pytest
@@ -174,17 +175,25 @@ class TestContract:
         mark = env.mark()
         result = env.sync(small_plan())
         assert result.exit_code == 0, result
-        seen = [m for m, _ in env.since(mark)]
-        before = seen[: seen.index("PUT")]
+        seen = env.since(mark)
+        methods = [m for m, _ in seen]
+        writing = methods[: len(methods) - methods[::-1].index("PUT")]  # up to the last PUT
         # The calendars made just now are empty: nothing is listed until the writes are done, and then
         # each calendar once (to hold a sync token that covers plansync's own creations).
-        assert "REPORT" not in before and before.count("MKCALENDAR") == 2, before
+        assert "REPORT" not in writing and methods.count("MKCALENDAR") == 2, methods
+        for n, (method, href) in enumerate(seen):
+            if method == "MKCALENDAR":  # each made before the first PUT into it
+                path = urlsplit(href).path.rstrip("/") + "/"
+                puts = [
+                    i for i, (m, h) in enumerate(seen) if m == "PUT" and urlsplit(h).path.startswith(path)
+                ]
+                assert puts and min(puts) > n, seen
         if not isinstance(env.backend, MemoryBackend):  # its discovery is a model: a PROPFIND a name
             # The calendar home is asked once for both names: none between the two calendars made.
-            made = before.index("MKCALENDAR")
-            assert "PROPFIND" not in before[made:], before
-        listings = seen.count("REPORT") + seen[len(before) :].count("PROPFIND")
-        assert listings <= 2 + 2, seen
+            made = writing.index("MKCALENDAR")
+            assert "PROPFIND" not in writing[made:], writing
+        listings = methods.count("REPORT") + methods[len(writing) :].count("PROPFIND")
+        assert listings <= 2 + 2, methods
 
     def test_noop_resync_costs_at_most_two_requests_per_calendar_and_writes_nothing(self, env: Env) -> None:
         plan = small_plan()

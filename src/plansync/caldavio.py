@@ -333,9 +333,9 @@ class CalDAVBackend:
                 raise _GaveUp(f"{problem}; not tried again: plansync is stopping")
             self._count(retry=True)
 
-    def _count(self, *, retry: bool = False) -> None:
-        with self._counting:
-            self.requests += 1
+    def _count(self, n: int = 1, *, retry: bool = False) -> None:
+        with self._counting:  # a calendar may be made while the writers send
+            self.requests += n
             self.retries += int(retry)
 
     def _xml(self, response: Any) -> ET.Element:
@@ -360,7 +360,7 @@ class CalDAVBackend:
 
     def _principal_obj(self) -> Any:
         if self._principal is None:
-            self.requests += 2  # current-user-principal and calendar-home-set
+            self._count(2)  # current-user-principal and calendar-home-set
             try:
                 self._principal = self._client.principal()
             except Exception as exc:
@@ -389,7 +389,7 @@ class CalDAVBackend:
 
     def _make_calendar(self, key: str, name: str) -> str:
         principal = self._principal_obj()
-        self.requests += 2  # MKCALENDAR, then caldav's PROPPATCH of the display name
+        self._count(2)  # MKCALENDAR, then caldav's PROPPATCH of the display name
         try:
             cal = principal.make_calendar(name=name, cal_id=calendar_id(key, name))
         except Exception as exc:
@@ -437,9 +437,10 @@ class CalDAVBackend:
         return self._propfind_listing(calendar_url)
 
     def stamps(self, calendar_urls: Sequence[str]) -> dict[str, Stamp]:
-        # Asked of the parent with Depth 1, so that all of a user's calendars cost one request. Only
-        # DAV:getlastmodified: Radicale computes a ctag or a sync token from every item of a calendar
-        # (~80 ms at 500 events), its last-modified from file times (~5 ms).
+        # Asked of the parent with Depth 1, so that all of a user's calendars cost one request; of the
+        # calendar itself (Depth 0) when it is the only one asked for there: the server then looks at
+        # it alone. Only DAV:getlastmodified: Radicale computes a ctag or a sync token from every item
+        # of a calendar (~80 ms at 500 events), its last-modified from file times (~5 ms).
         by_parent: dict[str, list[str]] = {}
         for url in calendar_urls:
             by_parent.setdefault(parent_collection(url), []).append(url)
@@ -447,17 +448,18 @@ class CalDAVBackend:
             '<?xml version="1.0" encoding="utf-8"?>'
             '<d:propfind xmlns:d="DAV:"><d:prop><d:getlastmodified/></d:prop></d:propfind>'
         )
-        headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
         out: dict[str, Stamp] = {}
         for parent, urls in by_parent.items():
+            asked, depth = (urls[0], "0") if len(urls) == 1 else (parent, "1")
+            headers = {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}
             try:
-                response = self._request(parent, "PROPFIND", body, headers)
+                response = self._request(asked, "PROPFIND", body, headers)
                 if int(response.status) != 207:
                     continue
                 root = self._xml(response)
             except (BackendError, _AuthError) as exc:
                 # Not knowing the stamps costs a listing per calendar, which says what is wrong if it is.
-                log.debug("PROPFIND %s for last-modified stamps: %s", _show(parent), exc)
+                log.debug("PROPFIND %s for last-modified stamps: %s", _show(asked), exc)
                 continue
             now = _http_date(response.headers.get("Date"))
             wanted = {norm_href(u).rstrip("/"): u for u in urls}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import itertools
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -62,10 +63,13 @@ class MemoryBackend:
         self.stamps_track_changes = stamps_track_changes
         self.calendars: dict[str, _Calendar] = {}
         self.requests = 0
-        self.writers = 1  # one at a time: tests here script the order of requests
+        self.writers = 1  # one writer: tests here script the order of the writes
         self.log: list[tuple[str, str]] = []
         self._etags = itertools.count(1)
         self.made_here: set[str] = set()
+        # The syncer makes calendars while its writers send: each request is served whole under the
+        # lock, `before` (which may wait for another request) is called outside it.
+        self._lock = threading.RLock()
         # Called before a request is served, with (method, href); may act like a concurrent person
         # or raise to simulate a failure or a crash.
         self.before: Callable[[str, str], None] | None = None
@@ -80,33 +84,39 @@ class MemoryBackend:
         return sum(1 for m, _ in self.log if m in WRITE_METHODS)
 
     def items(self, calendar_url: str) -> dict[str, bytes]:
-        return {h: b for h, (_, b) in self.calendars[calendar_url].items.items()}
+        with self._lock:
+            return {h: b for h, (_, b) in self.calendars[calendar_url].items.items()}
 
     def calendar_by_name(self, name: str) -> str | None:
-        return next((c.url for c in self.calendars.values() if c.name == name), None)
+        with self._lock:
+            return next((c.url for c in self.calendars.values() if c.name == name), None)
 
     # -- people --
 
     def person_put(self, calendar_url: str, name: str, body: bytes) -> str:
         href = norm_href(calendar_url + name)
-        self._store(self.calendars[calendar_url], href, body)
+        with self._lock:
+            self._store(self.calendars[calendar_url], href, body)
         return href
 
     def person_delete(self, href: str) -> None:
-        cal = self._calendar_of(href)
-        del cal.items[href]
-        self._changed(cal, href)
+        with self._lock:
+            cal = self._calendar_of(href)
+            del cal.items[href]
+            self._changed(cal, href)
 
     def add_calendar(self, name: str, key: str) -> str:
         url = f"{self.base}{key}/"
-        self.calendars[url] = _Calendar(url, name, modified=self.clock() if self.clock else 0.0)
+        with self._lock:
+            self.calendars[url] = _Calendar(url, name, modified=self.clock() if self.clock else 0.0)
         return url
 
     # -- plumbing --
 
     def _hit(self, method: str, href: str) -> None:
-        self.requests += 1
-        self.log.append((method, href))
+        with self._lock:
+            self.requests += 1
+            self.log.append((method, href))
         if self.before is not None:
             self.before(method, href)
 
@@ -139,9 +149,10 @@ class MemoryBackend:
             return url if url.endswith("/") else url + "/"
         assert name is not None
         self._hit("PROPFIND", self.base)
-        found = self.calendar_by_name(name)
-        if found is not None:
-            self.made_here.discard(found)  # a backend used for several runs: made by an earlier one
+        with self._lock:
+            found = self.calendar_by_name(name)
+            if found is not None:
+                self.made_here.discard(found)  # a backend used for several runs: made by an earlier one
         if found is not None or not create:
             return found
         self._hit("MKCALENDAR", f"{self.base}{calendar_id(key, name)}/")
@@ -150,8 +161,9 @@ class MemoryBackend:
                 f"the server refused to create the calendar «{name}» (403 Forbidden); create it "
                 f"by hand and put its URL in the config as calendars.{key}.url"
             )
-        url = self.add_calendar(name, calendar_id(key, name))
-        self.made_here.add(url)
+        with self._lock:
+            url = self.add_calendar(name, calendar_id(key, name))
+            self.made_here.add(url)
         return url
 
     def made(self, calendar_url: str) -> bool:
@@ -159,23 +171,24 @@ class MemoryBackend:
 
     def listing(self, calendar_url: str, *, sync_token: str | None, ctag: str | None) -> Listing:
         self._hit("REPORT" if self.sync_tokens else "PROPFIND", calendar_url)
-        cal = self.calendars.get(calendar_url)
-        if cal is None:
-            raise BackendError(f"calendar {calendar_url} not found (404)")
-        token = f"mem-{id(cal)}-{cal.revision}"
-        everything = {h: e for h, (e, _) in cal.items.items()}
-        if not self.sync_tokens:
-            return Listing(complete=True, items=everything, ctag=token)
-        if sync_token is not None and sync_token.startswith(f"mem-{id(cal)}-"):
-            since = int(sync_token.rsplit("-", 1)[1])
-            if since <= cal.revision:
-                touched = {h for r, h, _ in cal.changes if r > since}
-                existed = self._existed(cal, since)
-                items = {h: everything[h] for h in touched if h in everything}
-                # Like Xandikos: a resource created and deleted after the token is not reported at all.
-                removed = frozenset(h for h in touched if h not in everything and h in existed)
-                return Listing(complete=False, items=items, removed=removed, sync_token=token)
-        return Listing(complete=True, items=everything, sync_token=token)
+        with self._lock:
+            cal = self.calendars.get(calendar_url)
+            if cal is None:
+                raise BackendError(f"calendar {calendar_url} not found (404)")
+            token = f"mem-{id(cal)}-{cal.revision}"
+            everything = {h: e for h, (e, _) in cal.items.items()}
+            if not self.sync_tokens:
+                return Listing(complete=True, items=everything, ctag=token)
+            if sync_token is not None and sync_token.startswith(f"mem-{id(cal)}-"):
+                since = int(sync_token.rsplit("-", 1)[1])
+                if since <= cal.revision:
+                    touched = {h for r, h, _ in cal.changes if r > since}
+                    existed = self._existed(cal, since)
+                    items = {h: everything[h] for h in touched if h in everything}
+                    # Like Xandikos: a resource created and deleted after the token is not reported at all.
+                    removed = frozenset(h for h in touched if h not in everything and h in existed)
+                    return Listing(complete=False, items=items, removed=removed, sync_token=token)
+            return Listing(complete=True, items=everything, sync_token=token)
 
     def stamps(self, calendar_urls: Sequence[str]) -> dict[str, Stamp]:
         if self.clock is None:
@@ -184,11 +197,12 @@ class MemoryBackend:
             self._hit("PROPFIND", parent)  # Depth 1 on each parent, as CalDAVBackend asks
         now = int(self.clock())  # an HTTP date has whole seconds
         out = {}
-        for url in calendar_urls:
-            cal = self.calendars.get(url)
-            if cal is not None:
-                second = int(cal.modified)
-                out[url] = Stamp.read(email.utils.formatdate(second, usegmt=True), second, now)
+        with self._lock:
+            for url in calendar_urls:
+                cal = self.calendars.get(url)
+                if cal is not None:
+                    second = int(cal.modified)
+                    out[url] = Stamp.read(email.utils.formatdate(second, usegmt=True), second, now)
         return out
 
     @staticmethod
@@ -208,36 +222,41 @@ class MemoryBackend:
         if not hrefs:
             return {}
         self._hit("REPORT", calendar_url)
-        cal = self.calendars[calendar_url]
-        return {h: cal.items[h] for h in map(norm_href, hrefs) if h in cal.items}
+        with self._lock:
+            cal = self.calendars[calendar_url]
+            return {h: cal.items[h] for h in map(norm_href, hrefs) if h in cal.items}
 
     def get(self, href: str) -> tuple[str, bytes] | None:
         self._hit("GET", href)
-        return self._calendar_of(href).items.get(norm_href(href))
+        with self._lock:
+            return self._calendar_of(href).items.get(norm_href(href))
 
     def create(self, calendar_url: str, name: str, body: bytes) -> tuple[str, str]:
         href = norm_href(calendar_url + name)
         self._hit("PUT", href)
-        cal = self.calendars[calendar_url]
-        if href in cal.items:
-            raise PreconditionFailed(href)
-        return href, self._store(cal, href, body)
+        with self._lock:
+            cal = self.calendars[calendar_url]
+            if href in cal.items:
+                raise PreconditionFailed(href)
+            return href, self._store(cal, href, body)
 
     def update(self, href: str, etag: str, body: bytes) -> str:
         self._hit("PUT", href)
-        cal = self._calendar_of(href)
-        current = cal.items.get(href)
-        if current is None or current[0] != etag:
-            raise PreconditionFailed(href)
-        return self._store(cal, href, body)
+        with self._lock:
+            cal = self._calendar_of(href)
+            current = cal.items.get(href)
+            if current is None or current[0] != etag:
+                raise PreconditionFailed(href)
+            return self._store(cal, href, body)
 
     def delete(self, href: str, etag: str) -> None:
         self._hit("DELETE", href)
-        cal = self._calendar_of(href)
-        current = cal.items.get(href)
-        if current is None:
-            return
-        if current[0] != etag:
-            raise PreconditionFailed(href)
-        del cal.items[href]
-        self._changed(cal, href)
+        with self._lock:
+            cal = self._calendar_of(href)
+            current = cal.items.get(href)
+            if current is None:
+                return
+            if current[0] != etag:
+                raise PreconditionFailed(href)
+            del cal.items[href]
+            self._changed(cal, href)

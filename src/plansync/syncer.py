@@ -3,7 +3,11 @@ organizer.
 
 The order is fixed: look at every calendar first (listing, contents that changed), decide everything
 (pure, in plansync.reconcile), check the safety brake for the whole run, and only then write. A dry run
-stops before writing and reports the same decisions with their field-level diff.
+stops before writing and reports the same decisions with their field-level diff. A calendar that does
+not exist yet is the one exception: it is empty, so all there is to decide for it is to create its
+events, nothing the brake weighs; it is made and its events rendered once the brake has let the run go
+on, while the writers already send the other calendars' events (and when the brake stops the run, it
+is not made at all).
 
 Entry points:
   run_sync(config, *, dry_run, org_ids, force_delete, ...) -> SyncResult   the CLI and `serve`
@@ -448,14 +452,18 @@ def sync(
     check = checkpoint or _no_checkpoint
     known = [_known_url(o.id, _target(o, plans, targets), state) for o in chosen]
     stamps = _stamps(backend, [u for u in known if u is not None], state, settings, dry_run)
+
+    def look(org: Organization, *, dry: bool = dry_run) -> _Calendar:
+        return _look(org, plans, backend, state, targets, renderer, settings, dry, cached.get(org.id), stamps)
+
     calendars = []
+    unmade: list[Organization] = []  # no calendar yet: made and looked at while the others are written
     for org in chosen:
         check()
-        calendars.append(
-            _look(
-                org, plans, backend, state, targets, renderer, settings, dry_run, cached.get(org.id), stamps
-            )
-        )
+        if not dry_run and _to_be_made(org, plans, backend, state, targets):
+            unmade.append(org)
+        else:
+            calendars.append(look(org))
     brakes: list[Brake] = []
     for cal in calendars:
         if cal.decision is None:
@@ -470,6 +478,17 @@ def sync(
             brakes.append(stop)
     for cal in calendars:
         _describe(cal, backend, creations=dry_run)
+    if not dry_run and not brakes:
+        expected = sum(len(p.events_of(org.id)) for org in unmade for p in plans)
+        made = _apply_all(
+            calendars, (look(org) for org in unmade), expected, backend, state, settings, progress, check
+        )
+        calendars += made
+        _record_in_sync(calendars, state)
+    else:
+        calendars += [look(org, dry=True) for org in unmade]  # what making them would have led to
+    order = {org.id: n for n, org in enumerate(chosen)}
+    calendars.sort(key=lambda c: order[c.key])
     result = SyncResult([c.report for c in calendars], brakes, dry_run, force_delete)
     result.rendered = {
         c.key: {u: (d.name, d.label, d.hash) for u, d in c.desired.items()}
@@ -477,11 +496,26 @@ def sync(
         if c.key not in cached
     }
     result.memo = renderer.fresh
-    if not dry_run and not brakes:
-        _apply_all(calendars, backend, state, settings, progress, check)
-        _record_in_sync(calendars, state)
     result.requests = backend.requests - start_requests
     return result
+
+
+def _to_be_made(
+    org: Organization,
+    plans: Sequence[Plan],
+    backend: Backend,
+    state: State,
+    targets: Mapping[str, CalendarTarget],
+) -> bool:
+    """The organizer's calendar does not exist yet, and this run is to make it: then it is empty, and
+    all there is to decide is to create its events (nothing for the safety brake to weigh)."""
+    target = _target(org, plans, targets)
+    if target.url is not None or _known_url(org.id, target, state) is not None:
+        return False
+    try:
+        return backend.resolve_calendar(org.id, url=None, name=target.name, create=False) is None
+    except BackendError:
+        return False  # looked at in the usual way, which reports what is wrong
 
 
 def _look(
@@ -851,33 +885,56 @@ def _no_checkpoint() -> None:
 
 
 def _apply_all(
-    calendars: Sequence[_Calendar],
+    looked: Sequence[_Calendar],
+    unmade: Iterator[_Calendar],
+    expected: int,
     backend: Backend,
     state: State,
     settings: SyncConfig,
     progress: Progress | None,
     checkpoint: Checkpoint,
-) -> None:
-    work = [
-        (cal, list(cal.report.actions))
-        for cal in calendars
-        if cal.decision is not None and cal.report.error is None and cal.report.actions
-    ]
-    for cal in calendars:
-        cal.report.done = {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "conflict": 0}
-    total = sum(len(actions) for _, actions in work)
-    with progress(total, "syncing") if progress is not None else contextlib.nullcontext(None) as bar:
-        _write_calendars(work, backend, state, settings, checkpoint, bar)
-    relist = [c for c in calendars if c.created and c.url is not None]
+) -> list[_Calendar]:
+    """Write the calendars looked at, then each of `unmade` as it is made and looked at (`expected`:
+    the events they will have at most, for the progress bar), and list them again; returns `unmade`'s
+    calendars. Making and rendering a calendar in this thread while the writers send the earlier ones
+    keeps the server busy from the start instead of after the last calendar is ready."""
+    made: list[_Calendar] = []
+
+    def work(bar: ProgressBar | None) -> Iterator[tuple[_Calendar, Sequence[Action]]]:
+        for cal in looked:
+            if cal.decision is not None and cal.report.error is None and cal.report.actions:
+                yield cal, list(cal.report.actions)
+        for cal in unmade:
+            made.append(cal)
+            _start_done(cal)
+            writes = cal.decision is not None and cal.report.error is None and cal.report.actions
+            if bar is not None:  # `expected` counted every event: those that are not to be written
+                bar.update(
+                    sum(len(p.events_of(cal.key)) for p in cal.plans)
+                    - (len(cal.report.actions) if writes else 0)
+                )
+            if writes:
+                yield cal, list(cal.report.actions)
+
+    for cal in looked:
+        _start_done(cal)
+    total = expected + sum(
+        len(c.report.actions) for c in looked if c.decision is not None and c.report.error is None
+    )
     # Move the sync token past our own creations. A server may leave out of a later delta a resource
     # created and deleted after the token (Xandikos does): then a person deleting an event plansync just
     # created would go unnoticed. Updates and deletions need no such step: those resources existed at
     # the token, so a later delta reports what happens to them, and our own writes come back in it with
     # the etags we already hold (nothing to fetch). Each calendar's stamp is taken before it is listed,
-    # so that the next run can tell it unchanged without listing it (see "stamps"): the calendars whose
-    # stamps have settled are listed first, which gives the last written ones the time to settle.
+    # so that the next run can tell it unchanged without listing it (see "stamps"): a calendar is listed
+    # while the others are still written once its stamp has settled, and the last ones after the writes.
+    relister = _Relister(backend, state, settings)
+    with progress(total, "syncing") if progress is not None else contextlib.nullcontext(None) as bar:
+        _write_calendars(work(bar), backend, state, settings, checkpoint, bar, relister.written)
+    calendars = [*looked, *made]
+    relist = [c for c in calendars if c.created and c.url is not None and c.url not in relister.listed]
     if not relist:
-        return
+        return made
     urls = [c.url for c in relist if c.url is not None]
     stamps = _stamps(backend, urls, state, settings, dry_run=False)
     asked = time.monotonic()
@@ -887,12 +944,53 @@ def _apply_all(
         if cal.url not in later_urls:
             _list_after_writes(cal, backend, state, settings, stamps)
     if not later:
-        return
+        return made
     wait = min(STAMP_SETTLE_S, max(stamps[u].settles_in for u in later_urls)) - (time.monotonic() - asked)
     if wait <= 0 or (wait < _listing_estimate(calendars, later) and not stop_waiting.wait(wait + 0.05)):
         stamps = _stamps(backend, later_urls, state, settings, dry_run=False)
     for cal in later:
         _list_after_writes(cal, backend, state, settings, stamps)
+    return made
+
+
+# A stamp has a resolution of a second and settles STAMP_SETTLE_S after the last change: asked sooner,
+# it would have to be asked again.
+RELIST_AFTER_S = STAMP_SETTLE_S + 1.0
+
+
+class _Relister:
+    """Lists each calendar plansync created events in, during the writing of the others, as soon as its
+    own writes are done and its stamp has settled (see _apply_all)."""
+
+    def __init__(self, backend: Backend, state: State, settings: SyncConfig) -> None:
+        self.backend, self.state, self.settings = backend, state, settings
+        self.waiting: dict[str, tuple[float, _Calendar]] = {}  # url → (when to ask its stamp, calendar)
+        self.listed: set[str] = set()  # urls
+
+    def written(self, done: Sequence[_Calendar]) -> None:
+        """Called between the writers' answers with the calendars whose writes just ended."""
+        now = time.monotonic()
+        for cal in done:
+            if cal.created and cal.url is not None:
+                self.waiting[cal.url] = (now + RELIST_AFTER_S, cal)
+        due = [cal for at, cal in self.waiting.values() if at <= now]
+        if not due:
+            return
+        urls = [c.url for c in due if c.url is not None]
+        stamps = _stamps(self.backend, urls, self.state, self.settings, dry_run=False)
+        for cal in due:
+            assert cal.url is not None
+            stamp = stamps.get(cal.url)
+            if stamp is not None and not stamp.settled:
+                self.waiting[cal.url] = (time.monotonic() + max(stamp.settles_in, 0.5), cal)
+                continue
+            del self.waiting[cal.url]
+            _list_after_writes(cal, self.backend, self.state, self.settings, stamps)
+            self.listed.add(cal.url)
+
+
+def _start_done(cal: _Calendar) -> None:
+    cal.report.done = {"create": 0, "update": 0, "delete": 0, "unchanged": 0, "conflict": 0}
 
 
 def _listing_estimate(calendars: Sequence[_Calendar], these: Sequence[_Calendar]) -> float:
@@ -927,19 +1025,23 @@ def _list_after_writes(
 
 
 def _write_calendars(
-    work: Sequence[tuple[_Calendar, Sequence[Action]]],
+    work: Iterable[tuple[_Calendar, Sequence[Action]]],
     backend: Backend,
     state: State,
     settings: SyncConfig,
     checkpoint: Checkpoint,
     bar: ProgressBar | None,
+    written: Callable[[Sequence[_Calendar]], None] | None = None,
 ) -> None:
     """Each calendar's actions in order, up to `backend.writers` calendars at a time: a server answers
     one PUT while the next is prepared and sent (each writer has its own connection), and our own work
-    per event hides behind the server's. `checkpoint` runs here, in the calling thread, between
-    answers; when it raises, the writers stop before their next action and the exception goes on."""
+    per event hides behind the server's. `work` is drawn here, in the calling thread, while the writers
+    write what it gave before. `checkpoint` runs here too, between calendars and answers; when it
+    raises, the writers stop before their next action and the exception goes on. So does `written`,
+    with the calendars whose writes ended since (or none), once all of `work` is given."""
     stop = threading.Event()
     finished: queue.SimpleQueue[int] = queue.SimpleQueue()
+    ended: queue.SimpleQueue[_Calendar] = queue.SimpleQueue()
 
     def write(cal: _Calendar, actions: Sequence[Action]) -> None:
         for action in actions:
@@ -951,6 +1053,7 @@ def _write_calendars(
                 stop.set()  # not a failure of this action (those are recorded): everyone stops
                 raise
             finished.put(1)
+        ended.put(cal)
 
     def advance() -> None:
         while not finished.empty():
@@ -958,15 +1061,32 @@ def _write_calendars(
             if bar is not None:
                 bar.update(n)
 
-    writers = max(1, min(backend.writers, len(work)))
-    with ThreadPoolExecutor(writers, thread_name_prefix="plansync-write") as pool:
-        futures = [pool.submit(write, cal, actions) for cal, actions in work]
-        pending = set(futures)
+    def drained() -> list[_Calendar]:
+        out = []
+        while not ended.empty():
+            out.append(ended.get())
+        return out
+
+    futures = []
+    with ThreadPoolExecutor(max(1, backend.writers), thread_name_prefix="plansync-write") as pool:
         try:
+            given = iter(work)
+            while not stop.is_set():
+                checkpoint()
+                item = next(given, None)
+                if item is None:
+                    break
+                futures.append(pool.submit(write, *item))
+                advance()
+            pending = set(futures)
+            done: list[_Calendar] = []
             while pending and not stop.is_set():
                 checkpoint()
+                if written is not None:
+                    written(done)
                 _, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
                 advance()
+                done = drained()
         except BaseException:
             stop.set()
             raise
