@@ -124,3 +124,27 @@ def test_radicale_stamp_of_one_calendar_is_asked_of_that_calendar(
     # Depth 0 on the calendar itself (the server looks at it alone), the same stamp as from the home.
     assert [(m, urlsplit(h).path) for m, h in seen] == [("PROPFIND", urlsplit(urls[0] or "").path)]
     assert set(one) == {urls[0]} and one[urls[0] or ""].value == both[urls[0] or ""].value
+
+
+def test_memory_calendar_that_appears_while_being_made_still_meets_the_brake(tmp_path: Path) -> None:
+    env, memory = _memory(tmp_path)
+    plan = small_plan()
+    gaidar = env.url(env.sync(plan), "gaidar")
+    assert len(memory.items(gaidar)) == 1
+    # Another state directory (so nothing is known), and the calendar is not there when the run looks
+    # for it, but is by the time the run would make it, holding plansync's event that the plan dropped.
+    hidden = memory.calendars.pop(gaidar)
+    propfinds = itertools.count(1)
+
+    def reappear(method: str, href: str) -> None:
+        if method == "PROPFIND" and next(propfinds) == 2:
+            memory.calendars[gaidar] = hidden
+
+    memory.before = reappear
+    env.state_dir = tmp_path / "another-state"
+    result = env.sync(without(plan, "e2"), org_ids=["gaidar"])
+    report = next(c for c in result.calendars if c.key == "gaidar")
+    assert report.error is not None and "appeared during the run" in report.error, report
+    assert result.exit_code == 1
+    assert len(memory.items(gaidar)) == 1  # not deleted
+    assert "DELETE" not in [m for m, _ in memory.log]

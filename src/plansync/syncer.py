@@ -478,10 +478,25 @@ def sync(
             brakes.append(stop)
     for cal in calendars:
         _describe(cal, backend, creations=dry_run)
+
+    def make(org: Organization) -> _Calendar:
+        cal = look(org)
+        if cal.decision is not None and cal.url is not None and not backend.made(cal.url):
+            # Someone made it since this run looked: it holds what it holds, so the brake has its say.
+            stop = brake(
+                cal.report.title,
+                cal.decision,
+                max_delete_share=settings.max_delete_share,
+                force_delete=force_delete,
+            )
+            if stop is not None:
+                cal.report.error = f"{stop.reason}; the calendar appeared during the run: run again"
+        return cal
+
     if not dry_run and not brakes:
         expected = sum(len(p.events_of(org.id)) for org in unmade for p in plans)
         made = _apply_all(
-            calendars, (look(org) for org in unmade), expected, backend, state, settings, progress, check
+            calendars, (make(org) for org in unmade), expected, backend, state, settings, progress, check
         )
         calendars += made
         _record_in_sync(calendars, state)
