@@ -193,8 +193,12 @@ class MemoryBackend:
     def stamps(self, calendar_urls: Sequence[str]) -> dict[str, Stamp]:
         if self.clock is None:
             return {}
-        for parent in sorted({parent_collection(u) for u in calendar_urls}):
-            self._hit("PROPFIND", parent)  # Depth 1 on each parent, as CalDAVBackend asks
+        by_parent: dict[str, list[str]] = {}
+        for url in calendar_urls:
+            by_parent.setdefault(parent_collection(url), []).append(url)
+        for parent, urls in sorted(by_parent.items()):
+            # As CalDAVBackend asks: Depth 1 on each parent, Depth 0 on a calendar alone there.
+            self._hit("PROPFIND", urls[0] if len(urls) == 1 else parent)
         now = int(self.clock())  # an HTTP date has whole seconds
         out = {}
         with self._lock:

@@ -464,31 +464,26 @@ def sync(
             unmade.append(org)
         else:
             calendars.append(look(org))
-    brakes: list[Brake] = []
-    for cal in calendars:
+
+    def weigh(cal: _Calendar) -> Brake | None:
         if cal.decision is None:
-            continue
-        stop = brake(
+            return None
+        return brake(
             cal.report.title,
             cal.decision,
             max_delete_share=settings.max_delete_share,
             force_delete=force_delete,
         )
-        if stop is not None:
-            brakes.append(stop)
+
+    brakes = [stop for stop in map(weigh, calendars) if stop is not None]
     for cal in calendars:
         _describe(cal, backend, creations=dry_run)
 
     def make(org: Organization) -> _Calendar:
         cal = look(org)
-        if cal.decision is not None and cal.url is not None and not backend.made(cal.url):
+        if cal.url is not None and not backend.made(cal.url):
             # Someone made it since this run looked: it holds what it holds, so the brake has its say.
-            stop = brake(
-                cal.report.title,
-                cal.decision,
-                max_delete_share=settings.max_delete_share,
-                force_delete=force_delete,
-            )
+            stop = weigh(cal)
             if stop is not None:
                 cal.report.error = f"{stop.reason}; the calendar appeared during the run: run again"
         return cal
@@ -915,27 +910,25 @@ def _apply_all(
     keeps the server busy from the start instead of after the last calendar is ready."""
     made: list[_Calendar] = []
 
+    def to_write(cal: _Calendar) -> list[Action]:
+        return list(cal.report.actions) if cal.decision is not None and cal.report.error is None else []
+
     def work(bar: ProgressBar | None) -> Iterator[tuple[_Calendar, Sequence[Action]]]:
         for cal in looked:
-            if cal.decision is not None and cal.report.error is None and cal.report.actions:
-                yield cal, list(cal.report.actions)
+            if actions := to_write(cal):
+                yield cal, actions
         for cal in unmade:
             made.append(cal)
             _start_done(cal)
-            writes = cal.decision is not None and cal.report.error is None and cal.report.actions
+            actions = to_write(cal)
             if bar is not None:  # `expected` counted every event: those that are not to be written
-                bar.update(
-                    sum(len(p.events_of(cal.key)) for p in cal.plans)
-                    - (len(cal.report.actions) if writes else 0)
-                )
-            if writes:
-                yield cal, list(cal.report.actions)
+                bar.update(sum(len(p.events_of(cal.key)) for p in cal.plans) - len(actions))
+            if actions:
+                yield cal, actions
 
     for cal in looked:
         _start_done(cal)
-    total = expected + sum(
-        len(c.report.actions) for c in looked if c.decision is not None and c.report.error is None
-    )
+    total = expected + sum(len(to_write(c)) for c in looked)
     # Move the sync token past our own creations. A server may leave out of a later delta a resource
     # created and deleted after the token (Xandikos does): then a person deleting an event plansync just
     # created would go unnoticed. Updates and deletions need no such step: those resources existed at
