@@ -38,7 +38,10 @@ from bench.servers import KINDS, running_server
 from bench.synthetic import edited_keys, organization_ids, synthetic_plan
 
 TOOLS = ("plansync", "putloop", "vdirsyncer")
-SERVED_BY = "separate process, bench.servers.KeepAliveServer (threaded, HTTP/1.1 keep-alive), counting proxy"
+SERVED_BY = (
+    "separate process behind a counting proxy; Radicale: bench.servers.KeepAliveServer (threaded, "
+    "HTTP/1.1 keep-alive); Xandikos: its own aiohttp server"
+)
 BENCH_ROOT = Path(__file__).resolve().parents[1]
 
 
