@@ -1,8 +1,9 @@
 """Last-modified stamps: a run in which nothing changed asks one PROPFIND for all calendars instead of
 listing each (plansync.syncer, "stamps"); and every change made by someone else is still noticed.
 
-Real Radicale (which has stamps) and Xandikos (which has none), and the memory backend with a clock the
-test moves, for the orderings a real clock cannot be made to produce on demand."""
+Real Radicale (which has stamps) and Xandikos (which has none, but a getctag that serves as one), and
+the memory backend with a clock the test moves, for the orderings a real clock cannot be made to
+produce on demand."""
 
 from __future__ import annotations
 
@@ -96,23 +97,45 @@ def test_radicale_plan_edit_writes_without_listing(radicale: RunningServer, tmp_
     assert server_summaries(env, url)[ical.event_uid(plan.id, "e1", "konb")] == "Новое название"
 
 
-def test_xandikos_has_no_stamps_and_lists_every_calendar(xandikos: RunningServer, tmp_path: Path) -> None:
+def test_xandikos_noop_is_one_propfind_of_ctags(xandikos: RunningServer, tmp_path: Path) -> None:
+    """Xandikos has no last-modified on a calendar, but a getctag (its git tree id): that stamps it."""
     env = _env(xandikos, tmp_path, user=None)
     plan = small_plan()
     first = env.sync(plan)
     urls = [env.url(first, k) for k in ("konb", "gaidar")]
     assert env.backend.stamps(urls) == {}
+    ctags = env.backend.stamps(urls, ctag=True)
+    assert set(ctags) == set(urls) and all(s.settled for s in ctags.values())
     for _ in range(2):
         mark = env.mark()
         result = env.sync(plan)
         seen = env.since(mark)
-        assert result.exit_code == 0 and writes(seen) == []
-        # Listed, and not asked for stamps again: the first run found it has none.
-        assert sorted(m for m, _ in seen) == ["REPORT", "REPORT"], seen
-    # After sync.recheck_every it is asked again (a server may have been upgraded), then listed.
+        assert result.exit_code == 0 and result.writes == 0
+        # The ctags of both calendars, in one Depth 1 PROPFIND of the home; not asked for last-modified
+        # again (the first run found none), and nothing listed.
+        assert seen == [("PROPFIND", "/user/calendars/")], seen
+        assert all(c.count("unchanged") > 0 for c in result.calendars)
+
+    # Someone edits an event in one calendar: that calendar alone is listed, and the edit noticed.
+    uid = ical.event_uid(plan.id, "e1", "konb")
+    env.person_edit(urls[0], uid, "Правка в Xandikos")
+    mark = env.mark()
+    result = env.sync(plan)  # plan-wins: the plan's title is written back
+    seen = env.since(mark)
+    assert next(c for c in result.calendars if c.key == "konb").conflicts == 1
+    assert server_summaries(env, urls[0])[uid] == ORIGINAL
+    assert {p for m, p in seen if m == "REPORT"} == {urls[0].removeprefix(xandikos.url[:-1])}, seen
+    # Our own write moved the ctag; the next run lists it once more, then trusts the ctag again.
+    env.sync(plan)
+    mark = env.mark()
+    env.sync(plan)
+    assert env.since(mark) == [("PROPFIND", "/user/calendars/")]
+
+    # After sync.recheck_every the server is asked for last-modified again (it may have been upgraded),
+    # then for the ctags, and every calendar is listed.
     mark = env.mark()
     result = env.sync(plan, settings=SyncConfig(recheck_every=dt.timedelta(microseconds=1)))
-    assert sorted(m for m, _ in env.since(mark)) == ["PROPFIND", "REPORT", "REPORT"]
+    assert sorted(m for m, _ in env.since(mark)) == ["PROPFIND", "PROPFIND", "REPORT", "REPORT"]
 
 
 # -- orderings, on the memory backend with a clock the test moves -------------------------------------
@@ -270,3 +293,60 @@ def test_memory_calendar_in_sync_is_not_even_reconciled_until_something_changes(
     for _ in range(2):
         konb = next(c for c in env.sync(edited, settings=report).calendars if c.key == "konb")
         assert konb.conflicts == 1 and konb.untouched == 0
+
+
+def _memory_without_clock(tmp_path: Path, **kwargs: bool) -> tuple[Env, MemoryBackend]:
+    memory = MemoryBackend(**kwargs)
+    targets = {"konb": CalendarTarget(name="КОНБ"), "gaidar": CalendarTarget(name="Гайдара")}
+    env = Env(memory, memory, tmp_path / "state", lambda: len(memory.log), lambda m: memory.log[m:], targets)
+    return env, memory
+
+
+def test_memory_ctag_stamps_a_calendar_at_once_and_follows_its_changes(tmp_path: Path) -> None:
+    env, memory = _memory_without_clock(tmp_path, ctags=True)
+    plan = small_plan()
+    url = env.url(env.sync(plan), "konb")
+    # No last-modified, a ctag instead: settled as soon as read, so the very next run lists nothing.
+    mark = env.mark()
+    result = env.sync(plan)
+    assert _methods(env, mark) == ["PROPFIND"]
+    assert result.writes == 0
+    memory.person_delete(next(iter(memory.items(url))))
+    mark = env.mark()
+    result = env.sync(plan)
+    assert "REPORT" in _methods(env, mark)
+    assert next(c for c in result.calendars if c.key == "konb").count("create") == 1
+
+
+def test_memory_ctag_that_does_not_follow_changes_is_distrusted(tmp_path: Path) -> None:
+    env, memory = _memory_without_clock(tmp_path, ctags=True, stamps_track_changes=False)
+    plan = small_plan()
+    url = env.url(env.sync(plan), "konb")
+    memory.person_delete(next(iter(memory.items(url))))
+    # The ctag stayed: the deletion goes unseen until the calendar is listed, which plansync's own
+    # creations in it make it do; from then on the calendar is listed every run.
+    more = with_event(plan, event("e4", "Круглый стол", "20 марта"))
+    env.sync(more)
+    mark = env.mark()
+    result = env.sync(more)
+    assert "REPORT" in _methods(env, mark)
+    assert next(c for c in result.calendars if c.key == "konb").count("create") == 1
+    state = open_state(env.state_dir)
+    try:
+        held = state.stamp(url)
+    finally:
+        state.close()
+    assert held is not None and not held.trusted
+
+
+def test_memory_server_with_neither_stamp_is_asked_again_only_after_recheck(tmp_path: Path) -> None:
+    env, _ = _memory_without_clock(tmp_path)
+    plan = small_plan()
+    env.sync(plan)  # asked both kinds when listing after the writes: found neither
+    for _ in range(2):
+        mark = env.mark()
+        env.sync(plan)
+        assert _methods(env, mark) == ["REPORT", "REPORT"]
+    mark = env.mark()
+    env.sync(plan, settings=SyncConfig(recheck_every=dt.timedelta(microseconds=1)))
+    assert _methods(env, mark) == ["PROPFIND", "PROPFIND", "REPORT", "REPORT"]

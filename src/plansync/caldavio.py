@@ -93,9 +93,10 @@ class Listing:
 
 @dataclass(frozen=True)
 class Stamp:
-    """A calendar's DAV:getlastmodified as the server reported it. `settled`: at least STAMP_SETTLE_S older
-    than the server's own clock (its Date header) at the time, so that every later change to the
-    calendar gives a later value; an unsettled value may still be shared by a change that follows."""
+    """A calendar's DAV:getlastmodified (or getctag: see `ctag`) as the server reported it. `settled`:
+    at least STAMP_SETTLE_S older than the server's own clock (its Date header) at the time, so that
+    every later change to the calendar gives a later value; an unsettled value may still be shared by
+    a change that follows."""
 
     value: str
     settled: bool
@@ -108,6 +109,12 @@ class Stamp:
             return cls(value, False, 0.0)  # no date to tell: never settled
         wait = modified + STAMP_SETTLE_S - now
         return cls(value, wait <= 0, max(wait, 0.0))
+
+    @classmethod
+    def ctag(cls, value: str) -> Stamp:
+        """A getctag used as a stamp: it changes with every change, so it is settled as soon as read
+        (marked, so that it never equals a last-modified value held from before)."""
+        return cls(f"ctag {value}", True)
 
 
 # Last-modified values have a resolution of one second, and file times lag the clock by up to a tick.
@@ -134,9 +141,10 @@ class Backend(Protocol):
 
     def listing(self, calendar_url: str, *, sync_token: str | None, ctag: str | None) -> Listing: ...
 
-    def stamps(self, calendar_urls: Sequence[str]) -> dict[str, Stamp]:
-        """The last-modified stamps of the calendars that have one (one request per parent collection);
-        a calendar left out has none, and is to be listed."""
+    def stamps(self, calendar_urls: Sequence[str], *, ctag: bool = False) -> dict[str, Stamp]:
+        """The last-modified stamps of the calendars that have one (one request per parent collection),
+        or with `ctag` their getctag (always settled: it changes with every change); a calendar left out
+        has none, and is to be listed."""
         ...
 
     def fetch(self, calendar_url: str, hrefs: Sequence[str]) -> dict[str, tuple[str, bytes]]:
@@ -436,17 +444,20 @@ class CalDAVBackend:
                 return Listing(complete=False, items={}, ctag=ctag)
         return self._propfind_listing(calendar_url)
 
-    def stamps(self, calendar_urls: Sequence[str]) -> dict[str, Stamp]:
+    def stamps(self, calendar_urls: Sequence[str], *, ctag: bool = False) -> dict[str, Stamp]:
         # Asked of the parent with Depth 1, so that all of a user's calendars cost one request; of the
         # calendar itself (Depth 0) when it is the only one asked for there: the server then looks at
-        # it alone. Only DAV:getlastmodified: Radicale computes a ctag or a sync token from every item
-        # of a calendar (~80 ms at 500 events), its last-modified from file times (~5 ms).
+        # it alone. One property at a time: Radicale computes a ctag from every item of a calendar
+        # (~80 ms at 500 events), its last-modified from file times (~5 ms); Xandikos has no
+        # last-modified, and its ctag is the calendar's git tree id.
         by_parent: dict[str, list[str]] = {}
         for url in calendar_urls:
             by_parent.setdefault(parent_collection(url), []).append(url)
+        prop = f"{CS}getctag" if ctag else f"{DAV}getlastmodified"
         body = (
             '<?xml version="1.0" encoding="utf-8"?>'
-            '<d:propfind xmlns:d="DAV:"><d:prop><d:getlastmodified/></d:prop></d:propfind>'
+            '<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/"><d:prop>'
+            f"{'<cs:getctag/>' if ctag else '<d:getlastmodified/>'}</d:prop></d:propfind>"
         )
         out: dict[str, Stamp] = {}
         for parent, urls in by_parent.items():
@@ -459,17 +470,17 @@ class CalDAVBackend:
                 root = self._xml(response)
             except (BackendError, _AuthError) as exc:
                 # Not knowing the stamps costs a listing per calendar, which says what is wrong if it is.
-                log.debug("PROPFIND %s for last-modified stamps: %s", _show(asked), exc)
+                log.debug("PROPFIND %s for stamps: %s", _show(asked), exc)
                 continue
             now = _http_date(response.headers.get("Date"))
             wanted = {norm_href(u).rstrip("/"): u for u in urls}
             for resp in root.iter(f"{DAV}response"):
                 href_el = resp.find(f"{DAV}href")
                 found = wanted.get(norm_href(href_el.text or "").rstrip("/")) if href_el is not None else None
-                value = _ok_prop(resp, f"{DAV}getlastmodified")
+                value = _ok_prop(resp, prop)
                 if found is None or value is None:
                     continue
-                out[found] = Stamp.read(value, _http_date(value), now)
+                out[found] = Stamp.ctag(value) if ctag else Stamp.read(value, _http_date(value), now)
         return out
 
     def _sync_collection(self, calendar_url: str, token: str | None) -> Listing:

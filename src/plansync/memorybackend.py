@@ -39,6 +39,7 @@ class _Calendar:
     revision: int = 0
     changes: list[tuple[int, str, bool]] = field(default_factory=list)  # (revision, href, exists after)
     modified: float = 0.0  # the time of the newest change, for the last-modified stamp
+    stamp_revision: int = 0  # the revision its getctag tells (`ctags`)
 
 
 class MemoryBackend:
@@ -52,15 +53,18 @@ class MemoryBackend:
         allow_mkcalendar: bool = True,
         clock: Callable[[], float] | None = None,
         stamps_track_changes: bool = True,
+        ctags: bool = False,
     ) -> None:
         """`clock`: give calendars a last-modified stamp in whole seconds of this clock, as Radicale does
-        (without one there are no stamps, as on Xandikos); `stamps_track_changes=False`: a server whose
-        calendar stamp does not move when an event changes."""
+        (without one there are none, as on Xandikos); `ctags`: answer getctag (the calendar's revision),
+        as Xandikos does; `stamps_track_changes=False`: a server whose calendar stamp (either kind) does
+        not move when an event changes."""
         self.base = base
         self.sync_tokens = sync_tokens
         self.allow_mkcalendar = allow_mkcalendar
         self.clock = clock
         self.stamps_track_changes = stamps_track_changes
+        self.ctags = ctags
         self.calendars: dict[str, _Calendar] = {}
         self.requests = 0
         self.writers = 1  # one writer: tests here script the order of the writes
@@ -129,8 +133,10 @@ class MemoryBackend:
     def _changed(self, cal: _Calendar, href: str) -> None:
         cal.revision += 1
         cal.changes.append((cal.revision, href, href in cal.items))
-        if self.clock is not None and self.stamps_track_changes:
-            cal.modified = self.clock()
+        if self.stamps_track_changes:
+            cal.stamp_revision = cal.revision
+            if self.clock is not None:
+                cal.modified = self.clock()
 
     def _store(self, cal: _Calendar, href: str, body: bytes) -> str:
         # Like Radicale and Xandikos: keep a re-serialised copy, never the bytes as sent.
@@ -190,21 +196,23 @@ class MemoryBackend:
                     return Listing(complete=False, items=items, removed=removed, sync_token=token)
             return Listing(complete=True, items=everything, sync_token=token)
 
-    def stamps(self, calendar_urls: Sequence[str]) -> dict[str, Stamp]:
-        if self.clock is None:
-            return {}
+    def stamps(self, calendar_urls: Sequence[str], *, ctag: bool = False) -> dict[str, Stamp]:
         by_parent: dict[str, list[str]] = {}
         for url in calendar_urls:
             by_parent.setdefault(parent_collection(url), []).append(url)
         for parent, urls in sorted(by_parent.items()):
             # As CalDAVBackend asks: Depth 1 on each parent, Depth 0 on a calendar alone there.
             self._hit("PROPFIND", urls[0] if len(urls) == 1 else parent)
-        now = int(self.clock())  # an HTTP date has whole seconds
         out = {}
         with self._lock:
             for url in calendar_urls:
                 cal = self.calendars.get(url)
-                if cal is not None:
+                if cal is None:
+                    continue
+                if ctag and self.ctags:
+                    out[url] = Stamp.ctag(str(cal.stamp_revision))
+                elif not ctag and self.clock is not None:
+                    now = int(self.clock())  # an HTTP date has whole seconds
                     second = int(cal.modified)
                     out[url] = Stamp.read(email.utils.formatdate(second, usegmt=True), second, now)
         return out

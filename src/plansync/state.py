@@ -176,16 +176,18 @@ class State:
     def set_synced(self, calendar: str, digest: str | None) -> None:
         self._run("UPDATE stamps SET synced=? WHERE calendar=?", (digest, calendar))
 
-    def stampless_at(self, parent: str) -> float | None:
-        """When the calendars under `parent` were last found to have no last-modified stamps."""
-        rows = self._run("SELECT value FROM meta WHERE key=?", (f"stampless {parent}",))
+    def stampless_at(self, parent: str, *, ctag: bool = False) -> float | None:
+        """When the calendars under `parent` were last found to have no last-modified stamps (with
+        `ctag`: no getctag either)."""
+        rows = self._run("SELECT value FROM meta WHERE key=?", (_stampless_key(parent, ctag),))
         return float(rows[0][0]) if rows else None
 
-    def set_stampless(self, parent: str, at: float | None) -> None:
+    def set_stampless(self, parent: str, at: float | None, *, ctag: bool = False) -> None:
+        key = _stampless_key(parent, ctag)
         if at is None:
-            self._run("DELETE FROM meta WHERE key=?", (f"stampless {parent}",))
+            self._run("DELETE FROM meta WHERE key=?", (key,))
         else:
-            self._run("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"stampless {parent}", repr(at)))
+            self._run("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, repr(at)))
 
     # -- the cached listing --
 
@@ -253,3 +255,7 @@ def open_state(state_dir: Path) -> State:
             f"cannot use the state directory {state_dir}: {exc.strerror}; "
             "check state_dir in the config (or PLANSYNC_STATE_DIR) and its permissions"
         ) from None
+
+
+def _stampless_key(parent: str, ctag: bool) -> str:
+    return f"{'ctagless' if ctag else 'stampless'} {parent}"

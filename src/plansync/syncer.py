@@ -721,39 +721,50 @@ def _resolve(
 # the run waits for them (2–3 s) only when listing them next time would take longer, by how long this
 # run's listings took; else the next run lists them once more.
 # A calendar whose stamp stayed while its events changed (seen when it is listed) is not trusted
-# again; every calendar is listed at least every sync.recheck_every regardless. Servers without stamps
-# (Xandikos) are listed every run, as before.
+# again; every calendar is listed at least every sync.recheck_every regardless. A server without
+# last-modified stamps (Xandikos) is asked for getctag, which serves as a stamp that is settled at once
+# (it changes with every change); a server with neither has its calendars listed every run.
 
 
 def _stamps(
     backend: Backend, urls: Sequence[str], state: State, settings: SyncConfig, dry_run: bool
 ) -> dict[str, Stamp]:
-    """The calendars' last-modified stamps. A server that had none for a calendar home (Xandikos) is
-    not asked again before sync.recheck_every: its calendars are listed anyway, and the question would
-    be a request per run for nothing."""
+    """The calendars' stamps: last-modified, else getctag. A calendar home whose calendars had no
+    last-modified (Xandikos) is asked for getctag instead, and one that had neither is asked nothing;
+    each is asked again after sync.recheck_every (a server may have been upgraded). Radicale is never
+    asked for getctag: it reads every event of a calendar to answer."""
     if not settings.recheck_every:
         return {}
     now = time.time()
     recheck = settings.recheck_every.total_seconds()
-
-    def found_stampless_lately(parent: str) -> bool:
-        at = state.stampless_at(parent)
-        return at is not None and now - at < recheck
-
     parents: dict[str, list[str]] = {}
     for url in urls:
         parents.setdefault(parent_collection(url), []).append(url)
-    asked = {parent: group for parent, group in parents.items() if not found_stampless_lately(parent)}
-    if not asked:
-        return {}
-    try:
-        found = backend.stamps([u for group in asked.values() for u in group])
-    except BackendError:
-        return {}  # then every calendar is listed, which reports what is wrong if it persists
-    if not dry_run:
-        for parent, group in asked.items():
-            state.set_stampless(parent, None if any(u in found for u in group) else now)
+    found: dict[str, Stamp] = {}
+    for ctag in (False, True):
+        asked = {
+            parent: group
+            for parent, group in parents.items()
+            if not _stampless_since(state, parent, now - recheck, ctag=ctag)
+        }
+        if asked:
+            try:
+                found.update(backend.stamps([u for group in asked.values() for u in group], ctag=ctag))
+            except BackendError:
+                return found  # then those calendars are listed, which reports what is wrong if it persists
+        without = {parent: group for parent, group in parents.items() if not any(u in found for u in group)}
+        if not dry_run:
+            for parent in asked:
+                state.set_stampless(parent, now if parent in without else None, ctag=ctag)
+        parents = without  # asked for the other kind
+        if not parents:
+            break
     return found
+
+
+def _stampless_since(state: State, parent: str, since: float, *, ctag: bool) -> bool:
+    at = state.stampless_at(parent, ctag=ctag)
+    return at is not None and at > since
 
 
 def _unchanged(held: HeldStamp | None, stamp: Stamp | None, settings: SyncConfig | None) -> bool:
