@@ -18,7 +18,7 @@ from plansync import ical
 from plansync.caldavio import CalDAVBackend
 from plansync.config import CalendarTarget, SyncConfig
 from plansync.memorybackend import MemoryBackend
-from plansync.state import open_state
+from plansync.state import HeldStamp, open_state
 from tests.caldav_servers import RunningServer, radicale, xandikos
 from tests.syncplans import event, retitle, small_plan, with_event
 from tests.test_sync_contract import Env, server_summaries, writes
@@ -149,12 +149,23 @@ class Clock:
         return self.now
 
 
+def _memory_env(tmp_path: Path, memory: MemoryBackend) -> Env:
+    targets = {"konb": CalendarTarget(name="КОНБ"), "gaidar": CalendarTarget(name="Гайдара")}
+    return Env(memory, memory, tmp_path / "state", lambda: len(memory.log), lambda m: memory.log[m:], targets)
+
+
 def _memory(tmp_path: Path, **kwargs: object) -> tuple[Env, MemoryBackend, Clock]:
     clock = Clock()
     memory = MemoryBackend(clock=clock, **kwargs)  # type: ignore[arg-type]
-    targets = {"konb": CalendarTarget(name="КОНБ"), "gaidar": CalendarTarget(name="Гайдара")}
-    env = Env(memory, memory, tmp_path / "state", lambda: len(memory.log), lambda m: memory.log[m:], targets)
-    return env, memory, clock
+    return _memory_env(tmp_path, memory), memory, clock
+
+
+def _held(env: Env, url: str) -> HeldStamp | None:
+    state = open_state(env.state_dir)
+    try:
+        return state.stamp(url)
+    finally:
+        state.close()
 
 
 def _methods(env: Env, mark: int) -> list[str]:
@@ -193,11 +204,7 @@ def test_memory_stamp_that_does_not_follow_changes_is_distrusted(tmp_path: Path)
     # A new event: plansync's own creation leaves the stamp as it was, seen in the listing after it.
     more = with_event(plan, event("e4", "Круглый стол", "20 марта"))
     assert next(c for c in env.sync(more).calendars if c.key == "konb").count("create") == 1
-    state = open_state(env.state_dir)
-    try:
-        held = state.stamp(url)
-    finally:
-        state.close()
+    held = _held(env, url)
     assert held is not None and not held.trusted
     # From then on the calendar is listed every run, and a person's deletion is noticed at once.
     memory.person_delete(next(iter(memory.items(url))))
@@ -241,8 +248,7 @@ def test_memory_a_run_waits_for_its_stamps_only_when_listing_next_time_would_tak
     tmp_path: Path,
 ) -> None:
     memory = MemoryBackend(clock=time.time)
-    targets = {"konb": CalendarTarget(name="КОНБ"), "gaidar": CalendarTarget(name="Гайдара")}
-    env = Env(memory, memory, tmp_path / "state", lambda: len(memory.log), lambda m: memory.log[m:], targets)
+    env = _memory_env(tmp_path, memory)
     plan = small_plan()
     started = time.monotonic()
     env.sync(plan)  # nothing listed yet to tell how long a listing takes: no waiting
@@ -295,15 +301,9 @@ def test_memory_calendar_in_sync_is_not_even_reconciled_until_something_changes(
         assert konb.conflicts == 1 and konb.untouched == 0
 
 
-def _memory_without_clock(tmp_path: Path, **kwargs: bool) -> tuple[Env, MemoryBackend]:
-    memory = MemoryBackend(**kwargs)
-    targets = {"konb": CalendarTarget(name="КОНБ"), "gaidar": CalendarTarget(name="Гайдара")}
-    env = Env(memory, memory, tmp_path / "state", lambda: len(memory.log), lambda m: memory.log[m:], targets)
-    return env, memory
-
-
 def test_memory_ctag_stamps_a_calendar_at_once_and_follows_its_changes(tmp_path: Path) -> None:
-    env, memory = _memory_without_clock(tmp_path, ctags=True)
+    memory = MemoryBackend(ctags=True)
+    env = _memory_env(tmp_path, memory)
     plan = small_plan()
     url = env.url(env.sync(plan), "konb")
     # No last-modified, a ctag instead: settled as soon as read, so the very next run lists nothing.
@@ -319,7 +319,8 @@ def test_memory_ctag_stamps_a_calendar_at_once_and_follows_its_changes(tmp_path:
 
 
 def test_memory_ctag_that_does_not_follow_changes_is_distrusted(tmp_path: Path) -> None:
-    env, memory = _memory_without_clock(tmp_path, ctags=True, stamps_track_changes=False)
+    memory = MemoryBackend(ctags=True, stamps_track_changes=False)
+    env = _memory_env(tmp_path, memory)
     plan = small_plan()
     url = env.url(env.sync(plan), "konb")
     memory.person_delete(next(iter(memory.items(url))))
@@ -331,16 +332,12 @@ def test_memory_ctag_that_does_not_follow_changes_is_distrusted(tmp_path: Path) 
     result = env.sync(more)
     assert "REPORT" in _methods(env, mark)
     assert next(c for c in result.calendars if c.key == "konb").count("create") == 1
-    state = open_state(env.state_dir)
-    try:
-        held = state.stamp(url)
-    finally:
-        state.close()
+    held = _held(env, url)
     assert held is not None and not held.trusted
 
 
 def test_memory_server_with_neither_stamp_is_asked_again_only_after_recheck(tmp_path: Path) -> None:
-    env, _ = _memory_without_clock(tmp_path)
+    env = _memory_env(tmp_path, MemoryBackend())
     plan = small_plan()
     env.sync(plan)  # asked both kinds when listing after the writes: found neither
     for _ in range(2):

@@ -204,6 +204,7 @@ class MemoryBackend:
             # As CalDAVBackend asks: Depth 1 on each parent, Depth 0 on a calendar alone there.
             self._hit("PROPFIND", urls[0] if len(urls) == 1 else parent)
         out = {}
+        now = int(self.clock()) if self.clock is not None else 0  # an HTTP date has whole seconds
         with self._lock:
             for url in calendar_urls:
                 cal = self.calendars.get(url)
@@ -212,7 +213,6 @@ class MemoryBackend:
                 if ctag and self.ctags:
                     out[url] = Stamp.ctag(str(cal.stamp_revision))
                 elif not ctag and self.clock is not None:
-                    now = int(self.clock())  # an HTTP date has whole seconds
                     second = int(cal.modified)
                     out[url] = Stamp.read(email.utils.formatdate(second, usegmt=True), second, now)
         return out
