@@ -35,7 +35,7 @@ from typing import Any
 
 from bench import vdirsyncer_baseline
 from bench.servers import KINDS, running_server
-from bench.synthetic import edited_keys, organization_ids, synthetic_plan
+from tests.support.synthetic import edited_keys, organization_ids, synthetic_plan
 
 TOOLS = ("plansync", "putloop", "vdirsyncer")
 SERVED_BY = (
@@ -134,8 +134,8 @@ class Workload:
 
 
 def prepare(folder: Path, events: int, organizers: int) -> Workload:
-    from plansync import ical
-    from plansync.planfile import load_plan
+    from plansync.calendar import ical
+    from plansync.planread.planfile import load_plan
 
     edited = edited_keys(events)
     texts = {

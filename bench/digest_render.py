@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from plansync.digest import digest_period, select, view
-from plansync.mailer import Renderer, build_message, calendar_bytes
-from plansync.planfile import load_plan
+from plansync.digest.mail import Renderer, build_message, calendar_bytes
+from plansync.digest.select import digest_period, select, view
+from plansync.planread.planfile import load_plan
 
 PLAN = Path(__file__).resolve().parents[1] / "data" / "plan-2024.yaml"
 
@@ -20,7 +20,7 @@ def measure(n: int = 1000) -> dict[str, float]:
     """Seconds for `n` digests: the str.format baseline, Jinja2 rendering, and rendering + MIME + .ics."""
     import datetime as dt
 
-    from plansync.config import DigestConfig
+    from plansync.config.load import DigestConfig
 
     plan = load_plan(PLAN)
     weeks = [digest_period(dt.date(2024, 1, 1) + dt.timedelta(weeks=w)) for w in range(53)]

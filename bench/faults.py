@@ -67,7 +67,7 @@ class Row:
 
 
 def _leaks(texts: list[str], folders: list[Path]) -> int:
-    from tests.test_secrets import leaks
+    from tests.support.faultkit import leaks
 
     found = sum(len(leaks(t)) for t in texts)
     for folder in folders:
@@ -95,9 +95,9 @@ def _quiet() -> Iterator[None]:
 
 
 def network(work: Path, trials: int, seed: int) -> Row:
-    from tests import faultkit as fk
-    from tests.caldav_servers import start_radicale
-    from tests.faultproxy import FaultConfig, FaultProxy
+    from tests.support import faultkit as fk
+    from tests.support.faultproxy import FaultConfig, FaultProxy
+    from tests.support.servers import start_radicale
 
     row = Row("network")
     server = start_radicale(work / "radicale")
@@ -122,9 +122,9 @@ def network(work: Path, trials: int, seed: int) -> Row:
 
 
 def sync_kill(work: Path, trials: int, seed: int) -> Row:
-    from tests import faultkit as fk
-    from tests.caldav_servers import start_radicale
-    from tests.test_faults_crash import Killer, crash_sync_trial
+    from tests.support import faultkit as fk
+    from tests.support.faultkit import Killer, crash_sync_trial
+    from tests.support.servers import start_radicale
 
     row = Row("sync-kill")
     server = start_radicale(work / "radicale")
@@ -147,9 +147,9 @@ def sync_kill(work: Path, trials: int, seed: int) -> Row:
 
 
 def digest_kill(work: Path, trials: int, seed: int, tls: Any) -> Row:
-    from tests import faultkit as fk
-    from tests.smtp_server import PASSWORD, start_server
-    from tests.test_faults_crash import HeldRecorder
+    from tests.support import faultkit as fk
+    from tests.support.faultkit import HeldRecorder
+    from tests.support.smtp import PASSWORD, start_server
 
     rng = random.Random(seed)
     row = Row("digest-kill")
@@ -190,8 +190,8 @@ def digest_kill(work: Path, trials: int, seed: int, tls: Any) -> Row:
 
 
 def smtp_outage(work: Path, trials: int, tls: Any) -> Row:
-    from tests import faultkit as fk
-    from tests.test_faults_outage import DOWN_RUNS, outage_campaign
+    from tests.support import faultkit as fk
+    from tests.support.faultkit import DOWN_RUNS, outage_campaign
 
     row = Row("smtp-outage")
     for trial in range(trials):
@@ -209,12 +209,12 @@ def smtp_outage(work: Path, trials: int, tls: Any) -> Row:
 
 def fuzz(work: Path, cases: int, seed: int) -> Row:
     """Seeded random hostile inputs for the three readers (the tests use hypothesis for the same)."""
-    from plansync.config import load_config
-    from plansync.dates import DateReadError, read_date
+    from plansync.config.load import load_config
     from plansync.errors import InvalidInput, PlansyncError
-    from plansync.planfile import load_plan
-    from tests.test_hostile_input import GOOD_CONFIG, HOSTILE_DOCUMENTS
-    from tests.test_planfile import GOOD
+    from plansync.planread.dates import DateReadError, read_date
+    from plansync.planread.planfile import load_plan
+    from tests.support.hostile import GOOD_CONFIG, HOSTILE_DOCUMENTS
+    from tests.support.plans import GOOD_PLAN as GOOD
 
     rng = random.Random(seed)
     row = Row("fuzz")
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     trials = max(1, args.trials)
 
-    from tests.smtp_server import make_certificates
+    from tests.support.smtp import make_certificates
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="plansync-faults-") as name, _quiet():

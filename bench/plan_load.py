@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from bench.synthetic import synthetic_plan
-from plansync.planfile import load_plan
+from plansync.planread.planfile import load_plan
+from tests.support.synthetic import synthetic_plan
 
 
 def best_of(repeat: int, action: Callable[[], object]) -> tuple[float, float]:

@@ -3,7 +3,8 @@
     python -m bench.putloop URL USER VDIR [--only LIST_FILE]
 
 VDIR holds one folder per calendar with the .ics objects plansync would write (the benchmark writes
-them with plansync.ical.desired_events). Without --only: MKCALENDAR each calendar under the user's home
+them with plansync.calendar.ical.desired_events). Without --only: MKCALENDAR each calendar under the
+user's home
 (/USER/ on Radicale, /user/calendars/ on Xandikos, found with one PROPFIND each), then PUT every object
 with If-None-Match: *. With --only: PUT just the objects named in LIST_FILE ("calendar/name.ics" lines),
 the edit case's floor. Uses http.client with one persistent connection (re-opened only if the server

@@ -1,17 +1,27 @@
-"""Shared test settings. Server fixtures live in their own modules and are imported where used."""
+"""Shared test settings. Server fixtures live in tests/support and are imported where used.
+
+Tests under tests/integration (real servers) and tests/system (the command as a process) are marked
+`slow`: `scripts/test -m "not slow"` is the quick loop over tests/unit.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
-
-REPO = Path(__file__).resolve().parent.parent
-# The published 2024 plan (a copy of shared/seed/000_d2dec4671fa5f813.txt), which the importer reads.
-SEED = REPO / "data" / "sources" / "plan-2024.txt"
-PLAN_2024 = REPO / "data" / "plan-2024.yaml"
 
 settings.register_profile("ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+_HERE = Path(__file__).resolve().parent
+_SLOW = (_HERE / "integration", _HERE / "system")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        if any(path.is_relative_to(folder) for folder in _SLOW):
+            item.add_marker(pytest.mark.slow)

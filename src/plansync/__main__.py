@@ -1,3 +1,3 @@
-from plansync.cli import main
+from plansync.cli.main import main
 
 main()

@@ -1,7 +1,7 @@
 """The one exception tree of plansync.
 
 Every error a user can cause is a PlansyncError: it carries the message to print and the exit code.
-`plansync.cli.main` is the one place that turns them into text on stderr and a process status, so no
+`plansync.cli.main.main` is the one place that turns them into text on stderr and a process status, so no
 user mistake ever ends in a traceback.
 """
 

@@ -1,0 +1,531 @@
+"""Plan events as iCalendar, and the semantic view of what a server gives back.
+
+Each plan event becomes one VEVENT per organizer calendar. Everything here is deterministic: the UID
+comes from (plan id, event key, calendar id), and the content hash covers only the fields plansync owns,
+normalised (no DTSTAMP, no PRODID, no property order, time zones resolved with zoneinfo), so that a
+server re-serialising the event (Radicale through vobject, Xandikos through icalendar) does not look
+like a change. No ORGANIZER or ATTENDEE is ever written: servers would send invitations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import zoneinfo
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from plansync.model.plan import Event, Organization, Plan
+from plansync.sync.reconcile import Desired
+from plansync.util.lazy import lazy_import
+
+if TYPE_CHECKING:
+    import icalendar
+else:
+    # Loaded when first used (~0.1 s): a run in which nothing changed renders and parses nothing.
+    icalendar = lazy_import("icalendar")
+
+PRODID = "-//plansync//plansync//RU"
+MARK_PLAN = "X-PLANSYNC-PLAN"
+MARK_EVENT = "X-PLANSYNC-EVENT"
+MARK_CALENDAR = "X-PLANSYNC-CALENDAR"
+MARK_HASH = "X-PLANSYNC-HASH"
+MARKS = (MARK_PLAN, MARK_EVENT, MARK_CALENDAR, MARK_HASH)
+# What plansync owns in a VEVENT; an update replaces these and keeps everything else (alarms, X- props).
+OWNED = ("SUMMARY", "DESCRIPTION", "DTSTART", "DTEND", "DURATION", "RRULE", "TRANSP", "STATUS", "CATEGORIES",
+         *MARKS)  # fmt: skip
+DEFAULT_DURATION = dt.timedelta(hours=1)  # a time without an end time
+
+APPROXIMATE = {
+    "month": "в течение месяца",
+    "quarter": "в течение квартала",
+    "half": "в течение полугодия",
+    "year": "в течение года",
+}
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """How periods appear; from config.sync."""
+
+    long_span_policy: str = "span"  # span | start-marker | skip
+    long_span_days: int = 31
+
+
+@dataclass(frozen=True)
+class Marker:
+    plan_id: str
+    event_key: str
+    calendar_id: str
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The parts of a server resource plansync looks at."""
+
+    uid: str | None
+    marker: Marker | None
+    recorded_hash: str | None
+    fields: Mapping[str, str] | None
+    hash: str | None
+
+
+# -- identities ---------------------------------------------------------------------------------------
+
+
+def event_uid(plan_id: str, event_key: str, calendar_id: str) -> str:
+    """Ids are [a-z0-9-] (planfile checks), so '.' separates them without ambiguity. One UID per
+    calendar: some servers (Cyrus) want UIDs unique across all calendars of a user."""
+    return f"{plan_id}.{event_key}.{calendar_id}@plansync"
+
+
+def split_uid(uid: str) -> tuple[str, str, str] | None:
+    """(plan id, event key, calendar id) of a UID made by `event_uid`; None for any other UID."""
+    head, at, tail = uid.partition("@")
+    parts = head.split(".")
+    if at != "@" or tail != "plansync" or len(parts) != 3:
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+def resource_name(uid: str) -> str:
+    return uid.replace("@", ".") + ".ics"
+
+
+# -- plan → iCalendar ---------------------------------------------------------------------------------
+
+
+def desired_events(
+    plan: Plan,
+    calendar_id: str,
+    rendering: Rendering = Rendering(),
+    *,
+    stamp: dt.datetime | None = None,
+    keys: Collection[str] | None = None,
+) -> dict[str, Desired]:
+    """The events of one organizer's calendar, by UID. Events the long-span policy skips are absent.
+    With `keys`, only the events with those keys (rendering costs milliseconds an event)."""
+    out: dict[str, Desired] = {}
+    zone = vtimezone(plan.timezone, plan.year, plan.year)
+    stamp = stamp or dt.datetime.now(dt.UTC).replace(microsecond=0)  # the same when built again
+    for event in plan.events_of(calendar_id):
+        if keys is not None and event.key not in keys:
+            continue
+        vevent = build_vevent(plan, event, calendar_id, rendering, stamp=stamp)
+        if vevent is None:
+            continue
+        uid = str(vevent["UID"])
+        # The owned fields read from the built event are those a reader of its bytes gets (a test holds
+        # this parity over every date kind); reading them back from the bytes cost half the rendering.
+        fields = owned_fields(vevent)
+        digest = content_hash(fields)
+        out[uid] = Desired(
+            uid=uid,
+            name=resource_name(uid),
+            label=f"{event.key} «{_short(event.title)}»",
+            hash=digest,
+            fields=fields,
+            content=_Serializer(plan, event, calendar_id, rendering, stamp, zone, digest),
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class _Serializer:
+    """The bytes of one event, made when it is written: serialising is two thirds of rendering, and
+    holding a built event until then would cost kilobytes each. Building it again from the same
+    immutable inputs gives the same event (DTSTAMP is pinned)."""
+
+    plan: Plan
+    event: Event
+    calendar_id: str
+    rendering: Rendering
+    stamp: dt.datetime
+    zone: icalendar.Timezone  # shared by the calendar's events; serialising only reads it
+    digest: str
+
+    def __call__(self) -> bytes:
+        vevent = build_vevent(self.plan, self.event, self.calendar_id, self.rendering, stamp=self.stamp)
+        assert vevent is not None  # it was built once already, from the same inputs
+        cal = _calendar([self.zone] if _is_timed(vevent) else [], vevent)
+        return _with_hash(cal.to_ical(), self.digest)
+
+
+def _with_hash(body: bytes, digest: str) -> bytes:
+    """Add the hash marker to serialized bytes: serializing the whole calendar a second time just for
+    one short line was a third of the rendering time (icalendar folds every line in Python)."""
+    end = body.rindex(b"END:VEVENT\r\n")
+    return body[:end] + f"{MARK_HASH}:{digest}\r\n".encode("ascii") + body[end:]
+
+
+def build_vevent(
+    plan: Plan,
+    event: Event,
+    calendar_id: str,
+    rendering: Rendering = Rendering(),
+    *,
+    stamp: dt.datetime | None = None,
+) -> icalendar.Event | None:
+    """One VEVENT, or None when the long-span policy says to skip it."""
+    r = event.reading
+    tz = zoneinfo.ZoneInfo(plan.timezone)
+    notes: list[str] = []
+    precisions = {p for p in (r.start_precision, r.end_precision) if p is not None and p != "day"}
+    approximate = [APPROXIMATE[p] for p in ("year", "half", "quarter", "month") if p in precisions]
+
+    start, end = r.start, r.end
+    if start is None and end is None:
+        return None  # the reader never gives this; nothing to place
+    if start is None:
+        assert end is not None
+        notes.append(f"Срок: до {end:%d.%m.%Y}")
+        start = end
+    elif end is None:
+        notes.append(f"Начало: с {start:%d.%m.%Y}, окончание не указано")
+        end = start
+    span = (end - start).days + 1
+
+    vevent = icalendar.Event()
+    vevent.add("UID", event_uid(plan.id, event.key, calendar_id))
+    vevent.add("DTSTAMP", stamp or dt.datetime.now(dt.UTC).replace(microsecond=0))
+    vevent.add("SUMMARY", event.title)
+
+    if r.rrule:
+        first = _first_occurrence(r.rrule, start, end)
+        if r.time is not None:
+            begin = dt.datetime.combine(first, r.time, tzinfo=tz)
+            vevent.add("DTSTART", begin)
+            vevent.add("DTEND", _timed_end(begin, r.end_time, tz))
+            until: dt.date | dt.datetime = dt.datetime.combine(
+                end, dt.time(23, 59, 59), tzinfo=tz
+            ).astimezone(dt.UTC)
+        else:
+            vevent.add("DTSTART", first)
+            vevent.add("DTEND", first + dt.timedelta(days=1))
+            until = end
+        rule = icalendar.vRecur.from_ical(r.rrule)
+        if "COUNT" not in rule:
+            rule["UNTIL"] = [until]
+        vevent.add("RRULE", rule)
+        if precisions:
+            notes.append("Точные дни повторений в плане не указаны")
+    elif span > rendering.long_span_days:
+        if not approximate:
+            approximate.append("длительный период")
+        if rendering.long_span_policy == "skip":
+            return None
+        vevent.add("DTSTART", start)
+        if rendering.long_span_policy == "start-marker":
+            vevent.add("DTEND", start + dt.timedelta(days=1))
+            notes.append(f"Период: с {start:%d.%m.%Y} по {end:%d.%m.%Y}; в календаре отмечено начало")
+        else:
+            vevent.add("DTEND", end + dt.timedelta(days=1))
+    elif r.time is not None and span == 1:
+        begin = dt.datetime.combine(start, r.time, tzinfo=tz)
+        vevent.add("DTSTART", begin)
+        vevent.add("DTEND", _timed_end(begin, r.end_time, tz))
+    else:
+        vevent.add("DTSTART", start)
+        vevent.add("DTEND", end + dt.timedelta(days=1))
+        if r.time is not None:
+            notes.append(f"Время: {r.time:%H:%M}" + (f"–{r.end_time:%H:%M}" if r.end_time else ""))
+
+    if approximate:
+        # Shown as free time and tentative: the plan gives only a period, not the day.
+        vevent.add("TRANSP", "TRANSPARENT")
+        vevent.add("STATUS", "TENTATIVE")
+    if event.form:
+        vevent.add("CATEGORIES", [event.form])
+    vevent.add("DESCRIPTION", _description(plan, event, approximate, notes))
+    vevent.add(MARK_PLAN, plan.id)
+    vevent.add(MARK_EVENT, event.key)
+    vevent.add(MARK_CALENDAR, calendar_id)
+    return vevent
+
+
+def _timed_end(begin: dt.datetime, end_time: dt.time | None, tz: dt.tzinfo) -> dt.datetime:
+    if end_time is not None and end_time > begin.time():
+        return dt.datetime.combine(begin.date(), end_time, tzinfo=tz)
+    return begin + DEFAULT_DURATION
+
+
+def _first_occurrence(rrule: str, start: dt.date, end: dt.date) -> dt.date:
+    """DTSTART must be an occurrence (RFC 5545 3.8.5.3), e.g. the first Tuesday of the period."""
+    from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
+
+    rule = rrulestr(rrule, dtstart=dt.datetime.combine(start, dt.time()))
+    found = rule.after(dt.datetime.combine(start, dt.time()), inc=True)
+    if found is None or found.date() > end:
+        return start
+    first: dt.date = found.date()
+    return first
+
+
+def _description(plan: Plan, event: Event, approximate: list[str], notes: list[str]) -> str:
+    lines: list[str] = []
+    if approximate:
+        lines.append(
+            "Сроки ориентировочные: " + ", ".join(approximate) + "; точную дату уточняйте у организаторов."
+        )
+    if event.form:
+        lines.append(f"Форма: {event.form}")
+    lines.append(f"Дата по плану: {event.date_text}")
+    lines.extend(notes)
+    if event.reading.note:
+        lines.append(f"Примечание к дате: {event.reading.note}")
+    if event.notes:
+        lines.append(event.notes)
+    lines.append("Организаторы:")
+    for org_id in event.organizers:
+        lines.append("— " + _organizer_line(plan, org_id))
+    lines.append(f"{plan.title}")
+    return "\n".join(lines)
+
+
+def _organizer_line(plan: Plan, org_id: str) -> str:
+    try:
+        org: Organization = plan.organization(org_id)
+    except KeyError:
+        return org_id
+    contacts = [f"тел. {', '.join(org.contacts.phones)}"] if org.contacts.phones else []
+    if org.contacts.emails:
+        contacts.append(f"e-mail {', '.join(org.contacts.emails)}")
+    return org.name + (f" ({'; '.join(contacts)})" if contacts else "")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_timed(vevent: icalendar.Event) -> bool:
+    value = getattr(vevent["DTSTART"], "dt", None)
+    return isinstance(value, dt.datetime) and value.tzinfo is not None
+
+
+def _calendar(zones: Iterable[icalendar.Timezone], *events: icalendar.Event) -> icalendar.Calendar:
+    cal = icalendar.Calendar()
+    cal.add("PRODID", PRODID)
+    cal.add("VERSION", "2.0")
+    cal.add("CALSCALE", "GREGORIAN")
+    for zone in zones:
+        cal.add_component(zone)
+    for event in events:
+        cal.add_component(event)
+    return cal
+
+
+# -- the minimal VTIMEZONE ----------------------------------------------------------------------------
+
+
+def vtimezone(tzid: str, first_year: int, last_year: int) -> icalendar.Timezone:
+    """A VTIMEZONE that is right for the given years: one sub-component per transition, no RDATE lists
+    (Radicale truncates those, and icalendar's from_tzid() gives Europe/Kaliningrad exactly that form)."""
+    zone = zoneinfo.ZoneInfo(tzid)
+    begin = dt.datetime(first_year - 1, 1, 1, tzinfo=dt.UTC)
+    stop = dt.datetime(last_year + 2, 1, 1, tzinfo=dt.UTC)
+    tz = icalendar.Timezone()
+    tz.add("TZID", tzid)
+    offset = _offset(zone, begin)
+    tz.add_component(_zone_part(zone, begin, dt.datetime(1970, 1, 1), offset, offset))
+    moment = begin
+    while moment < stop:
+        following = moment + dt.timedelta(days=1)
+        new = _offset(zone, following)
+        if new != offset:
+            change = _bisect(zone, moment, following, offset)
+            local = (change + offset).replace(tzinfo=None)  # DTSTART is in the offset before the change
+            tz.add_component(_zone_part(zone, change, local, offset, new))
+            offset = new
+        moment = following
+    return tz
+
+
+def _offset(zone: zoneinfo.ZoneInfo, moment: dt.datetime) -> dt.timedelta:
+    value = moment.astimezone(zone).utcoffset()
+    assert value is not None
+    return value
+
+
+def _bisect(
+    zone: zoneinfo.ZoneInfo, low: dt.datetime, high: dt.datetime, before: dt.timedelta
+) -> dt.datetime:
+    """The first second (UTC) at which the offset is no longer `before`."""
+    while high - low > dt.timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(microsecond=0)
+        if _offset(zone, middle) == before:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def _zone_part(
+    zone: zoneinfo.ZoneInfo,
+    moment: dt.datetime,
+    local: dt.datetime,
+    before: dt.timedelta,
+    after: dt.timedelta,
+) -> icalendar.TimezoneStandard | icalendar.TimezoneDaylight:
+    at = moment.astimezone(zone)
+    part: icalendar.TimezoneStandard | icalendar.TimezoneDaylight
+    part = icalendar.TimezoneDaylight() if at.dst() else icalendar.TimezoneStandard()
+    part.add("DTSTART", local)
+    part.add("TZOFFSETFROM", before)
+    part.add("TZOFFSETTO", after)
+    part.add("TZNAME", at.tzname() or zone.key)
+    return part
+
+
+# -- what the server has ------------------------------------------------------------------------------
+
+
+def parse(data: bytes) -> Parsed:
+    """The UID, the marker and the owned fields of a resource; tolerant, since anyone may write there."""
+    try:
+        cal = icalendar.Calendar.from_ical(data)
+    except Exception:
+        return Parsed(None, None, None, None, None)
+    master = _master(cal)
+    if master is None:
+        other = next((c for c in cal.subcomponents if "UID" in c), None)
+        return Parsed(str(other["UID"]) if other is not None else None, None, None, None, None)
+    fields = owned_fields(master)
+    marker = None
+    if all(m in master for m in (MARK_PLAN, MARK_EVENT, MARK_CALENDAR)):
+        marker = Marker(str(master[MARK_PLAN]), str(master[MARK_EVENT]), str(master[MARK_CALENDAR]))
+    recorded = str(master[MARK_HASH]) if MARK_HASH in master else None
+    uid = str(master["UID"]) if "UID" in master else None
+    return Parsed(uid, marker, recorded, fields, content_hash(fields))
+
+
+def _master(cal: icalendar.Calendar) -> icalendar.Event | None:
+    for component in cal.walk("VEVENT"):
+        if "RECURRENCE-ID" not in component:
+            assert isinstance(component, icalendar.Event)
+            return component
+    return None
+
+
+def owned_fields(vevent: icalendar.Event) -> dict[str, str]:
+    """The fields plansync owns, as comparable text. Equal meaning gives equal text, whoever serialised it."""
+    start = vevent.get("DTSTART")
+    end = vevent.get("DTEND")
+    return {
+        "summary": _text(vevent.get("SUMMARY")),
+        "description": _text(vevent.get("DESCRIPTION")),
+        "start": _when(start),
+        "end": _when(end) if end is not None else _implied_end(vevent),
+        "rrule": _rrule(vevent.get("RRULE")),
+        "transp": str(vevent.get("TRANSP", "OPAQUE")).upper(),
+        "status": str(vevent.get("STATUS", "")).upper(),
+        "categories": ",".join(_categories(vevent.get("CATEGORIES"))),
+    }
+
+
+def content_hash(fields: Mapping[str, str]) -> str:
+    return hashlib.sha256(json.dumps(dict(fields), sort_keys=True, ensure_ascii=False).encode()).hexdigest()[
+        :32
+    ]
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def _when(prop: object) -> str:
+    if prop is None:
+        return ""
+    value = getattr(prop, "dt", prop)
+    params = getattr(prop, "params", {})
+    if isinstance(value, dt.datetime):
+        tzid = params.get("TZID") if params else None
+        if tzid:
+            # Resolve the TZID with zoneinfo, never with the VTIMEZONE the server sent back (GUIDE §5).
+            with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
+                value = value.replace(tzinfo=zoneinfo.ZoneInfo(str(tzid)))
+        if value.tzinfo is None:
+            return "floating " + value.isoformat()
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _implied_end(vevent: icalendar.Event) -> str:
+    start = vevent.get("DTSTART")
+    duration = vevent.get("DURATION")
+    if start is None:
+        return ""
+    value = start.dt
+    if duration is not None:
+        return _when(icalendar.vDDDTypes(value + duration.dt))
+    if isinstance(value, dt.datetime):
+        return _when(start)
+    return str((value + dt.timedelta(days=1)).isoformat())
+
+
+def _rrule(prop: object) -> str:
+    if prop is None:
+        return ""
+    rules = prop if isinstance(prop, list) else [prop]
+    parts: list[str] = []
+    for rule in rules:
+        assert isinstance(rule, icalendar.vRecur)
+        for key in sorted(rule):
+            values = rule[key]
+            if key == "UNTIL":
+                values = [_when(icalendar.vDDDTypes(v)) for v in values]
+            parts.append(f"{key}=" + ",".join(str(v) for v in values))
+    return ";".join(parts)
+
+
+def _categories(prop: object) -> list[str]:
+    if prop is None:
+        return []
+    props = prop if isinstance(prop, list) else [prop]
+    out: list[str] = []
+    for item in props:
+        cats = getattr(item, "cats", None)
+        if cats is None:
+            out.append(str(item))
+        else:
+            out.extend(str(c) for c in cats)
+    return out
+
+
+# -- updates keep what others added -------------------------------------------------------------------
+
+
+def merge(server: bytes, desired: bytes) -> bytes:
+    """The server's copy with plansync's fields replaced by the desired ones; alarms, X- properties of
+    other clients, SEQUENCE and the rest stay (todoman's `serialize(original)`)."""
+    try:
+        theirs = icalendar.Calendar.from_ical(server)
+    except Exception:
+        return desired
+    ours = icalendar.Calendar.from_ical(desired)
+    target = _master(theirs)
+    source = _master(ours)
+    if target is None or source is None or str(target.get("UID")) != str(source.get("UID")):
+        return desired
+    for name in OWNED:
+        target.pop(name, None)
+    for name in OWNED:
+        if name in source:
+            target[name] = source[name]
+    target.pop("DTSTAMP", None)
+    target["DTSTAMP"] = source["DTSTAMP"]
+    # Our VTIMEZONE replaces the server's copy of it (which may be a truncated one, GUIDE §5).
+    our_zones = {str(z["TZID"]): z for z in ours.walk("VTIMEZONE")}
+    kept = [
+        c for c in theirs.subcomponents if not (c.name == "VTIMEZONE" and str(c.get("TZID")) in our_zones)
+    ]
+    theirs.subcomponents = [*our_zones.values(), *kept]
+    result: bytes = theirs.to_ical()
+    return result

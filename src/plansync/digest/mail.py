@@ -1,0 +1,423 @@
+"""Digest mail: rendering the templates, building the MIME message, and the two transports.
+
+Rendering and building are pure given their inputs (the clock is a parameter). Transports are the I/O
+edge: SMTP (none/STARTTLS/implicit TLS, AUTH, verified certificates) and a Maildir outbox. Every send
+failure becomes a SendError that says whether trying again later can help.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import email.policy
+import email.utils
+import hashlib
+import importlib.resources
+import logging
+import mailbox
+import smtplib
+import socket
+import ssl
+import zoneinfo
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+import jinja2
+
+from plansync.config.load import DigestConfig, MailConfig, Secret, SMTPConfig
+from plansync.digest.select import Digest, DigestView, Item, view
+from plansync.errors import PlansyncError
+
+__all__ = [
+    "MaildirTransport",
+    "Rendered",
+    "Renderer",
+    "SMTPTransport",
+    "SendError",
+    "Transport",
+    "build_message",
+    "calendar_bytes",
+    "message_id",
+    "open_transport",
+    "shipped_templates",
+]
+
+TEMPLATE_NAMES = ("digest_subject.txt.j2", "digest.txt.j2", "digest.html.j2")
+PRODID = "-//plansync//weekly digest//RU"
+log = logging.getLogger(__name__)
+
+
+# -- templates ----------------------------------------------------------------------------------------
+
+
+def shipped_templates() -> Path:
+    """The templates that come with plansync: `templates/` of a source checkout (also an editable
+    install), else a `templates` folder installed inside the package."""
+    checkout = Path(__file__).resolve().parents[3] / "templates"
+    if (checkout / TEMPLATE_NAMES[1]).is_file():
+        return checkout
+    packaged = Path(str(importlib.resources.files("plansync").joinpath("templates")))
+    if (packaged / TEMPLATE_NAMES[1]).is_file():
+        return packaged
+    raise PlansyncError(
+        f"plansync's digest templates are missing (looked in {checkout} and {packaged}); "
+        "reinstall plansync or set digest.templates in the config to a folder with "
+        + ", ".join(TEMPLATE_NAMES)
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def _one_line(text: str) -> str:
+    """Header text from templates or the plan: every run of whitespace, CR and LF included, is a space."""
+    return " ".join(text.split())
+
+
+class Renderer:
+    """The Jinja environment: HTML autoescaped, text not, every undefined name an error."""
+
+    def __init__(self, override: Path | None = None) -> None:
+        import css_inline
+
+        folders = [str(override)] if override is not None else []
+        folders.append(str(shipped_templates()))
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folders),  # the first folder that has a template wins
+            autoescape=lambda name: bool(name) and str(name).endswith((".html.j2", ".html")),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        self.subject = self.env.get_template(TEMPLATE_NAMES[0])
+        self.text = self.env.get_template(TEMPLATE_NAMES[1])
+        self.html = self.env.get_template(TEMPLATE_NAMES[2])
+        self.inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+    def render(self, digest: Digest, *, reply_to: str | None = None) -> Rendered:
+        try:
+            return self._render(view(digest), reply_to)
+        except jinja2.TemplateError as exc:
+            where = f" ({exc.filename}:{exc.lineno})" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+            raise PlansyncError(f"digest template error{where}: {exc}; fix the template") from exc
+
+    def _render(self, d: DigestView, reply_to: str | None) -> Rendered:
+        subject = _one_line(self.subject.render(d=d, reply_to=reply_to))
+        text = self.text.render(d=d, reply_to=reply_to)
+        html = self.inliner.inline(self.html.render(d=d, reply_to=reply_to, subject=subject))
+        return Rendered(subject, text, html)
+
+
+# -- the message --------------------------------------------------------------------------------------
+
+
+def _domain(sender: str) -> str:
+    address = email.utils.parseaddr(sender)[1]
+    return address.rpartition("@")[2] or "localhost"
+
+
+def message_id(recipient: str, period_key: str, sender: str) -> str:
+    """The same (recipient, period) always gets the same Message-ID, so a resend after a crash is a
+    duplicate mail clients can recognise."""
+    digest = hashlib.sha256(f"{recipient.strip().lower()}\n{period_key}".encode()).hexdigest()[:24]
+    return f"<{period_key[:10]}.{digest}.digest@{_domain(sender)}>"  # short: a folded header parses badly
+
+
+def _address(recipient: str, name: str) -> Address:
+    if any(c in recipient for c in '\r\n<>,;"') or recipient.count("@") != 1:
+        raise PlansyncError(f"{recipient!r} is not a single mail address; correct it in the plan")
+    local, _, domain = recipient.partition("@")
+    return Address(display_name=_one_line(name), username=local, domain=domain)
+
+
+def build_message(
+    rendered: Rendered,
+    *,
+    digest: Digest,
+    recipient: str,
+    config: DigestConfig,
+    now: dt.datetime,
+    ics: bytes | None = None,
+) -> EmailMessage:
+    """One message to one recipient: text and HTML alternatives (base64, never raw 8-bit) and an
+    optional text/calendar attachment."""
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = config.sender
+    msg["To"] = _address(recipient, digest.organization.short_name)
+    if config.reply_to:
+        msg["Reply-To"] = config.reply_to
+    msg["Subject"] = _one_line(rendered.subject)
+    msg["Date"] = email.utils.format_datetime(now)
+    msg["Message-ID"] = message_id(recipient, digest.period.key, config.sender)
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to us
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="base64")
+    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
+    if ics is not None:
+        msg.add_attachment(
+            ics,
+            maintype="text",
+            subtype="calendar",
+            filename=f"plan-{digest.period.start.isoformat()}.ics",
+            params={"method": "PUBLISH", "charset": "utf-8"},
+        )
+    # Last: set_content and add_alternative drop or move every Content-* header set before them.
+    msg["Content-Language"] = "ru"
+    return msg
+
+
+def _ics_event(item: Item, stamp: dt.datetime) -> object:
+    import icalendar
+
+    event = item.event
+    reading = event.reading
+    ev = icalendar.Event()
+    # Its own UID space: importing the attachment must not clobber the synced calendars' copies.
+    ev.add("uid", f"digest-{item.plan.id}-{event.key}@plansync")
+    ev.add("dtstamp", stamp)
+    summary = " ".join(event.title.split())
+    if item.kind == "deadline":
+        summary = f"Срок: {summary}"
+    ev.add("summary", summary)
+    assert item.day is not None
+    if item.kind == "day" and reading.start is not None and reading.end is not None:
+        first, last = reading.start, reading.end
+    else:
+        first = last = item.day
+    if reading.time is not None and first == last:
+        zone = zoneinfo.ZoneInfo(item.plan.timezone)
+        start = dt.datetime.combine(first, reading.time, zone)
+        end = dt.datetime.combine(first, reading.end_time, zone) if reading.end_time else start
+        # UTC times need no VTIMEZONE, which mail clients and servers get wrong for Kaliningrad.
+        ev.add("dtstart", start.astimezone(dt.UTC))
+        ev.add("dtend", max(end, start + dt.timedelta(hours=1)).astimezone(dt.UTC))
+    else:
+        ev.add("dtstart", first)
+        ev.add("dtend", last + dt.timedelta(days=1))
+    description = [f"Дата по плану: {' '.join(event.date_text.split())}"]
+    if reading.note:
+        description.append(f"Примечание: {reading.note}")
+    ev.add("description", "\n".join(description))
+    if event.form:
+        ev.add("categories", [event.form])
+    ev.add("transp", "TRANSPARENT")
+    return ev
+
+
+def calendar_bytes(digest: Digest, now: dt.datetime) -> bytes | None:
+    """The period's own dated entries as METHOD:PUBLISH; None when there is none."""
+    import icalendar
+
+    dated = [i for i in digest.items if i.exact]
+    if not dated:
+        return None
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    cal.add("calscale", "GREGORIAN")
+    stamp = now.astimezone(dt.UTC).replace(microsecond=0)
+    for item in dated:
+        cal.add_component(_ics_event(item, stamp))  # type: ignore[arg-type]
+    ical: bytes = cal.to_ical()
+    return ical
+
+
+# -- transports ---------------------------------------------------------------------------------------
+
+
+class SendError(Exception):
+    """A send that failed. `transient`: a later attempt may succeed (4xx, timeout, refused connection);
+    otherwise it will not without a person fixing something (5xx, authentication, TLS)."""
+
+    def __init__(self, reason: str, *, transient: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
+class Transport(Protocol):
+    name: str
+
+    def send(self, data: bytes, sender: str, recipient: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def envelope_sender(sender: str) -> str:
+    return email.utils.parseaddr(sender)[1]
+
+
+class MaildirTransport:
+    """The embedded default: each message a file in a Maildir's new/, to open in any mail client."""
+
+    name = "outbox"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def send(self, data: bytes, sender: str, recipient: str) -> None:
+        try:
+            box = mailbox.Maildir(self.path, create=True)
+            box.add(data.replace(b"\r\n", b"\n"))  # Maildir files use local line ends
+        except OSError as exc:
+            raise SendError(
+                f"cannot write to the outbox {self.path}: {exc.strerror}", transient=False
+            ) from None
+
+    def close(self) -> None:
+        pass
+
+
+def _smtp_reason(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return f"{code} {' '.join(text.split())}"
+
+
+def classify(exc: BaseException, server: str) -> SendError:
+    """Turn what smtplib and ssl raise into a SendError, transient or permanent."""
+    if isinstance(exc, SendError):
+        return exc
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return SendError(
+            f"{server} refused the login ({_smtp_reason(exc.smtp_code, exc.smtp_error)}); "
+            "check mail.smtp.username and the password",
+            transient=400 <= exc.smtp_code < 500,  # 454: a temporary failure of the server's auth
+        )
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, message = next(iter(exc.recipients.values()))
+        return SendError(
+            f"{server} refused the recipient: {_smtp_reason(code, message)}", transient=code < 500
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return SendError(
+            f"{server} answered {_smtp_reason(exc.smtp_code, exc.smtp_error)}",
+            transient=400 <= exc.smtp_code < 500,
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return SendError(f"{server}: {exc}; check mail.smtp.security", transient=False)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return SendError(
+            f"{server}'s TLS certificate is not trusted ({exc.verify_message}); "
+            "give the server's CA in mail.smtp.ca_file",
+            transient=False,
+        )
+    if isinstance(exc, ssl.SSLError):
+        return SendError(
+            f"TLS with {server} failed ({exc.reason or exc}); check mail.smtp.security and port",
+            transient=False,
+        )
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return SendError(f"{server} did not answer in time", transient=True)
+    if isinstance(exc, ConnectionRefusedError):
+        return SendError(f"{server} refused the connection", transient=True)
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc):
+        return SendError(f"{server} did not answer in time", transient=True)  # smtplib hides the timeout
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return SendError(f"{server} closed the connection ({exc})", transient=True)
+    if isinstance(exc, smtplib.SMTPException):
+        return SendError(f"{server}: {exc}", transient=False)
+    if isinstance(exc, OSError):
+        return SendError(f"cannot reach {server}: {exc.strerror or exc}", transient=True)
+    raise exc
+
+
+def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """One AUTH attempt. smtplib's login() encodes credentials as ASCII and, after a refusal, tries
+    the next mechanism with the same wrong password; AUTH PLAIN (RFC 4616) carries UTF-8 in one go."""
+    if "plain" not in smtp.esmtp_features.get("auth", "").lower().split():
+        if not (username + password).isascii():
+            raise SendError("the password is not ASCII and the server offers no AUTH PLAIN", transient=False)
+        smtp.login(username, password)
+        return
+    token = base64.b64encode(b"\0" + username.encode() + b"\0" + password.encode()).decode("ascii")
+    code, response = smtp.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, response)
+
+
+class SMTPTransport:
+    """One connection reused for all messages of a run, opened on the first send."""
+
+    name = "smtp"
+
+    def __init__(self, config: SMTPConfig, password: Secret | None) -> None:
+        self.config = config
+        self._password = password
+        self._smtp: smtplib.SMTP | None = None
+        self.server = f"{config.host}:{config.effective_port}"
+
+    def _context(self) -> ssl.SSLContext:
+        cafile = str(self.config.ca_file) if self.config.ca_file is not None else None
+        context = ssl.create_default_context(cafile=cafile)
+        if not self.config.verify_tls:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.config
+        if c.username and self._password is None:
+            raise SendError(
+                f"mail.smtp.username is set but no password was given for {self.server}; "
+                "set PLANSYNC_SMTP_PASSWORD, mail.smtp.password_env or mail.smtp.password_file",
+                transient=False,
+            )
+        smtp: smtplib.SMTP
+        if c.security == "tls":
+            smtp = smtplib.SMTP_SSL(c.host, c.effective_port, timeout=c.timeout, context=self._context())
+        else:
+            smtp = smtplib.SMTP(c.host, c.effective_port, timeout=c.timeout)
+        try:
+            smtp.ehlo()
+            if c.security == "starttls":
+                smtp.starttls(context=self._context())
+                smtp.ehlo()
+            if c.username and self._password is not None:
+                _login(smtp, c.username, self._password.reveal())
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, data: bytes, sender: str, recipient: str) -> None:
+        try:
+            if self._smtp is None:
+                self._smtp = self._connect()
+            self._smtp.sendmail(envelope_sender(sender), [recipient], data)
+        except Exception as exc:
+            self.close()  # a failed session is not reused; the next send starts afresh
+            raise classify(exc, self.server) from None
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            smtp, self._smtp = self._smtp, None
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+
+def open_transport(mail: MailConfig, environ: dict[str, str] | None = None) -> Transport:
+    import os
+
+    if mail.transport == "smtp":
+        password = mail.smtp.password.resolve(os.environ if environ is None else environ)
+        if not mail.smtp.verify_tls:
+            log.warning(
+                "TLS certificate verification is OFF for the SMTP server %s:%s (mail.smtp.verify_tls: "
+                "false): anyone on the network path can read the digests and the password; turn it back on",
+                mail.smtp.host,
+                mail.smtp.effective_port,
+            )
+        return SMTPTransport(mail.smtp, password)
+    return MaildirTransport(mail.outbox)

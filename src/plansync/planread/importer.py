@@ -1,0 +1,514 @@
+"""Import a yearly plan from its text-table form (as converted from the published document) into
+plan YAML.
+
+The source format: a title line; tables of tab-separated rows `number, title, date, organizers`
+where the form of an event is in `<i>…</i>`; a row whose number cell is empty continues the row
+above (the document's conversion broke long cells); a line without tabs is a section heading; and a
+«Контактная информация» block of `organization name` / `Тел.: …, e-mail: …` line pairs.
+
+Everything here is pure text-to-text so that importing the same source always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from plansync.errors import InvalidInput, Problem
+from plansync.planread.dates import DateReadError, read_date
+from plansync.planread.yamlcheck import Checker, Node, read_file
+
+FORMAT_NOTE = "docs/plan-format.md"
+_ITALIC_RE = re.compile(r"<i>(.*?)</i>", re.DOTALL)
+_TAG_RE = re.compile(r"</?i>")
+_NUMBER_RE = re.compile(r"(\d{1,5})\.?")
+_CONTACTS_RE = re.compile(r"контактная информация", re.IGNORECASE)
+_PHONE_LINE_RE = re.compile(r"^\s*тел\.?\s*:?\s*(?P<phones>.*?)[,;]?\s*e-?mail\s*:\s*(?P<emails>.*)$", re.I)
+_EMAIL_RE = re.compile(r"[^\s,;<>]+@[^\s,;<>]+")
+_SPACE_RE = re.compile(r"\s+")
+_QUOTES = str.maketrans({"“": "«", "”": "»", "„": "«", '"': "«", "‘": "'", "’": "'"})
+
+# The kind of event, found in a title when the document did not mark it in italics. The earliest
+# match in the title wins; longer phrases come first so that «цикл вебинаров» beats «вебинар».
+FORM_WORDS: tuple[tuple[str, str], ...] = (
+    (r"цикл\w* вебинар\w*", "Цикл вебинаров"),
+    (r"семинар\w*-практикум\w*", "Семинар-практикум"),
+    (r"круглы\w* стол\w*", "Круглый стол"),
+    (r"совет\w* директоров", "Совет директоров"),
+    (r"работа с заявками|при[её]м\w* заявок", "Приём заявок"),
+    (r"вебинар\w*", "Вебинар"),
+    (r"семинар\w*", "Семинар"),
+    (r"конкурс|конкурса|конкурсы|смотр-конкурс\w*", "Конкурс"),
+    (r"фестивал\w*", "Фестиваль"),
+    (r"акци[яи]\w*", "Акция"),
+    (r"проект", "Проект"),
+    (r"опрос\w*", "Опрос"),
+    (r"встреч[аи]", "Встреча"),
+    (r"совещани\w*", "Совещание"),
+    (r"мониторинг\w*", "Мониторинг"),
+    (r"консультаци\w*", "Консультации"),
+    (r"выезд\w*", "Выезды"),
+)
+YEAR_ROUND_DAYS = 180
+_FORM_RES = tuple(
+    (re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE), label) for pattern, label in FORM_WORDS
+)
+
+
+@dataclass
+class SourceRow:
+    line: int
+    number: int
+    title_html: str
+    date_html: str
+    organizers: str
+
+
+@dataclass
+class SourceSection:
+    line: int
+    heading: str | None
+    rows: list[SourceRow] = field(default_factory=list)
+
+
+@dataclass
+class SourceContact:
+    line: int
+    name: str
+    phones: list[str]
+    emails: list[str]
+
+
+@dataclass
+class SourceDoc:
+    title: str
+    sections: list[SourceSection]
+    contacts: list[SourceContact]
+
+
+@dataclass(frozen=True)
+class KnownOrganization:
+    id: str
+    name: str
+    short_name: str
+    kind: str
+    aliases: tuple[str, ...]
+
+
+# -- reading the source ---------------------------------------------------------------------------
+
+
+def parse_source(text: str, file: str) -> SourceDoc:
+    """Split the source text into title, sections of rows, and contacts; report malformed lines."""
+    problems: list[Problem] = []
+    title: str | None = None
+    sections: list[SourceSection] = []
+    contacts: list[SourceContact] = []
+    in_contacts = False
+    last_row: SourceRow | None = None
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        if in_contacts:
+            _read_contact_line(line, line_no, file, contacts, problems)
+            continue
+        if "\t" not in line:
+            if _CONTACTS_RE.match(line.strip()):
+                in_contacts = True
+            elif title is None:
+                title = line.strip()
+            else:
+                sections.append(SourceSection(line_no, line.strip()))
+                last_row = None
+            continue
+        cells = [cell.strip() for cell in line.split("\t")]
+        first = cells[0]
+        if first.startswith("№"):
+            continue  # the table's header row
+        if not first:
+            if last_row is None:
+                problems.append(
+                    Problem(
+                        file,
+                        line_no,
+                        1,
+                        "row",
+                        "a continuation row with no row above it",
+                        "put a number in the first cell or join it to the row above",
+                    )
+                )
+                continue
+            _continue_row(last_row, cells[1:])
+            continue
+        number = _NUMBER_RE.fullmatch(first)
+        if number is None:
+            problems.append(
+                Problem(
+                    file,
+                    line_no,
+                    1,
+                    "row",
+                    f"the first cell «{first}» is not a row number",
+                    "start each row with its number, like `1` or `1.`",
+                )
+            )
+            continue
+        if len(cells) < 4 or not all(cells[1:4]):
+            problems.append(
+                Problem(
+                    file,
+                    line_no,
+                    1,
+                    "row",
+                    "a row needs four cells: number, title, date, organizers",
+                    "separate the cells with tabs and fill each one",
+                )
+            )
+            continue
+        if not sections:
+            sections.append(SourceSection(line_no, None))
+        last_row = SourceRow(line_no, int(number[1]), cells[1], cells[2], " ".join(cells[3:]).strip())
+        sections[-1].rows.append(last_row)
+    if title is None:
+        problems.append(
+            Problem(
+                file,
+                1,
+                1,
+                "title",
+                "no title line before the table",
+                "put the plan's title on the first line",
+            )
+        )
+    if problems:
+        raise InvalidInput(problems)
+    assert title is not None
+    return SourceDoc(title, [s for s in sections if s.rows], contacts)
+
+
+def _continue_row(row: SourceRow, cells: list[str]) -> None:
+    """A broken cell continues on the next line: glue each non-empty piece to its column."""
+    pieces = [*cells, "", "", ""][:3]
+    if pieces[0]:
+        row.title_html = f"{_unclose(row.title_html, pieces[0])} {pieces[0]}"
+    if pieces[1]:
+        row.date_html = f"{row.date_html} {pieces[1]}"
+    if pieces[2]:
+        row.organizers = f"{row.organizers} {pieces[2]}"
+
+
+def _unclose(before: str, continuation: str) -> str:
+    """The conversion that broke a cell also closed its quotation early: «…пользователями»
+    + «библиотеки»». When the continuation closes a quote it never opened, the quote above was
+    closed too soon, so drop that early closing mark."""
+    if continuation.count("»") > continuation.count("«") and before.endswith("»"):
+        return before[:-1]
+    return before
+
+
+def _read_contact_line(
+    line: str, line_no: int, file: str, contacts: list[SourceContact], problems: list[Problem]
+) -> None:
+    match = _PHONE_LINE_RE.match(line)
+    if match is None:
+        contacts.append(SourceContact(line_no, line.strip(), [], []))
+        return
+    if not contacts or contacts[-1].phones or contacts[-1].emails:
+        problems.append(
+            Problem(
+                file,
+                line_no,
+                1,
+                "contacts",
+                "a phone/e-mail line without an organization above it",
+                "put the organization's name on the line before",
+            )
+        )
+        return
+    contacts[-1].phones = [p.strip() for p in re.split(r"[,;]", match["phones"]) if p.strip()]
+    contacts[-1].emails = _EMAIL_RE.findall(match["emails"])
+
+
+# -- organizations -------------------------------------------------------------------------------
+
+
+def load_registry(path: Path) -> list[KnownOrganization]:
+    checker = Checker(str(path))
+    root = read_file(path, checker)
+    known = checker.guarded(lambda: _read_registry(root, checker)) if root is not None else None
+    if checker.problems or known is None:
+        raise InvalidInput(checker.problems)
+    return known
+
+
+def _read_registry(root: Node, checker: Checker) -> list[KnownOrganization]:
+    known: list[KnownOrganization] = []
+    top = checker.mapping(root, "", ("organizations",), required=("organizations",))
+    items = (
+        checker.sequence(top["organizations"].value, "organizations")
+        if top and "organizations" in top
+        else []
+    )
+    for index, node in enumerate(items or ()):
+        where = f"organizations[{index}]"
+        fields = checker.mapping(
+            node,
+            where,
+            ("id", "name", "short_name", "kind", "aliases"),
+            required=("id", "name", "short_name", "kind"),
+        )
+        if not fields or len(fields.keys() & {"id", "name", "short_name", "kind"}) < 4:
+            continue
+        values = [
+            checker.string(fields[k].value, f"{where}.{k}") for k in ("id", "name", "short_name", "kind")
+        ]
+        aliases = (
+            checker.string_list(fields["aliases"].value, f"{where}.aliases") if "aliases" in fields else []
+        )
+        if None in values or aliases is None:
+            continue
+        org_id, name, short, kind = (v or "" for v in values)
+        known.append(KnownOrganization(org_id, name, short, kind, tuple(a for a, _ in aliases)))
+    return known
+
+
+def _normalize(text: str) -> str:
+    return _SPACE_RE.sub(" ", text.translate(_QUOTES)).strip().casefold()
+
+
+class OrganizerMatcher:
+    """Splits run-together organizer cells into known organizations, longest name first."""
+
+    def __init__(self, known: Iterable[KnownOrganization]) -> None:
+        names = [(_normalize(n), org) for org in known for n in (org.name, *org.aliases)]
+        self._names = sorted(names, key=lambda item: -len(item[0]))
+
+    def split(self, cell: str) -> tuple[list[KnownOrganization], list[str]]:
+        """Return the organizations found and the pieces of text that matched none."""
+        text = _normalize(cell)
+        found: list[KnownOrganization] = []
+        unmatched: list[str] = []
+        pos = 0
+        while pos < len(text):
+            if text[pos] in " ,;":
+                pos += 1
+                continue
+            org = self._match_at(text, pos)
+            if org is not None:
+                if org[0] not in found:
+                    found.append(org[0])
+                pos += org[1]
+                continue
+            end = next(
+                (i for i in range(pos + 1, len(text)) if text[i - 1] == " " and self._match_at(text, i)),
+                len(text),
+            )
+            unmatched.append(cell_fragment(cell, text[pos:end].strip()))
+            pos = end
+        return found, unmatched
+
+    def _match_at(self, text: str, pos: int) -> tuple[KnownOrganization, int] | None:
+        for name, org in self._names:
+            end = pos + len(name)
+            if text.startswith(name, pos) and (end == len(text) or text[end] in " ,;"):
+                return org, len(name)
+        return None
+
+
+def cell_fragment(cell: str, normalized_piece: str) -> str:
+    """Show the user the piece as written in the source when we can find it again."""
+    flat = _SPACE_RE.sub(" ", cell)
+    index = flat.casefold().translate(_QUOTES).find(normalized_piece)
+    return flat[index : index + len(normalized_piece)] if index >= 0 else normalized_piece
+
+
+# -- building the plan -----------------------------------------------------------------------------
+
+
+def strip_markup(html: str) -> str:
+    return _TAG_RE.sub("", html).strip()
+
+
+def event_form(title_html: str) -> str | None:
+    """The form of an event: its italic part, unless the whole title is italic (then the italics are
+    emphasis, not a form) or nothing is; in those cases the first known form word of the title."""
+    title = strip_markup(title_html)
+    italics = [strip_markup(m) for m in _ITALIC_RE.findall(title_html)]
+    italic_text = _SPACE_RE.sub("", "".join(italics))
+    if italics and italic_text != _SPACE_RE.sub("", title):
+        return italics[0].strip().rstrip(".,;: ").strip() or None
+    # Earliest in the title wins; at the same place the longer phrase, listed first, wins.
+    hits = [
+        (m.start(), rank, label)
+        for rank, (regex, label) in enumerate(_FORM_RES)
+        if (m := regex.search(title))
+    ]
+    return min(hits)[2] if hits else None
+
+
+def _is_year_round(rows: list[SourceRow], year: int) -> bool:
+    """A section of long-running activities: every event of it runs half a year or longer."""
+    for row in rows:
+        try:
+            reading = read_date(strip_markup(row.date_html), year)
+        except DateReadError:
+            return False
+        if (
+            reading.start is None
+            or reading.end is None
+            or (reading.end - reading.start).days < YEAR_ROUND_DAYS
+        ):
+            return False
+    return True
+
+
+def build_document(
+    doc: SourceDoc, known: list[KnownOrganization], year: int, plan_id: str, timezone: str, file: str
+) -> dict[str, Any]:
+    """The plan as the nested dicts that `render_yaml` writes; raises on unmatched organizers."""
+    matcher = OrganizerMatcher(known)
+    problems: list[Problem] = []
+    used: list[KnownOrganization] = []
+    sections: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    section_ids: set[str] = set()
+    for section in doc.sections:
+        base = "year-round" if _is_year_round(section.rows, year) else "dated"
+        section_id = base
+        suffix = 2
+        while section_id in section_ids:
+            section_id, suffix = f"{base}-{suffix}", suffix + 1
+        section_ids.add(section_id)
+        sections.append({"id": section_id, **({"title": section.heading} if section.heading else {})})
+        for row in section.rows:
+            orgs, unmatched = matcher.split(row.organizers)
+            for piece in unmatched:
+                problems.append(
+                    Problem(
+                        file,
+                        row.line,
+                        1,
+                        f"row {row.number}: organizers",
+                        f"no known organization matches «{piece}»",
+                        "add it, or an alias of it, to the organizations registry and import again",
+                    )
+                )
+            used.extend(o for o in orgs if o not in used)
+            event: dict[str, Any] = {
+                "key": f"{section_id}-{row.number:02d}",
+                "section": section_id,
+                "number": row.number,
+            }
+            form = event_form(row.title_html)
+            if form:
+                event["form"] = form
+            event["title"] = strip_markup(row.title_html)
+            event["date"] = strip_markup(row.date_html)
+            event["organizers"] = Flow(o.id for o in orgs)
+            events.append(event)
+    contacts_by_id: dict[str, SourceContact] = {}
+    for contact in doc.contacts:
+        orgs, unmatched = matcher.split(contact.name)
+        if unmatched or len(orgs) != 1:
+            problems.append(
+                Problem(
+                    file,
+                    contact.line,
+                    1,
+                    "contacts",
+                    f"no single known organization matches «{contact.name}»",
+                    "add it to the organizations registry and import again",
+                )
+            )
+            continue
+        contacts_by_id[orgs[0].id] = contact
+        if orgs[0] not in used:
+            used.append(orgs[0])
+    if problems:
+        raise InvalidInput(problems)
+    organizations = []
+    for org in used:
+        entry: dict[str, Any] = {
+            "id": org.id,
+            "name": org.name,
+            "short_name": org.short_name,
+            "kind": org.kind,
+        }
+        known_contact = contacts_by_id.get(org.id)
+        if known_contact is not None:
+            entry["contacts"] = {"phones": Flow(known_contact.phones), "emails": Flow(known_contact.emails)}
+        organizations.append(entry)
+    return {
+        "plan": {"id": plan_id, "title": doc.title, "year": year, "timezone": timezone},
+        "sections": sections,
+        "organizations": organizations,
+        "events": events,
+    }
+
+
+# -- writing YAML ----------------------------------------------------------------------------------
+
+
+class Flow(list[str]):
+    """A short list written on one line: `organizers: [konb, gaidar]`."""
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)  # indent lists under their key, as people write them
+
+
+_Dumper.add_representer(
+    Flow, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
+
+
+def _dump(data: object) -> str:
+    return yaml.dump(
+        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=False
+    )
+
+
+def render_yaml(document: dict[str, Any], source_name: str) -> str:
+    header = (
+        f"# {document['plan']['title']}\n"
+        f"#\n"
+        f"# Imported by `plansync import` from {source_name}. From here on this file is the source of\n"
+        f"# truth: edit it by hand (e.g. add `start: YYYY-MM-DD` when an exact date becomes known) and\n"
+        f"# check it with `plansync validate`. Every field is described in {FORMAT_NOTE}.\n"
+        f"# Never change an event `key` or an organization `id`: calendars and mail are keyed on them.\n"
+    )
+    parts = [header, _dump({"plan": document["plan"]})]
+    parts.append(_dump({"sections": document["sections"]}))
+    parts.append(_dump({"organizations": document["organizations"]}))
+    events = "\n".join(_indent(_dump([event])) for event in document["events"])
+    parts.append("events:\n" + events)
+    return "\n".join(parts)
+
+
+def _indent(text: str) -> str:
+    return "".join(f"  {line}" if line.strip() else line for line in text.splitlines(keepends=True))
+
+
+def import_source(source: Path, registry: Path, year: int, plan_id: str, timezone: str) -> str:
+    """Read the source table and return the plan YAML text. Raises InvalidInput with every problem."""
+    try:
+        text = source.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            [
+                Problem(
+                    str(source), 1, 1, "(file)", f"not UTF-8 text ({exc.reason})", "convert the file to UTF-8"
+                )
+            ]
+        ) from None
+    doc = parse_source(text, str(source))
+    known = load_registry(registry)
+    document = build_document(doc, known, year, plan_id, timezone, str(source))
+    return render_yaml(document, source.name)

@@ -1,0 +1,468 @@
+"""Load a plan YAML file into a `Plan`, reporting every problem with its file, line and field.
+
+The format is documented field by field in docs/plan-format.md; the field sets below are the
+single source of what is allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import zoneinfo
+from collections.abc import Mapping
+from pathlib import Path
+
+from plansync.errors import InvalidInput, Problem
+from plansync.model.plan import (
+    ORGANIZATION_KINDS,
+    Contacts,
+    DateOverride,
+    Event,
+    Organization,
+    Plan,
+    Section,
+    apply_override,
+)
+from plansync.planread.dates import DateReadError, Reading, read_date
+from plansync.planread.yamlcheck import Checker, Entry, Node, ScalarNode, read_file
+
+TOP_FIELDS = ("plan", "sections", "organizations", "events")
+PLAN_FIELDS = ("id", "title", "year", "timezone")
+SECTION_FIELDS = ("id", "title")
+ORG_FIELDS = ("id", "name", "short_name", "kind", "contacts")
+CONTACT_FIELDS = ("phones", "emails")
+EVENT_FIELDS = (
+    "key", "section", "number", "form", "title", "date", "organizers", "notes",
+    "start", "end", "time", "end_time", "rrule",
+)  # fmt: skip
+EVENT_REQUIRED = ("key", "title", "date", "organizers")
+
+# Ids end up in UIDs, file names and URLs: keep them to plain ASCII.
+ID_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[\w](?:[\w-]{0,61}[\w])?\.)+[^\W\d_]{2,63}")
+PHONE_RE = re.compile(r"[0-9+()\- .]{5,40}(?:\s*(?:доб\.|ext\.?)\s*[0-9]{1,6})?")
+TIME_RE = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+RRULE_RE = re.compile(
+    r"FREQ=(?:DAILY|WEEKLY|MONTHLY|YEARLY)"
+    r"(?:;(?:INTERVAL=[1-9][0-9]{0,2}|COUNT=[1-9][0-9]{0,3}|BYDAY=(?:[+-]?[1-5]?(?:MO|TU|WE|TH|FR|SA|SU),?)+"
+    r"|BYMONTHDAY=-?[0-9]{1,2}|BYMONTH=[0-9]{1,2}(?:,[0-9]{1,2})*|BYSETPOS=-?[0-9])){0,5}"
+)
+YEAR_RANGE = (2000, 2100)
+
+
+def load_plan(path: Path) -> Plan:
+    """Read and check a plan file. Raises InvalidInput listing every problem found."""
+    checker = Checker(str(path))
+    root = read_file(path, checker)
+    plan = checker.guarded(lambda: _read_plan(root, checker)) if root is not None else None
+    if checker.problems or plan is None:
+        raise InvalidInput(checker.problems)
+    return plan
+
+
+def check_plan(path: Path) -> list[Problem]:
+    try:
+        load_plan(path)
+    except InvalidInput as exc:
+        return exc.problems
+    return []
+
+
+def _read_plan(root: Node, c: Checker) -> Plan | None:
+    top = c.mapping(root, "", TOP_FIELDS, required=("plan", "organizations", "events"))
+    if top is None:
+        return None
+    meta = _read_meta(top["plan"], c) if "plan" in top else None
+    year = meta[2] if meta else dt.date.today().year
+    sections = _read_sections(top.get("sections"), c)
+    organizations = _read_organizations(top.get("organizations"), c)
+    events = _read_events(top.get("events"), c, year, sections, organizations)
+    if meta is None:
+        return None
+    plan_id, title, year, timezone = meta
+    return Plan(
+        id=plan_id,
+        title=title,
+        year=year,
+        timezone=timezone,
+        sections=tuple(sections.values()),
+        organizations=tuple(organizations.values()),
+        events=tuple(events),
+        source=c.file,
+    )
+
+
+def _read_meta(entry: Entry, c: Checker) -> tuple[str, str, int, str] | None:
+    fields = c.mapping(entry.value, "plan", PLAN_FIELDS, required=PLAN_FIELDS)
+    if fields is None:
+        return None
+    plan_id = _read_id(fields["id"], "plan.id", c) if "id" in fields else None
+    title = c.string(fields["title"].value, "plan.title") if "title" in fields else None
+    year = c.integer(fields["year"].value, "plan.year", *YEAR_RANGE) if "year" in fields else None
+    timezone = _read_timezone(fields["timezone"], c) if "timezone" in fields else None
+    if plan_id is None or title is None or year is None or timezone is None:
+        return None
+    return plan_id, title, year, timezone
+
+
+def _read_timezone(entry: Entry, c: Checker) -> str | None:
+    name = c.string(entry.value, "plan.timezone")
+    if name is None:
+        return None
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(name, sorted(zoneinfo.available_timezones()), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "use an IANA name such as Europe/Kaliningrad"
+        c.error(entry.value, "plan.timezone", f"unknown time zone '{name}'", hint)
+        return None
+    return name
+
+
+def _read_id(entry: Entry, field: str, c: Checker) -> str | None:
+    value = c.string(entry.value, field)
+    if value is None:
+        return None
+    if not ID_RE.fullmatch(value):
+        c.error(
+            entry.value,
+            field,
+            f"'{value}' is not a valid id",
+            "use lower-case latin letters, digits and '-', e.g. konb or year-round-01",
+        )
+        return None
+    return value
+
+
+def _read_sections(entry: Entry | None, c: Checker) -> dict[str, Section]:
+    sections: dict[str, Section] = {}
+    if entry is None:
+        return sections
+    for index, node in enumerate(c.sequence(entry.value, "sections") or ()):
+        where = f"sections[{index}]"
+        fields = c.mapping(node, where, SECTION_FIELDS, required=("id",))
+        if fields is None or "id" not in fields:
+            continue
+        section_id = _read_id(fields["id"], f"{where}.id", c)
+        title = c.string(fields["title"].value, f"{where}.title") if "title" in fields else None
+        if section_id is None:
+            continue
+        if section_id in sections:
+            c.error(
+                fields["id"].value,
+                f"{where}.id",
+                f"section id '{section_id}' is used twice",
+                "give every section its own id",
+            )
+            continue
+        sections[section_id] = Section(section_id, title)
+    return sections
+
+
+def _read_organizations(entry: Entry | None, c: Checker) -> dict[str, Organization]:
+    organizations: dict[str, Organization] = {}
+    if entry is None:
+        return organizations
+    for index, node in enumerate(c.sequence(entry.value, "organizations") or ()):
+        where = f"organizations[{index}]"
+        fields = c.mapping(node, where, ORG_FIELDS, required=("id", "name", "short_name", "kind"))
+        if fields is None:
+            continue
+        org_id = _read_id(fields["id"], f"{where}.id", c) if "id" in fields else None
+        name = c.string(fields["name"].value, f"{where}.name") if "name" in fields else None
+        short = (
+            c.string(fields["short_name"].value, f"{where}.short_name") if "short_name" in fields else None
+        )
+        kind = c.string(fields["kind"].value, f"{where}.kind") if "kind" in fields else None
+        if kind is not None and kind not in ORGANIZATION_KINDS:
+            c.error(
+                fields["kind"].value,
+                f"{where}.kind",
+                f"unknown kind '{kind}'",
+                "use one of: " + ", ".join(ORGANIZATION_KINDS),
+            )
+            kind = None
+        contacts = (
+            _read_contacts(fields["contacts"], f"{where}.contacts", c) if "contacts" in fields else None
+        )
+        if org_id is not None and org_id in organizations:
+            c.error(
+                fields["id"].value,
+                f"{where}.id",
+                f"organization id '{org_id}' is used twice",
+                "give every organization its own id",
+            )
+            continue
+        if org_id is None or name is None or short is None or kind is None:
+            continue
+        organizations[org_id] = Organization(org_id, name, short, kind, contacts or Contacts())
+    return organizations
+
+
+def _read_contacts(entry: Entry, where: str, c: Checker) -> Contacts | None:
+    fields = c.mapping(entry.value, where, CONTACT_FIELDS)
+    if fields is None:
+        return None
+    phones: list[str] = []
+    emails: list[str] = []
+    if "phones" in fields:
+        for phone, node in c.string_list(fields["phones"].value, f"{where}.phones") or ():
+            if PHONE_RE.fullmatch(phone.strip()):
+                phones.append(phone.strip())
+            else:
+                c.error(
+                    node,
+                    f"{where}.phones",
+                    f"'{phone}' does not look like a phone number",
+                    "write digits with spaces, dashes or brackets, e.g. 8(4012) 93-70-21",
+                )
+    if "emails" in fields:
+        for email, node in c.string_list(fields["emails"].value, f"{where}.emails") or ():
+            if EMAIL_RE.fullmatch(email.strip()) and len(email) <= 254:
+                emails.append(email.strip())
+            else:
+                c.error(
+                    node,
+                    f"{where}.emails",
+                    f"'{email}' is not a valid e-mail address",
+                    "write one address per item, like name@example.ru",
+                )
+    return Contacts(tuple(phones), tuple(emails))
+
+
+def _read_events(
+    entry: Entry | None,
+    c: Checker,
+    year: int,
+    sections: dict[str, Section],
+    organizations: dict[str, Organization],
+) -> list[Event]:
+    events: list[Event] = []
+    if entry is None:
+        return events
+    keys: dict[str, int] = {}
+    for index, node in enumerate(c.sequence(entry.value, "events") or ()):
+        where = f"events[{index}]"
+        fields = c.mapping(node, where, EVENT_FIELDS, required=EVENT_REQUIRED)
+        if fields is None:
+            continue
+        event = _read_event(fields, where, c, year, sections, organizations)
+        if event is None:
+            continue
+        if event.key in keys:
+            c.error(
+                fields["key"].value,
+                f"{where}.key",
+                f"event key '{event.key}' is already used by events[{keys[event.key]}]",
+                "give every event its own key; keys must never change once calendars exist",
+            )
+            continue
+        keys[event.key] = index
+        events.append(event)
+    return events
+
+
+def _read_event(
+    fields: dict[str, Entry],
+    where: str,
+    c: Checker,
+    year: int,
+    sections: dict[str, Section],
+    organizations: dict[str, Organization],
+) -> Event | None:
+    def text(name: str) -> str | None:
+        return c.string(fields[name].value, f"{where}.{name}") if name in fields else None
+
+    key = _read_id(fields["key"], f"{where}.key", c) if "key" in fields else None
+    section = None
+    if "section" in fields:
+        section = _read_id(fields["section"], f"{where}.section", c)
+        if section is not None and section not in sections:
+            c.error(
+                fields["section"].value,
+                f"{where}.section",
+                f"unknown section '{section}'",
+                _known("section", section, sections),
+            )
+            section = None
+    number = c.integer(fields["number"].value, f"{where}.number", 1, 100_000) if "number" in fields else None
+    title, form, date_text, notes = text("title"), text("form"), text("date"), text("notes")
+    organizers = _read_organizers(fields, where, c, organizations)
+    override = _read_override(fields, where, c)
+    reading = _read_reading(fields, where, c, date_text, year, override)
+    if key is None or title is None or date_text is None or organizers is None or reading is None:
+        return None
+    return Event(
+        key=key,
+        section=section or "",
+        number=number,
+        form=form,
+        title=title,
+        date_text=date_text,
+        organizers=organizers,
+        reading=reading,
+        override=override or DateOverride(),
+        notes=notes,
+    )
+
+
+def _read_organizers(
+    fields: dict[str, Entry], where: str, c: Checker, organizations: dict[str, Organization]
+) -> tuple[str, ...] | None:
+    if "organizers" not in fields:
+        return None
+    items = c.string_list(fields["organizers"].value, f"{where}.organizers")
+    if items is None:
+        return None
+    if not items:
+        c.error(
+            fields["organizers"].value,
+            f"{where}.organizers",
+            "the event has no organizer",
+            "name at least one organization id from `organizations`",
+        )
+        return None
+    ids: list[str] = []
+    ok = True
+    for index, (org_id, node) in enumerate(items):
+        if org_id not in organizations:
+            c.error(
+                node,
+                f"{where}.organizers[{index}]",
+                f"unknown organization id '{org_id}'",
+                _known("organization", org_id, organizations),
+            )
+            ok = False
+        elif org_id in ids:
+            c.error(
+                node,
+                f"{where}.organizers[{index}]",
+                f"organization '{org_id}' is listed twice",
+                "list each organizer once",
+            )
+            ok = False
+        else:
+            ids.append(org_id)
+    return tuple(ids) if ok else None
+
+
+def _read_override(fields: dict[str, Entry], where: str, c: Checker) -> DateOverride | None:
+    start = _read_iso_date(fields, "start", where, c)
+    end = _read_iso_date(fields, "end", where, c)
+    start_time = _read_time(fields, "time", where, c)
+    end_time = _read_time(fields, "end_time", where, c)
+    rrule: str | None = None
+    if "rrule" in fields:
+        node = fields["rrule"].value
+        if isinstance(node, ScalarNode) and node.value.strip().lower() == "none":
+            rrule = ""
+        else:
+            rrule = c.string(node, f"{where}.rrule")
+            if rrule is not None and not RRULE_RE.fullmatch(rrule):
+                c.error(
+                    node,
+                    f"{where}.rrule",
+                    f"'{rrule}' is not a recurrence rule plansync understands",
+                    "write e.g. FREQ=WEEKLY;BYDAY=TU or FREQ=MONTHLY;INTERVAL=3, or none",
+                )
+                return None
+    if start is not None and end is not None and end < start:
+        c.error(
+            fields["end"].value,
+            f"{where}.end",
+            f"end {end} is before start {start}",
+            "swap them or correct the dates",
+        )
+        return None
+    if start_time is not None and end_time is not None and end_time <= start_time:
+        c.error(
+            fields["end_time"].value,
+            f"{where}.end_time",
+            f"end_time {end_time:%H:%M} is not after time {start_time:%H:%M}",
+            "correct the times",
+        )
+        return None
+    if any(name in fields for name in ("start", "end", "time", "end_time", "rrule")) and (
+        start is None and end is None and start_time is None and end_time is None and rrule is None
+    ):
+        return None  # every override was broken and has been reported
+    return DateOverride(start, end, start_time, end_time, rrule)
+
+
+def _read_iso_date(fields: dict[str, Entry], name: str, where: str, c: Checker) -> dt.date | None:
+    if name not in fields:
+        return None
+    value = c.string(fields[name].value, f"{where}.{name}")
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        c.error(
+            fields[name].value,
+            f"{where}.{name}",
+            f"'{value}' is not a valid date",
+            "write an exact date as YYYY-MM-DD, e.g. 2024-05-20",
+        )
+        return None
+
+
+def _read_time(fields: dict[str, Entry], name: str, where: str, c: Checker) -> dt.time | None:
+    if name not in fields:
+        return None
+    node = fields[name].value
+    # Unquoted 14:00 is a sexagesimal integer in YAML 1.1; the node keeps the text as written.
+    value = c.string(node, f"{where}.{name}")
+    if value is None:
+        return None
+    match = TIME_RE.fullmatch(value.strip())
+    if match is None:
+        c.error(node, f"{where}.{name}", f"'{value}' is not a valid time", "write HH:MM, e.g. 14:00")
+        return None
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def _read_reading(
+    fields: dict[str, Entry],
+    where: str,
+    c: Checker,
+    date_text: str | None,
+    year: int,
+    override: DateOverride | None,
+) -> Reading | None:
+    if date_text is None:
+        return None
+    try:
+        reading = read_date(date_text, year)
+    except DateReadError as exc:
+        if override is None or override.start is None:
+            c.error(
+                fields["date"].value,
+                f"{where}.date",
+                f"cannot read the date «{date_text}»: {exc.reason}",
+                "rewrite it (see `plansync when --help`) or give the exact `start:` (YYYY-MM-DD)",
+            )
+            return None
+        reading = Reading(date_text, None, None, None, None, None, None, None, False, None)
+    if override is None:
+        return None
+    result = apply_override(reading, override)
+    if result.start is not None and result.end is not None and result.end < result.start:
+        c.error(
+            fields["end"].value if "end" in fields else fields["start"].value,
+            f"{where}.start",
+            f"the corrected period {result.start} … {result.end} ends before it starts",
+            "give both `start:` and `end:`",
+        )
+        return None
+    return result
+
+
+def _known(kind: str, value: str, known: Mapping[str, object]) -> str:
+    close = difflib.get_close_matches(value, list(known), n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if not known:
+        return f"define the {kind} first"
+    return f"known {kind} ids: " + ", ".join(known)

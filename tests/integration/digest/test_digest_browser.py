@@ -1,0 +1,86 @@
+"""The HTML digest in a real headless browser (Debian's `chromium` and `fonts-dejavu-core`).
+
+Without chromium the test is skipped on a workstation but FAILS when CI=true, so CI cannot pass
+without having looked at the mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from plansync.digest.mail import Renderer
+from plansync.digest.select import digest_period, select
+from tests.support.plans import event, make_plan
+
+TRICKY = 'Круглый стол «Книги & дети» <script>document.body.setAttribute("data-x", "PW" + "NED")</script>'
+# Appended to the test's copy only: writes what a reader sees (innerText honours CSS) into the DOM.
+PROBE = (
+    "<script>window.addEventListener('load', () => {const p = document.createElement('pre');"
+    "p.id = 'visible'; p.textContent = document.body.innerText; document.documentElement.appendChild(p);});"
+    "</script>"
+)
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed: CI must `apt-get install -y chromium fonts-dejavu-core`")
+        pytest.skip("chromium is not installed (apt-get install -y chromium fonts-dejavu-core)")
+    return found
+
+
+def run_chromium(binary: str, tmp: Path, *args: str) -> str:
+    command = [
+        binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp / 'profile'}", *args,
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout
+
+
+def test_html_digest_shows_its_content_once_escaped(tmp_path: Path) -> None:
+    binary = chromium()
+    plan = make_plan(
+        event("e1", "20 мая", "lib-a", title="Семинар-практикум «Пушкинская карта»"),
+        event("e2", "22 мая, 14:00", "lib-a", title=TRICKY),
+        event("e3", "до 23 мая", "lib-a", title="Приём заявок на конкурс"),
+        event("e4", "24 мая", "lib-b", title="Вебинар соседей"),
+    )
+    digest = select([plan], digest_period(dt.date(2024, 5, 20))).digests[0]
+    page = Renderer().render(digest).html
+    path = tmp_path / "digest.html"
+    path.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+
+    dom = run_chromium(binary, tmp_path, "--dump-dom", path.as_uri())
+    assert 'data-x="PWNED"' not in dom, "a script from the plan ran"
+    match = re.search(r'<pre id="visible">(.*?)</pre>', dom, re.S)
+    assert match, dom[-2000:]
+    visible = html.unescape(match.group(1))
+    for text in (
+        "Мероприятия на неделю 20–26 мая 2024 г.",
+        "Семинар-практикум «Пушкинская карта»",
+        "20 мая, пн",
+        "22 мая, ср, 14:00",
+        'Круглый стол «Книги & дети» <script>document.body.setAttribute("data-x", "PW" + "NED")</script>',
+        "до 23 мая, чт",
+        "срок",
+        "Вебинар соседей",
+    ):
+        assert text in visible, f"not visible: {text}"
+    assert "&amp;" not in visible and "&lt;" not in visible, "escaped twice"
+
+    shot = tmp_path / "digest.png"
+    run_chromium(binary, tmp_path, f"--screenshot={shot}", "--window-size=800,1200", path.as_uri())
+    assert shot.stat().st_size > 10_000  # a rendered page, not a blank one
+    if os.environ.get("PLANSYNC_KEEP_SCREENSHOT"):
+        shutil.copy(shot, os.environ["PLANSYNC_KEEP_SCREENSHOT"])

@@ -1,0 +1,49 @@
+"""The service's schedule arithmetic, on its own (the subprocess tests cover the loop around it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from plansync.service.daemon import backoff, last_digest_time, next_digest_time
+
+TZ = "Europe/Kaliningrad"  # UTC+2 all year
+MONDAY_8 = (0, dt.time(8, 0))
+
+
+@pytest.mark.parametrize(
+    ("now_utc", "expected_local"),
+    [
+        ("2024-05-20T06:00:00+00:00", "2024-05-20T08:00:00+02:00"),  # exactly at 08:00 local
+        ("2024-05-20T05:59:00+00:00", "2024-05-13T08:00:00+02:00"),  # a minute before: last week's
+        ("2024-05-22T12:00:00+00:00", "2024-05-20T08:00:00+02:00"),  # Wednesday
+        ("2024-05-26T21:59:00+00:00", "2024-05-20T08:00:00+02:00"),  # Sunday 23:59 local
+        ("2024-05-26T22:00:00+00:00", "2024-05-20T08:00:00+02:00"),  # Monday 00:00 local, before 08:00
+    ],
+)
+def test_last_digest_time(now_utc: str, expected_local: str) -> None:
+    moment = last_digest_time(dt.datetime.fromisoformat(now_utc), *MONDAY_8, TZ)
+    assert moment == dt.datetime.fromisoformat(expected_local)
+    assert moment.utcoffset() == dt.timedelta(hours=2)
+
+
+def test_next_digest_time_is_a_week_after_the_last() -> None:
+    now = dt.datetime(2024, 5, 22, 12, 0, tzinfo=dt.UTC)
+    assert next_digest_time(now, *MONDAY_8, TZ) == dt.datetime.fromisoformat("2024-05-27T08:00:00+02:00")
+
+
+def test_other_weekday_and_time() -> None:
+    friday_15 = (4, dt.time(15, 30))
+    now = dt.datetime(2024, 5, 24, 13, 29, tzinfo=dt.UTC)  # Friday 15:29 local
+    assert last_digest_time(now, *friday_15, TZ) == dt.datetime.fromisoformat("2024-05-17T15:30:00+02:00")
+    now = dt.datetime(2024, 5, 24, 13, 30, tzinfo=dt.UTC)
+    assert last_digest_time(now, *friday_15, TZ) == dt.datetime.fromisoformat("2024-05-24T15:30:00+02:00")
+
+
+def test_backoff_doubles_and_is_capped_by_the_interval() -> None:
+    cap = dt.timedelta(minutes=15)
+    delays = [backoff(n, cap) for n in range(1, 8)]
+    assert delays[:5] == [dt.timedelta(seconds=s) for s in (30, 60, 120, 240, 480)]
+    assert delays[5:] == [cap, cap]
+    assert backoff(10_000, cap) == cap  # no overflow after a long outage
