@@ -131,7 +131,6 @@ def norm_href(href: str) -> str:
     return quote(unquote(urlsplit(href).path), safe="/@:+,;=!$&'()*~")
 
 
-
 def parent_collection(url: str) -> str:
     head = url.rstrip("/").rsplit("/", 1)[0]
     return head + "/"
