@@ -154,6 +154,34 @@ class _Serializer:
         return _with_hash(cal.to_ical(), self.digest)
 
 
+def calendar_bytes(
+    events: Iterable[tuple[Plan, Event, str]],
+    rendering: Rendering = Rendering(),
+    *,
+    stamp: dt.datetime,
+    method: str | None = None,
+) -> bytes | None:
+    """One VCALENDAR holding the VEVENTs of (plan, event, calendar id), each as the synced calendar of
+    that id has it (same UID: importing it updates the synced copy instead of duplicating it), with one
+    VTIMEZONE per zone used; None when no event has a VEVENT (long-span policy)."""
+    vevents: list[icalendar.Event] = []
+    zones: dict[str, icalendar.Timezone] = {}
+    for plan, event, calendar_id in events:
+        vevent = build_vevent(plan, event, calendar_id, rendering, stamp=stamp)
+        if vevent is None:
+            continue
+        vevents.append(vevent)
+        if _is_timed(vevent) and plan.timezone not in zones:
+            zones[plan.timezone] = vtimezone(plan.timezone, plan.year, plan.year)
+    if not vevents:
+        return None
+    cal = _calendar(zones.values(), *vevents)
+    if method is not None:
+        cal.add("METHOD", method)
+    data: bytes = cal.to_ical()
+    return data
+
+
 def _with_hash(body: bytes, digest: str) -> bytes:
     """Add the hash marker to serialized bytes: serializing the whole calendar a second time just for
     one short line was a third of the rendering time (icalendar folds every line in Python)."""
@@ -191,7 +219,7 @@ def build_vevent(
     vevent = icalendar.Event()
     vevent.add("UID", event_uid(plan.id, event.key, calendar_id))
     vevent.add("DTSTAMP", stamp or dt.datetime.now(dt.UTC).replace(microsecond=0))
-    vevent.add("SUMMARY", event.title)
+    vevent.add("SUMMARY", " ".join(event.title.split()))  # a title is one line in every calendar app
 
     if r.rrule:
         first = _first_occurrence(r.rrule, start, end)

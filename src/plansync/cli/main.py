@@ -214,10 +214,11 @@ def run_command(config_file: Path | None, as_of: str | None, serve: bool) -> Non
     """
     import datetime as dt
 
-    from plansync.cli.digest import parse_day, send_digests
+    from plansync.cli.options import parse_day
     from plansync.cli.serve import run_service
     from plansync.cli.sync import progress_bar
     from plansync.config.load import load_config
+    from plansync.digest.send import send_digests
     from plansync.jobs.runlog import record_sync
     from plansync.planread.planfile import load_plan
     from plansync.sync.engine import brake_message, format_report, run_sync

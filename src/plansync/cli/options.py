@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
+
+from plansync.errors import UsageError
 
 config_option = click.option(
     "--config",
@@ -21,3 +24,12 @@ as_of_option = click.option(
     default=None,
     help="The digests due on DATE (YYYY-MM-DD; default: today), for the week from the Monday on or after it.",
 )
+
+
+def parse_day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"--as-of {text!r} is not a date; write YYYY-MM-DD, e.g. --as-of 2024-05-20"
+        ) from None

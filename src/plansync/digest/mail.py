@@ -18,7 +18,6 @@ import mailbox
 import smtplib
 import socket
 import ssl
-import zoneinfo
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -28,7 +27,7 @@ from typing import Protocol
 import jinja2
 
 from plansync.config.load import DigestConfig, MailConfig, Secret, SMTPConfig
-from plansync.digest.select import Digest, DigestView, Item, view
+from plansync.digest.select import Digest, DigestView, view
 from plansync.errors import PlansyncError
 
 __all__ = [
@@ -175,61 +174,13 @@ def build_message(
     return msg
 
 
-def _ics_event(item: Item, stamp: dt.datetime) -> object:
-    import icalendar
-
-    event = item.event
-    reading = event.reading
-    ev = icalendar.Event()
-    # Its own UID space: importing the attachment must not clobber the synced calendars' copies.
-    ev.add("uid", f"digest-{item.plan.id}-{event.key}@plansync")
-    ev.add("dtstamp", stamp)
-    summary = " ".join(event.title.split())
-    if item.kind == "deadline":
-        summary = f"Срок: {summary}"
-    ev.add("summary", summary)
-    assert item.day is not None
-    if item.kind == "day" and reading.start is not None and reading.end is not None:
-        first, last = reading.start, reading.end
-    else:
-        first = last = item.day
-    if reading.time is not None and first == last:
-        zone = zoneinfo.ZoneInfo(item.plan.timezone)
-        start = dt.datetime.combine(first, reading.time, zone)
-        end = dt.datetime.combine(first, reading.end_time, zone) if reading.end_time else start
-        # UTC times need no VTIMEZONE, which mail clients and servers get wrong for Kaliningrad.
-        ev.add("dtstart", start.astimezone(dt.UTC))
-        ev.add("dtend", max(end, start + dt.timedelta(hours=1)).astimezone(dt.UTC))
-    else:
-        ev.add("dtstart", first)
-        ev.add("dtend", last + dt.timedelta(days=1))
-    description = [f"Дата по плану: {' '.join(event.date_text.split())}"]
-    if reading.note:
-        description.append(f"Примечание: {reading.note}")
-    ev.add("description", "\n".join(description))
-    if event.form:
-        ev.add("categories", [event.form])
-    ev.add("transp", "TRANSPARENT")
-    return ev
-
-
 def calendar_bytes(digest: Digest, now: dt.datetime) -> bytes | None:
-    """The period's own dated entries as METHOD:PUBLISH; None when there is none."""
-    import icalendar
+    """The period's own dated entries as METHOD:PUBLISH, built as the recipient's synced calendar has
+    them; None when there is none."""
+    from plansync.calendar import ical
 
-    dated = [i for i in digest.items if i.exact]
-    if not dated:
-        return None
-    cal = icalendar.Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
-    cal.add("calscale", "GREGORIAN")
-    stamp = now.astimezone(dt.UTC).replace(microsecond=0)
-    for item in dated:
-        cal.add_component(_ics_event(item, stamp))  # type: ignore[arg-type]
-    ical: bytes = cal.to_ical()
-    return ical
+    dated = [(i.plan, i.event, digest.organization.id) for i in digest.items if i.exact]
+    return ical.calendar_bytes(dated, stamp=now.astimezone(dt.UTC).replace(microsecond=0), method="PUBLISH")
 
 
 # -- transports ---------------------------------------------------------------------------------------

@@ -325,8 +325,8 @@ class Service:
     # -- digests --------------------------------------------------------------------------------
 
     def _digest_cycle(self, now: dt.datetime) -> None:
-        from plansync.cli.digest import send_digests
         from plansync.digest.select import digest_period, today_in
+        from plansync.digest.send import send_digests
 
         config = self.loaded.config
         timezone = self._timezone

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from plansync.cli.digest import send_digests
 from plansync.digest.ledger import FILE_NAME, Ledger, LedgerBusy, backoff, ledger_path, run_lock
 from plansync.digest.mail import SMTPTransport
+from plansync.digest.send import send_digests
 from tests.support.configs import NOW, make_config, smtp_config
 from tests.support.smtp import (
     PASSWORD,

@@ -13,7 +13,6 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from plansync.cli.digest import send_digests
 from plansync.digest.mail import (
     MaildirTransport,
     Renderer,
@@ -24,6 +23,7 @@ from plansync.digest.mail import (
     message_id,
 )
 from plansync.digest.select import Period, digest_period, select
+from plansync.digest.send import send_digests
 from plansync.errors import PlansyncError
 from tests.support.configs import NOW, SENDER, make_config, smtp_config
 from tests.support.paths import PLAN_2024

@@ -1,0 +1,344 @@
+"""The digest use case: select, render, record and send the weekly digests, once per (address, week).
+
+`send_digests` is the whole job as a function, for `plansync digest`, `plansync run` and the daemon.
+Heavy modules are imported inside the functions so that `plansync --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from plansync.errors import PlansyncError, UsageError
+
+if TYPE_CHECKING:
+    from plansync.config.load import Config
+    from plansync.digest.ledger import Entry, Ledger
+    from plansync.digest.mail import Renderer, Transport
+    from plansync.digest.select import Digest, Period
+    from plansync.model.plan import Plan
+
+__all__ = ["DigestFailed", "DigestReport", "Outcome", "send_digests"]
+
+Status = Literal[
+    "sent",  # sent in this run
+    "already-sent",  # sent by an earlier run: never twice
+    "failed",  # failed in this run (see transient)
+    "held",  # failed permanently earlier; only --resend tries again
+    "waiting",  # failed transiently earlier; retried after the backoff
+    "empty",  # nothing for this organization this week, and send_empty is off
+    "would-send",  # --dry-run
+    "would-retry",  # --dry-run, a failed or interrupted one that this run would send
+    "previewed",  # --preview wrote its files
+    "no-email",  # an organization without e-mail: it gets no digest
+]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    organization: str
+    recipient: str | None
+    status: Status
+    entries: int
+    subject: str = ""
+    reason: str = ""
+    transient: bool = False
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    period_start: dt.date
+    period_end: dt.date
+    transport: str
+    outcomes: tuple[Outcome, ...] = field(default_factory=tuple)
+
+    @property
+    def permanent_failures(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "failed" and not o.transient)
+
+    @property
+    def transient_failures(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "failed" and o.transient)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def lines(self) -> list[str]:
+        out = [f"digest for {self.period_start} … {self.period_end} via {self.transport}"]
+        for o in self.outcomes:
+            who = f"{o.recipient} ({o.organization})" if o.recipient else o.organization
+            entries = f"{o.entries} entr{'y' if o.entries == 1 else 'ies'}"
+            if o.status == "no-email":
+                line = (
+                    f"no e-mail     {who}: {entries}; add an e-mail to its plan contacts to send it digests"
+                )
+            elif o.status == "empty":
+                line = f"empty         {who}: nothing this week, not sent (digest.send_empty is off)"
+            elif o.status == "already-sent":
+                line = f"already-sent  {who}: «{o.subject}» went out in an earlier run; not sent twice"
+            elif o.status in ("failed", "held", "waiting"):
+                kind = "transient, will retry" if o.transient else "permanent, retry with --resend"
+                line = f"{o.status:<13} {who}: {o.reason} [{kind}]"
+            else:
+                line = f"{o.status:<13} {who}: {entries}, «{o.subject}»"
+            out.append("  " + line)
+        sums = ", ".join(
+            f"{n} {s}"
+            for s in (
+                "sent",
+                "already-sent",
+                "would-send",
+                "would-retry",
+                "previewed",
+                "failed",
+                "held",
+                "waiting",
+                "empty",
+            )
+            if (n := self.count(s))
+        )
+        out.append(f"total: {sums or 'nothing to do'}")
+        return out
+
+
+class DigestFailed(PlansyncError):
+    """Some digests could not be sent; the report above says which and why."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.exit_code = 75 if transient else 1  # 75 = EX_TEMPFAIL: a later run may succeed
+
+
+def send_digests(
+    config: Config,
+    *,
+    as_of: dt.date | None = None,
+    dry_run: bool = False,
+    preview: Path | None = None,
+    to: str | None = None,
+    resend: bool = False,
+    now: dt.datetime | None = None,
+    transport: Transport | None = None,
+    environ: Mapping[str, str] | None = None,
+    plans: Sequence[Plan] | None = None,
+) -> DigestReport:
+    """Send the digest of the period `as_of` falls before (see digest.digest_period) to every contact.
+
+    dry_run: report what would happen, change nothing. preview: write .txt/.html/.eml files to the
+    folder instead of sending (ledger untouched). to: only this address. resend: also retry digests
+    that failed permanently or wait for their backoff. `transport` replaces the configured one (tests).
+    """
+    from plansync.digest.mail import Renderer
+    from plansync.digest.select import digest_period, select, today_in
+    from plansync.planread.planfile import load_plan
+
+    now = now if now is not None else dt.datetime.now(dt.UTC)
+    if plans is None:
+        plans = [load_plan(path) for path in config.plans]
+    if not plans:
+        raise UsageError("the config names no plan; add one under `plans:`")
+    day = as_of if as_of is not None else today_in(plans[0].timezone, now)
+    period = digest_period(day, config.digest.period_days)
+    selection = select(plans, period, include_others=config.digest.include_others)
+
+    pairs = [(d, r) for d in selection.digests for r in d.recipients]
+    if to is not None:
+        wanted = to.strip().lower()
+        pairs = [(d, r) for d, r in pairs if r.lower() == wanted]
+        if not pairs:
+            known = sorted({r for d in selection.digests for r in d.recipients})
+            raise UsageError(
+                f"--to {to}: no organization in the plan has this address; known: {', '.join(known)}"
+            )
+
+    outcomes: list[Outcome] = []
+    if to is None:
+        outcomes += [Outcome(org.id, None, "no-email", n) for org, n in selection.without_email]
+    renderer = Renderer(config.digest.templates)
+    job = _Job(config, renderer, period, now)
+    if preview is not None:
+        outcomes += [job.preview(d, r, preview) for d, r in pairs]
+        return DigestReport(period.start, period.end, f"preview {preview}", tuple(outcomes))
+    if dry_run:
+        outcomes += job.dry_run(pairs, resend)
+        return DigestReport(period.start, period.end, _describe(config) + " (dry run)", tuple(outcomes))
+
+    from plansync.digest.ledger import Ledger, ledger_path, run_lock
+    from plansync.digest.mail import open_transport
+
+    with run_lock(config.state_dir), Ledger(ledger_path(config.state_dir)) as ledger:
+        sender = (
+            transport if transport is not None else open_transport(config.mail, dict(environ or {}) or None)
+        )
+        try:
+            outcomes += [job.send(d, r, ledger, sender, resend) for d, r in pairs]
+        finally:
+            sender.close()
+    return DigestReport(period.start, period.end, _describe(config), tuple(outcomes))
+
+
+def _describe(config: Config) -> str:
+    mail = config.mail
+    if mail.transport == "smtp":
+        return f"smtp {mail.smtp.host}:{mail.smtp.effective_port} ({mail.smtp.security})"
+    return f"outbox {mail.outbox}"
+
+
+class _Job:
+    """The per-recipient steps, sharing one rendering per organization."""
+
+    def __init__(self, config: Config, renderer: Renderer, period: Period, now: dt.datetime) -> None:
+        self.config = config
+        self.renderer = renderer
+        self.period = period
+        self.now = now
+        self._rendered: dict[str, object] = {}
+
+    def _skip_empty(self, digest: Digest) -> bool:
+        return digest.empty and not self.config.digest.send_empty
+
+    def _message(self, digest: Digest, recipient: str) -> tuple[str, str, bytes]:
+        """(subject, Message-ID, bytes) of this recipient's message, rendered now."""
+        from plansync.digest.mail import Rendered, build_message, calendar_bytes
+
+        key = digest.organization.id
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = self.renderer.render(digest, reply_to=self.config.digest.reply_to)
+            self._rendered[key] = rendered
+        assert isinstance(rendered, Rendered)
+        ics = calendar_bytes(digest, self.now) if self.config.digest.attach_ics else None
+        msg = build_message(
+            rendered, digest=digest, recipient=recipient, config=self.config.digest, now=self.now, ics=ics
+        )
+        return rendered.subject, str(msg["Message-ID"]), msg.as_bytes()
+
+    def preview(self, digest: Digest, recipient: str, folder: Path) -> Outcome:
+        from plansync.digest.mail import Rendered
+        from plansync.util.fileio import write_atomic
+
+        org = digest.organization.id
+        if self._skip_empty(digest):
+            return Outcome(org, recipient, "empty", 0)
+        subject, message_id, data = self._message(digest, recipient)
+        rendered = self._rendered[org]
+        assert isinstance(rendered, Rendered)
+        stem = f"{self.period.start.isoformat()}-{org}-{_safe(recipient)}"
+        write_atomic(folder / f"{stem}.txt", rendered.text.encode("utf-8"))
+        write_atomic(folder / f"{stem}.html", rendered.html.encode("utf-8"))
+        write_atomic(folder / f"{stem}.eml", data)
+        return Outcome(org, recipient, "previewed", len(digest.items), subject, message_id=message_id)
+
+    def dry_run(self, pairs: Sequence[tuple[Digest, str]], resend: bool) -> list[Outcome]:
+        from plansync.digest.ledger import Ledger, ledger_path
+
+        path = ledger_path(self.config.state_dir)
+        ledger = Ledger(path, read_only=True) if path.exists() else None
+        try:
+            out = []
+            for digest, recipient in pairs:
+                org = digest.organization.id
+                if self._skip_empty(digest):
+                    out.append(Outcome(org, recipient, "empty", 0))
+                    continue
+                entry = ledger.get(recipient, self.period.key) if ledger is not None else None
+                held = self._held(entry, resend)
+                if held is not None:
+                    out.append(held)
+                    continue
+                subject, message_id, _ = self._message(digest, recipient)
+                status: Status = "would-send" if entry is None or entry.state == "pending" else "would-retry"
+                out.append(Outcome(org, recipient, status, len(digest.items), subject, message_id=message_id))
+            return out
+        finally:
+            if ledger is not None:
+                ledger.close()
+
+    def _held(self, entry: Entry | None, resend: bool) -> Outcome | None:
+        """The outcome for an entry this run leaves alone, or None when it is to be sent."""
+        if entry is None:
+            return None
+        if entry.state == "sent":
+            return Outcome(
+                entry.organization,
+                entry.recipient,
+                "already-sent",
+                0,
+                entry.subject,
+                message_id=entry.message_id,
+            )
+        if entry.state == "failed" and not resend:
+            if not entry.transient:
+                return Outcome(
+                    entry.organization,
+                    entry.recipient,
+                    "held",
+                    0,
+                    entry.subject,
+                    entry.last_error or "",
+                    False,
+                    entry.message_id,
+                )
+            if not entry.due(self.now):
+                assert entry.next_attempt is not None
+                reason = f"{entry.last_error}; next attempt after {entry.next_attempt:%Y-%m-%d %H:%M} UTC"
+                return Outcome(
+                    entry.organization,
+                    entry.recipient,
+                    "waiting",
+                    0,
+                    entry.subject,
+                    reason,
+                    True,
+                    entry.message_id,
+                )
+        return None
+
+    def send(
+        self, digest: Digest, recipient: str, ledger: Ledger, transport: Transport, resend: bool
+    ) -> Outcome:
+        from plansync.digest.mail import SendError
+
+        org = digest.organization.id
+        if self._skip_empty(digest):
+            return Outcome(org, recipient, "empty", 0)
+        entry = ledger.get(recipient, self.period.key)
+        held = self._held(entry, resend)
+        if held is not None:
+            return held
+        if entry is None:  # rendered once: every later attempt sends these very bytes
+            subject, message_id, data = self._message(digest, recipient)
+            entry = ledger.store(
+                recipient=recipient,
+                period=self.period.key,
+                organization=org,
+                message_id=message_id,
+                subject=subject,
+                message=data,
+                now=self.now,
+            )
+        ledger.mark_sending(recipient, self.period.key)
+        try:
+            transport.send(entry.message, self.config.digest.sender, recipient)
+        except SendError as exc:
+            ledger.mark_failed(recipient, self.period.key, exc.reason, transient=exc.transient, now=self.now)
+            return Outcome(
+                org,
+                recipient,
+                "failed",
+                len(digest.items),
+                entry.subject,
+                exc.reason,
+                exc.transient,
+                entry.message_id,
+            )
+        ledger.mark_sent(recipient, self.period.key, self.now)
+        return Outcome(org, recipient, "sent", len(digest.items), entry.subject, message_id=entry.message_id)
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in text)
