@@ -10,17 +10,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# The exit statuses of every command (README, `plansync --help`, the systemd units).
+EXIT_OK = 0
+EXIT_FAILED = 1  # something failed; the output names it
+EXIT_USAGE = 2  # a wrong command line (click's own status for usage errors)
+EXIT_BRAKE = 3  # the safety brake stopped a sync before it changed anything
+EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: nothing is wrong that a later run cannot cure
+EXIT_INTERRUPTED = 130
+
 
 class PlansyncError(Exception):
     """An error the user can act on. `str()` is the full message, without a trailing newline."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILED
 
 
 class UsageError(PlansyncError):
     """A wrong command-line argument or missing file."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
+
+
+class Busy(PlansyncError):
+    """Another run holds a lock of the state folder."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass(frozen=True, order=True)

@@ -20,6 +20,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from plansync.util.backoff import doubling
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
 GUARDED_METHODS = frozenset({"PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -35,7 +37,7 @@ class RetryPolicy:
 
     def backoff(self, failures: int) -> float:
         """The pause after `failures` failed attempts (1, 2, …) when the server gave no Retry-After."""
-        return float(min(self.max_delay, self.base_delay * 2 ** max(failures - 1, 0)))
+        return doubling(failures, self.base_delay, self.max_delay)
 
 
 NO_RETRY = RetryPolicy(attempts=1)

@@ -78,7 +78,7 @@ def status_command(config_file: Path | None, as_json: bool) -> None:
 def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
     from plansync.digest.ledger import Ledger, ledger_path
     from plansync.jobs.runlog import read_runs, read_service
-    from plansync.service.daemon import next_digest_time
+    from plansync.service.schedule import next_digest_time
 
     now = now or dt.datetime.now(dt.UTC)
     runs = read_runs(config.state_dir)

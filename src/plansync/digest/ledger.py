@@ -7,27 +7,23 @@ a later run after a backoff; permanent: kept, reported, retried only with --rese
 Crash safety: an entry found in `sending` at the start of a run means the process died between
 committing `sending` and committing the outcome, so the server may or may not have the message.
 It is sent again, with the same stored bytes and Message-ID: at most one duplicate, which clients
-can recognise. Runs are serialised by a lock file, so `sending` can only mean a crash.
+can recognise. Runs are serialised by a lock file (plansync.util.lock), so `sending` can only mean a crash.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from plansync.errors import PlansyncError
+from plansync.util.backoff import doubling
 
-__all__ = ["FILE_NAME", "Entry", "Ledger", "LedgerBusy", "backoff", "ledger_path"]
+__all__ = ["FILE_NAME", "Entry", "Ledger", "backoff", "ledger_path"]
 
 FILE_NAME = "digests.sqlite3"  # not the sync state database
-LOCK_NAME = "digests.lock"
 BACKOFF_FIRST = dt.timedelta(minutes=15)
 BACKOFF_MAX = dt.timedelta(hours=12)
 
@@ -59,8 +55,7 @@ def ledger_path(state_dir: Path) -> Path:
 
 def backoff(attempts: int) -> dt.timedelta:
     """15 min, 30 min, 1 h … capped at 12 h, after the given number of failed attempts."""
-    delay: dt.timedelta = BACKOFF_FIRST * 2 ** min(max(attempts - 1, 0), 16)  # no overflow after many runs
-    return min(delay, BACKOFF_MAX)
+    return doubling(attempts, BACKOFF_FIRST, BACKOFF_MAX)
 
 
 @dataclass(frozen=True)
@@ -80,10 +75,6 @@ class Entry:
 
     def due(self, now: dt.datetime) -> bool:
         return self.next_attempt is None or self.next_attempt <= now
-
-
-class LedgerBusy(PlansyncError):
-    exit_code = 75  # EX_TEMPFAIL: try again later
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -205,21 +196,3 @@ class Ledger:
             else self._db.execute(query + " ORDER BY period, recipient")
         ).fetchall()
         return [e for r in rows if (e := self.get(r[0], r[1])) is not None]
-
-
-@contextlib.contextmanager
-def run_lock(state_dir: Path) -> Iterator[None]:
-    """One digest run at a time per state folder; a second one stops with a clear message."""
-    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(state_dir / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LedgerBusy(
-                f"another `plansync digest` is running with the state folder {state_dir}; "
-                "wait for it to finish and run again"
-            ) from None
-        yield
-    finally:
-        os.close(fd)

@@ -167,10 +167,11 @@ def send_digests(
         outcomes += job.dry_run(pairs, resend)
         return DigestReport(period.start, period.end, _describe(config) + " (dry run)", tuple(outcomes))
 
-    from plansync.digest.ledger import Ledger, ledger_path, run_lock
+    from plansync.digest.ledger import Ledger, ledger_path
     from plansync.digest.mail import open_transport
+    from plansync.util.lock import digest_lock
 
-    with run_lock(config.state_dir), Ledger(ledger_path(config.state_dir)) as ledger:
+    with digest_lock(config.state_dir), Ledger(ledger_path(config.state_dir)) as ledger:
         sender = (
             transport if transport is not None else open_transport(config.mail, dict(environ or {}) or None)
         )

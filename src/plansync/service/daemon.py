@@ -16,7 +16,6 @@ import os
 import signal
 import threading
 import time
-import zoneinfo
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -28,6 +27,8 @@ from plansync.config.load import Config, load_config
 from plansync.errors import PlansyncError
 from plansync.model.plan import Plan
 from plansync.service.notify import Notifier
+from plansync.service.schedule import last_digest_time, next_digest_time
+from plansync.util.backoff import doubling
 from plansync.util.logs import register_secret
 
 log = logging.getLogger("plansync.serve")
@@ -75,30 +76,6 @@ class FileClock:
 
 
 Clock = SystemClock | FileClock
-
-
-# -- schedule (pure) ------------------------------------------------------------------------------
-
-
-def last_digest_time(now: dt.datetime, weekday: int, at: dt.time, timezone: str) -> dt.datetime:
-    """The most recent scheduled digest moment at or before `now` (aware, in the plan's zone)."""
-    local = now.astimezone(zoneinfo.ZoneInfo(timezone))
-    days_back = (local.weekday() - weekday) % 7
-    day = local.date() - dt.timedelta(days=days_back)
-    moment = dt.datetime.combine(day, at, tzinfo=local.tzinfo)
-    if moment > local:
-        moment -= dt.timedelta(days=7)
-    return moment
-
-
-def next_digest_time(now: dt.datetime, weekday: int, at: dt.time, timezone: str) -> dt.datetime:
-    return last_digest_time(now, weekday, at, timezone) + dt.timedelta(days=7)
-
-
-def backoff(failures: int, cap: dt.timedelta) -> dt.timedelta:
-    """30 s, 1 min, 2 min … never longer than the normal interval."""
-    delay: dt.timedelta = RETRY_FIRST * 2 ** min(failures - 1, 16)
-    return min(delay, cap)
 
 
 # -- the service ----------------------------------------------------------------------------------
@@ -311,7 +288,7 @@ class Service:
 
     def _sync_failed(self, now: dt.datetime, interval: dt.timedelta, reason: str) -> None:
         self.sync_failures += 1
-        delay = backoff(self.sync_failures, interval)
+        delay = doubling(self.sync_failures, RETRY_FIRST, interval)  # 30 s, 1 min … up to the interval
         self.next_sync = now + delay
         log.error("sync failed (%d in a row): %s; next try in %s", self.sync_failures, reason, delay)
         self.notifier.status(f"sync failing: {reason}")

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from plansync.digest.ledger import FILE_NAME, Ledger, LedgerBusy, backoff, ledger_path, run_lock
+from plansync.digest.ledger import FILE_NAME, Ledger, backoff, ledger_path
 from plansync.digest.mail import SMTPTransport
 from plansync.digest.send import send_digests
+from plansync.errors import Busy
+from plansync.util.lock import digest_lock
 from tests.support.configs import NOW, make_config, smtp_config
 from tests.support.smtp import (
     PASSWORD,
@@ -147,7 +149,8 @@ def test_backoff_grows_and_is_capped() -> None:
 
 
 def test_concurrent_runs_are_refused(tmp_path: Path) -> None:
-    with run_lock(tmp_path), pytest.raises(LedgerBusy, match="another"), run_lock(tmp_path):
+    with digest_lock(tmp_path), pytest.raises(Busy, match="another") as busy, digest_lock(tmp_path):
         pass
-    with run_lock(tmp_path):  # released again
+    assert busy.value.exit_code == 75
+    with digest_lock(tmp_path):  # released again
         pass

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from plansync.service.daemon import backoff, last_digest_time, next_digest_time
+from plansync.service.schedule import last_digest_time, next_digest_time
 
 TZ = "Europe/Kaliningrad"  # UTC+2 all year
 MONDAY_8 = (0, dt.time(8, 0))
@@ -39,11 +39,3 @@ def test_other_weekday_and_time() -> None:
     assert last_digest_time(now, *friday_15, TZ) == dt.datetime.fromisoformat("2024-05-17T15:30:00+02:00")
     now = dt.datetime(2024, 5, 24, 13, 30, tzinfo=dt.UTC)
     assert last_digest_time(now, *friday_15, TZ) == dt.datetime.fromisoformat("2024-05-24T15:30:00+02:00")
-
-
-def test_backoff_doubles_and_is_capped_by_the_interval() -> None:
-    cap = dt.timedelta(minutes=15)
-    delays = [backoff(n, cap) for n in range(1, 8)]
-    assert delays[:5] == [dt.timedelta(seconds=s) for s in (30, 60, 120, 240, 480)]
-    assert delays[5:] == [cap, cap]
-    assert backoff(10_000, cap) == cap  # no overflow after a long outage

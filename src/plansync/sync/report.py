@@ -1,0 +1,171 @@
+"""What a sync did, per calendar, and how it reads: the report the CLI prints and the service logs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from plansync.errors import EXIT_BRAKE, EXIT_FAILED, EXIT_OK
+from plansync.sync.reconcile import Action, Brake
+
+
+@dataclass
+class Failure:
+    label: str
+    message: str
+
+
+@dataclass
+class CalendarReport:
+    key: str
+    title: str
+    url: str | None
+    actions: list[Action] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    error: str | None = None  # the whole calendar could not be synced
+    will_create_calendar: bool = False
+    untouched: int = 0  # events known unchanged without reconciling (see _in_sync)
+    done: dict[str, int] = field(default_factory=dict)  # what was actually done, by kind
+
+    def count(self, kind: str) -> int:
+        extra = self.untouched if kind == "unchanged" else 0
+        if self.done:
+            return self.done.get(kind, 0) + extra
+        return sum(1 for a in self.actions if a.kind == kind and not a.forget) + extra
+
+    @property
+    def conflicts(self) -> int:
+        return sum(1 for a in self.actions if a.conflict is not None)
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.count(k)} {w}"
+            for k, w in (
+                ("create", "created"),
+                ("update", "updated"),
+                ("delete", "deleted"),
+                ("unchanged", "unchanged"),
+            )
+        ]
+        parts.append(f"{self.conflicts} conflict{'s' if self.conflicts != 1 else ''}")
+        parts.append(f"{len(self.failures) + (1 if self.error else 0)} failed")
+        return ", ".join(parts)
+
+
+@dataclass
+class SyncResult:
+    calendars: list[CalendarReport]
+    brakes: list[Brake]
+    dry_run: bool
+    force_delete: bool = False
+    requests: int = 0  # HTTP requests this run made (client side)
+    # calendar key → uid → (resource name, label, hash) of the calendars whose events were rendered this
+    # run: what the render cache keeps for the next run (see _Prepared)
+    rendered: dict[str, dict[str, tuple[str, str, str]]] = field(default_factory=dict, repr=False)
+    # event fingerprint → what rendering it gave, for the calendars looked at (see "the render cache")
+    memo: dict[str, tuple[str, str, str, str] | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def failed(self) -> bool:
+        return any(c.failures or c.error for c in self.calendars)
+
+    @property
+    def exit_code(self) -> int:
+        if self.brakes:
+            return EXIT_BRAKE
+        return EXIT_FAILED if self.failed else EXIT_OK
+
+    @property
+    def writes(self) -> int:
+        return (
+            sum(c.count(k) for c in self.calendars for k in ("create", "update", "delete"))
+            if not self.dry_run
+            else 0
+        )
+
+
+_SIGNS = {"create": "+", "update": "~", "delete": "-", "conflict": "!"}
+_POLICY_WORDS = {
+    "create": "the plan's version is re-created",
+    "update": "the plan's version is written",
+    "delete": "it is deleted",
+    "conflict": "left as it is on the server",
+}
+
+
+def format_report(result: SyncResult, *, details: bool | None = None) -> str:
+    """Per calendar: each change (with its fields in a dry run), conflicts, failures; then the summary."""
+    details = result.dry_run if details is None else details
+    lines: list[str] = []
+    if result.dry_run:
+        lines.append("dry run: nothing is changed; this is what a sync would do")
+    for cal in result.calendars:
+        shown = [a for a in cal.actions if a.kind != "unchanged" or a.conflict]
+        if not shown and not cal.failures and not cal.error and not cal.will_create_calendar:
+            continue
+        lines.append(f"{cal.title}: {cal.url or 'calendar to be created'}")
+        if cal.will_create_calendar:
+            lines.append("  + calendar (created by MKCALENDAR)")
+        if cal.error:
+            lines.append(f"  ✗ {cal.error}")
+        for action in shown:
+            text = f"  {_SIGNS.get(action.kind, ' ')} {action.label}"
+            if action.conflict:
+                text += f": conflict — {action.conflict}; {_POLICY_WORDS.get(action.kind, '')}"
+            lines.append(text)
+            if details:
+                for change in action.changes:
+                    if action.kind == "create":
+                        lines.append(f"      {change.name}: {_show_value(change.new)}")
+                    else:
+                        lines.append(
+                            f"      {change.name}: {_show_value(change.old)} → {_show_value(change.new)}"
+                        )
+        for failure in cal.failures:
+            lines.append(f"  ✗ {failure.label}: {failure.message}")
+    lines.append("summary:" if not result.dry_run else "summary (would be):")
+    for cal in result.calendars:
+        lines.append(f"  {cal.title}: {cal.summary()}")
+    return "\n".join(lines)
+
+
+def closing_line(result: SyncResult) -> str | None:
+    """The one line that says why a run did not end well (the brake, or failures), if it did not."""
+    if result.brakes:
+        return brake_message(result)
+    if result.failed:
+        return "some events could not be synced; see ✗ above"
+    return None
+
+
+def summary_line(result: SyncResult, seconds: float) -> str:
+    """A run in one line, for the service's log."""
+    totals = {k: sum(c.count(k) for c in result.calendars) for k in ("create", "update", "delete")}
+    return (
+        f"sync: {len(result.calendars)} calendars, {totals['create']} created, "
+        f"{totals['update']} updated, {totals['delete']} deleted in {seconds:.1f} s"
+    )
+
+
+def problem_lines(result: SyncResult) -> list[str]:
+    """Each failed calendar and event, one line each, for the service's log."""
+    lines: list[str] = []
+    for report in result.calendars:
+        lines.extend(f"sync {report.key}: {f.label}: {f.message}" for f in report.failures)
+        if report.error:
+            lines.append(f"sync {report.key}: {report.error}")
+    return lines
+
+
+def brake_message(result: SyncResult) -> str:
+    reasons = "; ".join(f"{b.calendar}: {b.reason}" for b in result.brakes)
+    return (
+        f"stopped by the safety brake, nothing was changed: {reasons}. If this is intended, run "
+        "`plansync sync --force-delete`"
+    )
+
+
+def _show_value(value: str | None, limit: int = 100) -> str:
+    if value is None or value == "":
+        return "(none)"
+    flat = value.replace("\n", " ⏎ ")
+    return "«" + (flat if len(flat) <= limit else flat[: limit - 1] + "…") + "»"
