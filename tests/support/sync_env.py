@@ -16,7 +16,8 @@ from plansync.caldav.client import CalDAVBackend
 from plansync.calendar import ical
 from plansync.config.load import CalendarTarget, SyncConfig
 from plansync.model.plan import Plan
-from plansync.sync.engine import SyncResult, sync
+from plansync.sync.engine import sync
+from plansync.sync.report import SyncResult
 from plansync.sync.state import HeldStamp, open_state
 from tests.support.memory_backend import MemoryBackend
 from tests.support.servers import RunningServer

@@ -89,8 +89,8 @@ def test_plans_passed_by_serve_render_only_what_changed(
     tmp_path: Path, radicale: RunningServer, renders: list[Any]
 ) -> None:
     from plansync.config.load import load_config
+    from plansync.jobs.sync import run_sync
     from plansync.planread.planfile import load_plan
-    from plansync.sync.engine import run_sync
 
     path = write_config(tmp_path, radicale.url, user="cache3")
     config = load_config(path, environ={"TEST_CALDAV_PASSWORD": "x"})

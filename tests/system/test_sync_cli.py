@@ -14,8 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from plansync.cli.main import cli
-from plansync.sync.engine import LOCK_NAME, run_lock
 from plansync.sync.state import FILE_NAME
+from plansync.util.lock import SYNC_LOCK as LOCK_NAME
+from plansync.util.lock import sync_lock
 from tests.support.cli import run_sync_cli as run
 from tests.support.configs import write_sync_config
 from tests.support.paths import PLAN_2024
@@ -51,7 +52,7 @@ def test_dry_run_prints_field_diff_and_changes_nothing(tmp_path: Path, radicale:
     assert code == 0 and "Гайдара cli1 (gaidar): 0 created, 1 updated" in out and "(konb)" not in out
 
 
-def test_brake_exits_2_and_names_force_delete(tmp_path: Path, radicale: RunningServer) -> None:
+def test_brake_exits_3_and_names_force_delete(tmp_path: Path, radicale: RunningServer) -> None:
     config = write_sync_config(tmp_path, radicale.url, user="cli2")
     assert run(config)[0] == 0
     text = (tmp_path / "plan.yaml").read_text(encoding="utf-8")
@@ -59,7 +60,7 @@ def test_brake_exits_2_and_names_force_delete(tmp_path: Path, radicale: RunningS
     (tmp_path / "plan.yaml").write_text("\n".join(kept) + "\n", encoding="utf-8")
     mark = radicale.log.mark()
     code, _, err = run(config)
-    assert code == 2
+    assert code == 3  # its own status: 2 is a usage error
     assert "safety brake" in err and "--force-delete" in err
     assert radicale.log.writes_since(mark) == []
     code, out, _ = run(config, "--force-delete")
@@ -88,7 +89,7 @@ def test_unknown_org_is_a_usage_error(tmp_path: Path, radicale: RunningServer) -
 
 def test_lock_names_the_holder(tmp_path: Path, radicale: RunningServer) -> None:
     config = write_sync_config(tmp_path, radicale.url, user="cli5")
-    with run_lock(tmp_path / "state"):
+    with sync_lock(tmp_path / "state"):
         code, _, err = run(config)
     assert code == 1
     assert f"pid {os.getpid()}" in err and "another plansync run" in err

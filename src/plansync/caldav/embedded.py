@@ -20,6 +20,8 @@ from types import TracebackType
 from plansync.errors import PlansyncError
 
 EMBEDDED_USER = "plansync"  # the principal the calendars live under: /plansync/
+# Authentication is off (loopback only): any password is accepted; sending one carries the user name.
+EMBEDDED_PASSWORD = "embedded"
 START_TIMEOUT = 10.0
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import click
 
 from plansync import __version__
-from plansync.cli.options import as_of_option, config_option
 from plansync.errors import InvalidInput, PlansyncError, UsageError
 
 DEFAULT_PLAN = Path("data/plan-2024.yaml")
@@ -201,65 +200,10 @@ def import_command(
         click.echo(f"wrote {output}", err=True)
 
 
-@cli.command("run")
-@config_option
-@as_of_option
-@click.option("--serve", is_flag=True, help="Then go on as the service, in the foreground (plansync serve).")
-def run_command(config_file: Path | None, as_of: str | None, serve: bool) -> None:
-    """The main job, once: check the plans, sync them into the calendars, send the week's digests.
-
-    With the shipped config this syncs into plansync's own CalDAV server and writes the digests into
-    the outbox folder. Exit status 0 when all went well, else the worst status of sync and digest.
-    With --serve it then keeps running as `plansync serve` does.
-    """
-    import datetime as dt
-
-    from plansync.cli.options import parse_day
-    from plansync.cli.serve import run_service
-    from plansync.cli.sync import progress_bar
-    from plansync.config.load import load_config
-    from plansync.digest.send import send_digests
-    from plansync.jobs.runlog import record_sync
-    from plansync.planread.planfile import load_plan
-    from plansync.sync.engine import brake_message, format_report, run_sync
-
-    day = parse_day(as_of) if as_of else None
-    config = load_config(config_file)
-    for path in config.plans:
-        plan = load_plan(path)
-        click.echo(f"plan {path}: valid: {len(plan.events)} events, {len(plan.organizations)} organizations")
-    where = "the embedded CalDAV server" if config.caldav.is_embedded else config.caldav.url
-    click.echo(f"\n== sync into {where}")
-    result = run_sync(config, progress=progress_bar)
-    record_sync(config.state_dir, result, dt.datetime.now(dt.UTC))
-    click.echo(format_report(result))
-    if result.brakes:
-        click.echo(f"plansync: {brake_message(result)}", err=True)
-    click.echo("\n== digests")
-    report = send_digests(config, as_of=day)
-    for line in report.lines():
-        click.echo(line)
-    if config.mail.transport == "outbox":
-        click.echo(f"\nmail: the digests are in {config.mail.outbox}/new (open them with any mail client)")
-    if config.caldav.is_embedded:
-        server = config.caldav.embedded
-        keeper = "the service below keeps" if serve else "`plansync serve` (or `scripts/run --serve`) keeps"
-        click.echo(
-            f"calendars: {keeper} them at http://{server.host}:{server.port}/ "
-            f"for CalDAV clients (user {config.caldav.username or 'plansync'}, any password)"
-        )
-    if serve:
-        click.echo("\n== serving in the foreground (Ctrl-C to stop)")
-        run_service(config_file, "text", None, None)
-    digest_failed = bool(report.permanent_failures or report.transient_failures)
-    status = max(result.exit_code, 1 if digest_failed else 0)
-    if status:
-        raise click.exceptions.Exit(status)
-
-
 def _register_subcommands() -> None:
     """Commands that live in their own modules; each imports its heavy parts only when it runs."""
     from plansync.cli.digest import digest_command
+    from plansync.cli.run import run_command
     from plansync.cli.serve import serve_command, status_command
     from plansync.cli.sync import sync_command
 
@@ -267,6 +211,7 @@ def _register_subcommands() -> None:
     cli.add_command(serve_command)
     cli.add_command(status_command)
     cli.add_command(digest_command)
+    cli.add_command(run_command)
 
 
 _register_subcommands()

@@ -17,7 +17,8 @@ import click
 from plansync.cli.options import config_option
 
 if TYPE_CHECKING:
-    from plansync.sync.engine import ProgressBar
+    from plansync.sync.report import SyncResult
+    from plansync.sync.writers import ProgressBar
 
 LONG_RUN = 20  # actions; below this a progress bar is only noise
 
@@ -43,30 +44,29 @@ def sync_command(
 ) -> None:
     """Sync the plan into one CalDAV calendar per organizer.
 
-    Exit status: 0 all good, 1 something failed (the summary names it), 2 stopped by the safety brake.
+    Exit status: 0 all good, 1 something failed (the summary names it), 3 stopped by the safety brake
+    (nothing was changed), 2 a wrong command line.
     """
-    code = _run(config_file, dry_run, org_ids, force_delete)
-    if code:
-        raise click.exceptions.Exit(code)
-
-
-def _run(config_file: Path | None, dry_run: bool, org_ids: tuple[str, ...], force_delete: bool) -> int:
-    import datetime as dt
-
     from plansync.config.load import load_config
-    from plansync.jobs.runlog import record_sync
-    from plansync.sync.engine import brake_message, format_report, run_sync
+    from plansync.jobs.sync import run_sync
 
     config = load_config(config_file)
     result = run_sync(
         config, dry_run=dry_run, org_ids=org_ids, force_delete=force_delete, progress=progress_bar
     )
-    record_sync(config.state_dir, result, dt.datetime.now(dt.UTC))
+    code = echo_sync_report(result)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+def echo_sync_report(result: SyncResult) -> int:
+    """Print what a sync did (and, on stderr, why it did not end well); its exit status."""
+    from plansync.sync.report import closing_line, format_report
+
     click.echo(format_report(result))
-    if result.brakes:
-        click.echo(f"plansync: {brake_message(result)}", err=True)
-    elif result.failed:
-        click.echo("plansync: some events could not be synced; see ✗ above", err=True)
+    line = closing_line(result)
+    if line is not None:
+        click.echo(f"plansync: {line}", err=True)
     return result.exit_code
 
 

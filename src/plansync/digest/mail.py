@@ -75,7 +75,7 @@ class Rendered:
     html: str
 
 
-def _one_line(text: str) -> str:
+def _header_text(text: str) -> str:
     """Header text from templates or the plan: every run of whitespace, CR and LF included, is a space."""
     return " ".join(text.split())
 
@@ -110,7 +110,7 @@ class Renderer:
             raise PlansyncError(f"digest template error{where}: {exc}; fix the template") from exc
 
     def _render(self, d: DigestView, reply_to: str | None) -> Rendered:
-        subject = _one_line(self.subject.render(d=d, reply_to=reply_to))
+        subject = _header_text(self.subject.render(d=d, reply_to=reply_to))
         text = self.text.render(d=d, reply_to=reply_to)
         html = self.inliner.inline(self.html.render(d=d, reply_to=reply_to, subject=subject))
         return Rendered(subject, text, html)
@@ -135,7 +135,7 @@ def _address(recipient: str, name: str) -> Address:
     if any(c in recipient for c in '\r\n<>,;"') or recipient.count("@") != 1:
         raise PlansyncError(f"{recipient!r} is not a single mail address; correct it in the plan")
     local, _, domain = recipient.partition("@")
-    return Address(display_name=_one_line(name), username=local, domain=domain)
+    return Address(display_name=_header_text(name), username=local, domain=domain)
 
 
 def build_message(
@@ -154,7 +154,7 @@ def build_message(
     msg["To"] = _address(recipient, digest.organization.short_name)
     if config.reply_to:
         msg["Reply-To"] = config.reply_to
-    msg["Subject"] = _one_line(rendered.subject)
+    msg["Subject"] = _header_text(rendered.subject)
     msg["Date"] = email.utils.format_datetime(now)
     msg["Message-ID"] = message_id(recipient, digest.period.key, config.sender)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to us

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from plansync.sync.state import FILE_NAME
 
 if TYPE_CHECKING:
-    from plansync.sync.engine import SyncResult
+    from plansync.sync.report import SyncResult
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sync_runs (

@@ -17,10 +17,10 @@ import signal
 import threading
 import time
 from collections.abc import Mapping
-from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from plansync.caldav import retry
 from plansync.config.load import Config, load_config
@@ -29,7 +29,10 @@ from plansync.model.plan import Plan
 from plansync.service.notify import Notifier
 from plansync.service.schedule import last_digest_time, next_digest_time
 from plansync.util.backoff import doubling
-from plansync.util.logs import register_secret
+from plansync.util.logs import one_line, register_secret
+
+if TYPE_CHECKING:
+    from plansync.jobs.calendars import CalendarServer
 
 log = logging.getLogger("plansync.serve")
 
@@ -123,6 +126,7 @@ class Service:
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._caldav_url: str | None = None  # the embedded server's, once it runs
+        self._server: CalendarServer | None = None  # where the calendars are, while `run` runs
         self.loaded = load(config_file, self.environ)
         self._remember_secrets(self.loaded.config)
         self.next_sync = self.clock.now()
@@ -152,14 +156,15 @@ class Service:
 
     def run(self) -> int:
         config = self.loaded.config
-        with ExitStack() as stack:
-            if config.caldav.is_embedded:
-                from plansync.caldav.embedded import EmbeddedRadicale
+        from plansync.jobs.calendars import CalendarServer
 
-                server = config.caldav.embedded
-                running = stack.enter_context(EmbeddedRadicale(server.host, server.port, server.folder))
-                self._caldav_url = running.url
-                log.info("embedded CalDAV server on %s (storage %s)", running.url, server.folder)
+        with CalendarServer(config.caldav, self.environ) as server:
+            self._server = server
+            if config.caldav.is_embedded:
+                self._caldav_url = server.url
+                log.info(
+                    "embedded CalDAV server on %s (storage %s)", server.url, config.caldav.embedded.folder
+                )
             self._write_status("starting")
             self.notifier.ready(f"serving {len(self.loaded.plans)} plan(s)")
             log.info(
@@ -171,6 +176,7 @@ class Service:
             while not self._stop.is_set():
                 self._tick()
                 self._stop.wait(TICK_SECONDS)
+        self._server = None
         self.notifier.stopping()
         self._write_status("stopped", stopped=True)
         log.info("stopped")
@@ -215,7 +221,7 @@ class Service:
         try:
             fresh = load(self.config_file, self.environ)
         except PlansyncError as exc:
-            log.error("reload failed, keeping the running config and plans: %s", _one_line(exc))
+            log.error("reload failed, keeping the running config and plans: %s", one_line(str(exc)))
             self.notifier.ready("reload failed; running the old config")
             return
         old = self.loaded.config
@@ -231,53 +237,38 @@ class Service:
 
     # -- sync -----------------------------------------------------------------------------------
 
-    def _sync_config(self) -> tuple[Config, dict[str, str]]:
-        """The config as the sync sees it: the embedded server is already running, at its URL."""
-        config = self.loaded.config
-        if self._caldav_url is None:
-            return config, self.environ
-        from plansync.caldav.embedded import EMBEDDED_USER
-
-        caldav = replace(
-            config.caldav, url=self._caldav_url, username=config.caldav.username or EMBEDDED_USER
-        )
-        # Radicale runs with authentication off: any password opens the user's calendars.
-        return replace(config, caldav=caldav), {**self.environ, "PLANSYNC_CALDAV_PASSWORD": "embedded"}
-
     def _sync_cycle(self, now: dt.datetime) -> None:
-        from plansync.jobs.runlog import record_sync
-        from plansync.sync.engine import brake_message, run_sync
+        from plansync.jobs.sync import run_sync
+        from plansync.sync.report import brake_message, problem_lines, summary_line
 
-        config, environ = self._sync_config()
+        config = self.loaded.config
         interval = config.sync.interval
         self._write_status("syncing")
         self.notifier.status("syncing")
         started = time.monotonic()
         try:
-            result = run_sync(config, checkpoint=self._checkpoint, environ=environ, plans=self.loaded.plans)
+            result = run_sync(
+                config,
+                server=self._server,
+                checkpoint=self._checkpoint,
+                environ=self.environ,
+                plans=self.loaded.plans,
+            )
         except Stopping:
             log.info("sync interrupted between two actions; the next start goes on from there")
             return
         except PlansyncError as exc:
-            self._sync_failed(now, interval, _one_line(exc))
+            self._sync_failed(now, interval, one_line(str(exc)))
             return
         except Exception as exc:  # a bug or a library surprise: log it, never die of it
             log.exception("sync crashed: %s", exc)
             self._sync_failed(now, interval, f"{type(exc).__name__}: {exc}")
             return
-        record_sync(config.state_dir, result, self.clock.now())
-        totals = {k: sum(c.count(k) for c in result.calendars) for k in ("create", "update", "delete")}
-        summary = (
-            f"sync: {len(result.calendars)} calendars, {totals['create']} created, "
-            f"{totals['update']} updated, {totals['delete']} deleted in {time.monotonic() - started:.1f} s"
-        )
+        summary = summary_line(result, time.monotonic() - started)
         if result.brakes:
             log.error("%s; stopped by the safety brake: %s", summary, brake_message(result))
-        for report in result.calendars:
-            for failure in report.failures:
-                log.error("sync %s: %s: %s", report.key, failure.label, failure.message)
-            if report.error:
-                log.error("sync %s: %s", report.key, report.error)
+        for line in problem_lines(result):
+            log.error("%s", line)
         if result.failed:
             self._sync_failed(now, interval, "some calendars or events failed (see above)")
             return
@@ -324,7 +315,7 @@ class Service:
         try:
             report = send_digests(config, as_of=as_of, now=now, environ=self.environ, plans=self.loaded.plans)
         except PlansyncError as exc:
-            log.error("digests due %s failed: %s; retrying in %s", as_of, _one_line(exc), DIGEST_RETRY)
+            log.error("digests due %s failed: %s; retrying in %s", as_of, one_line(str(exc)), DIGEST_RETRY)
             self.digest_retry_at = now + DIGEST_RETRY
             return
         except Exception as exc:
@@ -380,13 +371,3 @@ class Service:
                 continue
             if secret is not None:
                 register_secret(secret.reveal())
-
-
-def _one_line(exc: BaseException) -> str:
-    return " | ".join(line for line in str(exc).splitlines() if line.strip())
-
-
-def serve(config_file: Path | None, *, clock: Clock | None = None) -> int:
-    service = Service(config_file, clock=clock)
-    service.install_signal_handlers()
-    return service.run()

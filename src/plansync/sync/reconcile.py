@@ -103,9 +103,6 @@ class Decision:
     managed: int  # managed events in this calendar before the run
     emptied: bool  # the calendar holds nothing although plansync wrote events into it
 
-    def of(self, kind: ActionKind) -> list[Action]:
-        return [a for a in self.actions if a.kind == kind]
-
     @property
     def deletes(self) -> int:
         return sum(1 for a in self.actions if a.kind == "delete")

@@ -17,8 +17,10 @@ import pytest
 from plansync.caldav.client import CalDAVBackend, PreconditionFailed
 from plansync.calendar import ical
 from plansync.config.load import CalendarTarget, SyncConfig
+from plansync.errors import EXIT_BRAKE
 from plansync.model.plan import Plan
-from plansync.sync.engine import SyncResult, brake_message, sync
+from plansync.sync.engine import sync
+from plansync.sync.report import SyncResult, brake_message
 from plansync.sync.state import open_state
 from tests.support.memory_backend import MemoryBackend
 from tests.support.plans import event, retitle, small_plan, with_event, without
@@ -220,7 +222,7 @@ class TestContract:
         cut = without(plan, "e1", "e3", "e4")
         mark = env.mark()
         result = env.sync(cut)
-        assert result.exit_code == 2
+        assert result.exit_code == EXIT_BRAKE
         assert writes(env.since(mark)) == []
         assert "--force-delete" in brake_message(result)
         assert len(env.server(url)) == 4
@@ -235,7 +237,7 @@ class TestContract:
             env.people.delete(href, etag)
         mark = env.mark()
         result = env.sync(plan)
-        assert result.exit_code == 2
+        assert result.exit_code == EXIT_BRAKE
         assert "empty" in brake_message(result)
         assert writes(env.since(mark)) == []
         assert env.sync(plan, force_delete=True).exit_code == 0

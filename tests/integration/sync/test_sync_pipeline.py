@@ -13,6 +13,7 @@ import pytest
 
 from plansync.caldav.client import CalDAVBackend
 from plansync.config.load import CalendarTarget
+from plansync.errors import EXIT_BRAKE
 from plansync.sync import engine as syncer
 from tests.support.memory_backend import MemoryBackend
 from tests.support.plans import small_plan, without
@@ -99,7 +100,7 @@ def test_memory_run_stopped_by_the_brake_makes_no_calendar(tmp_path: Path) -> No
     env.targets["gaidar"] = CalendarTarget(name="Гайдара, новый")
     mark = env.mark()
     result = env.sync(without(plan, "e1", "e3", "e2"))
-    assert result.exit_code == 2 and result.brakes
+    assert result.exit_code == EXIT_BRAKE and result.brakes
     assert "MKCALENDAR" not in [m for m, _ in env.since(mark)]
     assert memory.calendar_by_name("Гайдара, новый") is None
     gaidar = next(c for c in result.calendars if c.key == "gaidar")

@@ -28,6 +28,7 @@ from hypothesis.stateful import (
 from plansync.caldav.client import CalDAVBackend
 from plansync.calendar import ical
 from plansync.config.load import CalendarTarget, SyncConfig
+from plansync.errors import EXIT_BRAKE
 from plansync.model.plan import Plan
 from plansync.sync.engine import sync
 from plansync.sync.state import open_state
@@ -154,7 +155,7 @@ class SyncMachine(RuleBasedStateMachine):
             self.urls[report.key] = report.url
         self.synced = True
         if result.brakes:
-            assert result.exit_code == 2 and not force
+            assert result.exit_code == EXIT_BRAKE and not force
             assert {
                 o: self.server(u) for o, u in self.urls.items() if o in before
             } == before  # nothing written

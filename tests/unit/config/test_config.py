@@ -143,15 +143,15 @@ def test_credentials_in_the_url_are_refused_without_echoing_them(tmp_path: Path)
 
 
 def test_connections_set_how_many_calendars_are_written_at_once(tmp_path: Path) -> None:
-    from plansync.sync.engine import _backend
+    from plansync.jobs.calendars import CalendarServer
 
     assert load_config(write(tmp_path, "plans: [plan.yaml]\n"), environ={}).caldav.connections == 2
     config = load_config(
         write(tmp_path, "plans: [plan.yaml]\ncaldav:\n  url: http://127.0.0.1:9/\n  connections: 4\n"),
         environ={},
     )
-    with _backend(config, None, {}) as backend:
-        assert backend.writers == 4
+    with CalendarServer(config.caldav, {}) as server:
+        assert server.backend().writers == 4
     with pytest.raises(InvalidInput) as info:
         load_config(write(tmp_path, "plans: [plan.yaml]\ncaldav:\n  connections: 0\n"), environ={})
     got = [(p.line, p.field, p.message) for p in info.value.problems]

@@ -7,8 +7,8 @@ import stat
 from pathlib import Path
 
 from plansync.jobs.runlog import read_runs, read_service, record_service, record_sync
-from plansync.sync.engine import CalendarReport, Failure, SyncResult
 from plansync.sync.reconcile import Brake
+from plansync.sync.report import CalendarReport, Failure, SyncResult
 from plansync.sync.state import FILE_NAME
 
 NOW = dt.datetime(2024, 5, 20, 6, 0, tzinfo=dt.UTC)

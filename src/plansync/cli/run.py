@@ -1,0 +1,60 @@
+"""`plansync run`: the main job once (check the plans, sync, send the week's digests), optionally
+followed by the service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from plansync.cli.options import as_of_option, config_option
+
+
+@click.command("run")
+@config_option
+@as_of_option
+@click.option("--serve", is_flag=True, help="Then go on as the service, in the foreground (plansync serve).")
+def run_command(config_file: Path | None, as_of: str | None, serve: bool) -> None:
+    """The main job, once: check the plans, sync them into the calendars, send the week's digests.
+
+    With the shipped config this syncs into plansync's own CalDAV server and writes the digests into
+    the outbox folder. Exit status 0 when all went well, else the worst status of sync and digest.
+    With --serve it then keeps running as `plansync serve` does.
+    """
+    from plansync.cli.options import parse_day
+    from plansync.cli.serve import run_service
+    from plansync.cli.sync import echo_sync_report, progress_bar
+    from plansync.config.load import load_config
+    from plansync.digest.send import send_digests
+    from plansync.jobs.sync import run_sync
+    from plansync.planread.planfile import load_plan
+
+    day = parse_day(as_of) if as_of else None
+    config = load_config(config_file)
+    for path in config.plans:
+        plan = load_plan(path)
+        click.echo(f"plan {path}: valid: {len(plan.events)} events, {len(plan.organizations)} organizations")
+    where = "the embedded CalDAV server" if config.caldav.is_embedded else config.caldav.url
+    click.echo(f"\n== sync into {where}")
+    result = run_sync(config, progress=progress_bar)
+    sync_status = echo_sync_report(result)
+    click.echo("\n== digests")
+    report = send_digests(config, as_of=day)
+    for line in report.lines():
+        click.echo(line)
+    if config.mail.transport == "outbox":
+        click.echo(f"\nmail: the digests are in {config.mail.outbox}/new (open them with any mail client)")
+    if config.caldav.is_embedded:
+        server = config.caldav.embedded
+        keeper = "the service below keeps" if serve else "`plansync serve` (or `scripts/run --serve`) keeps"
+        click.echo(
+            f"calendars: {keeper} them at http://{server.host}:{server.port}/ "
+            f"for CalDAV clients (user {config.caldav.username or 'plansync'}, any password)"
+        )
+    if serve:
+        click.echo("\n== serving in the foreground (Ctrl-C to stop)")
+        run_service(config_file, "text", None, None)
+    digest_failed = bool(report.permanent_failures or report.transient_failures)
+    status = max(sync_status, 1 if digest_failed else 0)
+    if status:
+        raise click.exceptions.Exit(status)

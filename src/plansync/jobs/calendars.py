@@ -1,0 +1,67 @@
+"""Where the calendars live for one process: the configured CalDAV server, or plansync's embedded one.
+
+`CalendarServer` is the one owner of the embedded server's life: `plansync sync` and `run` enter it for
+one run, `plansync serve` for its whole life; each sync asks it for a fresh backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from types import TracebackType
+
+from plansync.caldav.client import CalDAVBackend
+from plansync.caldav.embedded import EMBEDDED_PASSWORD, EMBEDDED_USER, EmbeddedRadicale
+from plansync.config.load import CalDAVConfig
+
+log = logging.getLogger(__name__)
+
+
+class CalendarServer:
+    """`with CalendarServer(config.caldav) as server: backend = server.backend()`."""
+
+    def __init__(self, caldav: CalDAVConfig, environ: Mapping[str, str] | None = None) -> None:
+        self.caldav = caldav
+        self.environ = os.environ if environ is None else environ
+        self._embedded: EmbeddedRadicale | None = None
+
+    @property
+    def url(self) -> str:
+        return self._embedded.url if self._embedded is not None else self.caldav.url
+
+    def __enter__(self) -> CalendarServer:
+        if self.caldav.is_embedded:
+            settings = self.caldav.embedded
+            self._embedded = EmbeddedRadicale(settings.host, settings.port, settings.folder)
+            self._embedded.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._embedded is not None:
+            self._embedded.stop()
+            self._embedded = None
+
+    def backend(self) -> CalDAVBackend:
+        """A backend for one run; close it when the run ends."""
+        caldav = self.caldav
+        if self._embedded is not None:
+            # Radicale runs with authentication off: the password only carries the user name.
+            return CalDAVBackend(
+                self._embedded.url,
+                username=caldav.username or EMBEDDED_USER,
+                password=EMBEDDED_PASSWORD,
+                timeout=caldav.timeout,
+                writers=caldav.connections,
+            )
+        secret = caldav.password.resolve(self.environ)
+        return CalDAVBackend(
+            caldav.url,
+            username=caldav.username,
+            password=secret.reveal() if secret else None,
+            verify_tls=caldav.verify_tls,
+            timeout=caldav.timeout,
+            writers=caldav.connections,
+        )
