@@ -69,8 +69,9 @@ def _imports(path: Path) -> Iterator[str]:
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
-            if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + [base]).strip(".")
+            if node.level:  # relative: up from this module's package
+                parts = package.split(".")
+                base = ".".join([*parts[: len(parts) - node.level + 1], base]).strip(".")
             yield base
             # `from plansync.sync import engine` imports the module plansync.sync.engine
             yield from (f"{base}.{alias.name}" for alias in node.names)
