@@ -3,7 +3,7 @@
 python-caldav does discovery, listing calendars and MKCALENDAR, and is imported only when one of those
 is needed (a run with every calendar URL known never loads it). Everything that must be exact, and every
 event-level request, goes as a raw request over a plain keep-alive connection (plansync.caldav.http),
-following what was measured on real servers (GUIDE §5):
+following what was measured on real servers (docs/servers.md):
 
 * create with `If-None-Match: *`, update and delete with `If-Match: <etag>`; never caldav's `save()`
   (it bumps SEQUENCE and switches to `If-Schedule-Tag-Match` on Xandikos);
@@ -61,9 +61,8 @@ CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 CS = "{http://calendarserver.org/ns/}"
 MULTIGET_BATCH = 100
 # Calendars written at the same time, each over its own connection (config caldav.connections). Two
-# keep a server busy while the next request is prepared. More only helps a server with cores to spare:
-# on the 2-core benchmark machine a first sync of 1,000 events took, with 1 / 2 / 4 writers,
-# 36.4 / 30.7 / 43.5 s on Xandikos and 30.9 / 28.6 / 30.9 s on Radicale.
+# keep a server busy while the next request is prepared; more only help a server with cores to spare
+# (the README's benchmark section has the measurement).
 WRITERS = 2
 
 
@@ -334,9 +333,9 @@ class CalDAVBackend:
     def stamps(self, calendar_urls: Sequence[str], *, ctag: bool = False) -> dict[str, Stamp]:
         # Asked of the parent with Depth 1, so that all of a user's calendars cost one request; of the
         # calendar itself (Depth 0) when it is the only one asked for there: the server then looks at
-        # it alone. One property at a time: Radicale computes a ctag from every item of a calendar
-        # (~80 ms at 500 events), its last-modified from file times (~5 ms); Xandikos has no
-        # last-modified, and its ctag is the calendar's git tree id.
+        # it alone. One property at a time: Radicale computes a ctag from every item of a calendar,
+        # its last-modified from file times; Xandikos has no last-modified, and its ctag is the
+        # calendar's git tree id.
         by_parent: dict[str, list[str]] = {}
         for url in calendar_urls:
             by_parent.setdefault(parent_collection(url), []).append(url)

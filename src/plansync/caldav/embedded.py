@@ -3,7 +3,7 @@
 With the shipped config (`caldav.url: embedded`) `plansync sync` needs nothing else installed, and a
 person can open the calendars in Thunderbird or DAVx5 while `plansync serve` keeps it running.
 Radicale's default `[auth] type` is `denyall`, and it would read /etc/radicale/config if asked to; here
-the configuration is built from scratch and explicit (GUIDE §5). Radicale's own server is used, not
+the configuration is built from scratch and explicit. Radicale's own server is used, not
 hypercorn (which answers 500 to successful PUTs).
 """
 

@@ -25,7 +25,7 @@ from plansync.util.lazy import lazy_import
 if TYPE_CHECKING:
     import icalendar
 else:
-    # Loaded when first used (~0.1 s): a run in which nothing changed renders and parses nothing.
+    # Loaded when first used: a run in which nothing changed renders and parses nothing.
     icalendar = lazy_import("icalendar")
 
 PRODID = "-//plansync//plansync//RU"
@@ -474,7 +474,7 @@ def _when(prop: object) -> str:
     if isinstance(value, dt.datetime):
         tzid = params.get("TZID") if params else None
         if tzid:
-            # Resolve the TZID with zoneinfo, never with the VTIMEZONE the server sent back (GUIDE §5).
+            # Resolve the TZID with zoneinfo, never with the VTIMEZONE the server sent back.
             with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
                 value = value.replace(tzinfo=zoneinfo.ZoneInfo(str(tzid)))
         if value.tzinfo is None:
@@ -549,7 +549,7 @@ def merge(server: bytes, desired: bytes) -> bytes:
             target[name] = source[name]
     target.pop("DTSTAMP", None)
     target["DTSTAMP"] = source["DTSTAMP"]
-    # Our VTIMEZONE replaces the server's copy of it (which may be a truncated one, GUIDE §5).
+    # Our VTIMEZONE replaces the server's copy of it (Radicale truncates the RDATE lists of some).
     our_zones = {str(z["TZID"]): z for z in ours.walk("VTIMEZONE")}
     kept = [
         c for c in theirs.subcomponents if not (c.name == "VTIMEZONE" and str(c.get("TZID")) in our_zones)

@@ -6,8 +6,8 @@ starts) and read values from it ourselves. The same checker serves the plan and 
 give the same `file:line:col: field: problem — fix` messages.
 
 The tree is ours rather than PyYAML's composed nodes because of memory: PyYAML gives every node a
-`__dict__`, a tag and two `Mark` objects, about 25 bytes of memory per byte of a plan (64 MB for a
-plan of 10,000 events), where these slotted nodes with shared short texts take about 8. Every
+`__dict__`, a tag and two `Mark` objects, several times the memory of these slotted nodes with
+shared short texts. Every
 scalar stays text, aliases are kept as what they are (a reference, refused by every reader, so an
 alias bomb is never expanded) and tags are ignored.
 """
@@ -26,8 +26,8 @@ from yaml import events as ev
 
 from plansync.errors import Problem
 
-# A plan of 10,000 events is 3 MB; anything far larger is a mistake (or an attack). The tree
-# takes ~10 bytes of memory per byte of YAML (~35 for a file of one-letter values), so this
+# A plan of 10,000 events is a few megabytes; anything far larger is a mistake (or an attack). The
+# tree's memory is proportionate to the file (tests/system/test_hostile_input.py holds it), so this
 # also bounds memory.
 MAX_FILE_BYTES = 8 * 1024 * 1024
 # Past this many problems the file is not a plan with typos but something else: stop and say so.

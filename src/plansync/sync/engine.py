@@ -440,7 +440,7 @@ class SyncEngine:
 
     def _describe(self, cal: _Calendar, *, creations: bool) -> None:
         """Attach the field-level diff to each action (to creations only if `creations`: only a dry run
-        shows them, and at 10,000 events they weigh 15 MB); fetches the server copies updates need."""
+        shows them, and for a large plan they weigh megabytes); fetches the server copies updates need."""
         if cal.decision is None:
             return
         need = [

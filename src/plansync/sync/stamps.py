@@ -1,15 +1,15 @@
 """Stamps: noticing that nothing changed in a calendar without listing it.
 
 Answering a sync-collection REPORT or a getctag costs Radicale time in proportion to the calendar
-(it reads every item: ~80 ms at 500 events), while its DAV:getlastmodified of a calendar comes from
-file times (~5 ms), for all of a user's calendars in one PROPFIND. So each run first asks for those
+(it reads every item), while its DAV:getlastmodified of a calendar comes from file times, for all of a
+user's calendars in one PROPFIND. So each run first asks for those
 stamps, and a calendar whose stamp equals the one held is not listed: the cached listing stands for it.
 
 Held is only a *settled* stamp (STAMP_SETTLE_S older than the server's clock when it answered, taken
 before a listing): whatever changes after that listing gets a later stamp, even within the same
 second. A run that created events takes the stamps of those calendars before listing them again (a
-listing it does anyway: see _apply_all). The calendars written last may not have settled by then:
-the run waits for them (2–3 s) only when listing them next time would take longer, by how long this
+listing it does anyway: see SyncEngine._apply_all). The calendars written last may not have settled by then:
+the run waits for them (a few seconds) only when listing them next time would take longer, by how long this
 run's listings took; else the next run lists them once more.
 A calendar whose stamp stayed while its events changed (seen when it is listed) is not trusted
 again; every calendar is listed at least every sync.recheck_every regardless. A server without
