@@ -1,0 +1,1 @@
+"""The one plan-event → iCalendar builder, and reading back what a server holds (pure)."""

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
 from plansync.cli.options import config_option
-
-if TYPE_CHECKING:
-    from plansync.config.load import Config
-
-HEARTBEAT_STALE = dt.timedelta(minutes=2)
 
 
 @click.command("serve")
@@ -67,121 +59,10 @@ def status_command(config_file: Path | None, as_json: bool) -> None:
     Reads the state database only, so it works while `plansync serve` runs.
     """
     from plansync.config.load import load_config
+    from plansync.jobs.status import collect_status, format_status
 
     status = collect_status(load_config(config_file))
     if as_json:
         click.echo(json.dumps(status, ensure_ascii=False, indent=2))
         return
     click.echo(format_status(status))
-
-
-def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
-    from plansync.digest.ledger import Ledger, ledger_path
-    from plansync.jobs.runlog import read_runs, read_service
-    from plansync.service.schedule import next_digest_time
-
-    now = now or dt.datetime.now(dt.UTC)
-    runs = read_runs(config.state_dir)
-    service = read_service(config.state_dir)
-    running = _alive(service)
-    digests: dict[str, list[dict[str, Any]]] = {"pending": [], "failed": []}
-    path = ledger_path(config.state_dir)
-    if path.exists():
-        with Ledger(path, read_only=True) as ledger:
-            for entry in ledger.entries():
-                if entry.state == "sent":
-                    continue
-                kind = "failed" if entry.state == "failed" and not entry.transient else "pending"
-                digests[kind].append(
-                    {
-                        "recipient": entry.recipient,
-                        "organization": entry.organization,
-                        "period": entry.period,
-                        "state": entry.state,
-                        "attempts": entry.attempts,
-                        "last_error": entry.last_error,
-                        "next_attempt": entry.next_attempt.isoformat() if entry.next_attempt else None,
-                    }
-                )
-    if running:
-        next_sync = service.get("next_sync")
-        next_digest = service.get("next_digest")
-    else:
-        next_sync = None
-        timezone = _plan_timezone(config)
-        next_digest = next_digest_time(
-            now, config.digest.schedule_weekday, config.digest.schedule_time, timezone
-        ).isoformat()
-    return {
-        "service": {
-            "running": running,
-            "pid": int(service["pid"]) if running and service.get("pid") else None,
-            "activity": service.get("activity") if running else None,
-            "heartbeat": service.get("heartbeat"),
-        },
-        "calendars": [
-            {
-                "calendar": run.calendar,
-                "title": run.title,
-                "url": run.url,
-                "last_sync": run.finished_at.isoformat(),
-                "result": run.result,
-                "summary": run.summary,
-                "error": run.error,
-            }
-            for run in runs
-        ],
-        "digests": digests,
-        "next": {"sync": next_sync, "digest": next_digest},
-    }
-
-
-def _alive(service: dict[str, str]) -> bool:
-    """The service runs when its pid lives and its heartbeat is fresh (a killed one leaves both)."""
-    pid, beat = service.get("pid"), service.get("heartbeat")
-    if not pid or not beat:
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except (OSError, ValueError):
-        return False
-    return dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(beat) < HEARTBEAT_STALE
-
-
-def _plan_timezone(config: Config) -> str:
-    from plansync.errors import PlansyncError
-    from plansync.planread.planfile import load_plan
-
-    try:
-        return load_plan(config.plans[0]).timezone
-    except (PlansyncError, IndexError):
-        return "UTC"
-
-
-def format_status(status: dict[str, Any]) -> str:
-    service = status["service"]
-    lines = [
-        f"service: running (pid {service['pid']}, {service['activity']})"
-        if service["running"]
-        else "service: not running"
-    ]
-    lines.append("calendars:")
-    if not status["calendars"]:
-        lines.append("  never synced")
-    for cal in status["calendars"]:
-        lines.append(f"  {cal['title']}: {cal['result']} at {cal['last_sync']}; {cal['summary']}")
-        if cal["error"]:
-            lines.append(f"    error: {cal['error']}")
-    for kind in ("pending", "failed"):
-        entries = status["digests"][kind]
-        lines.append(f"digests {kind}: {len(entries)}")
-        for entry in entries:
-            extra = (
-                f", next try {entry['next_attempt']}" if entry["next_attempt"] and kind == "pending" else ""
-            )
-            error = f": {entry['last_error']}" if entry["last_error"] else ""
-            lines.append(f"  {entry['recipient']} ({entry['period']}, {entry['state']}){error}{extra}")
-    nxt = status["next"]
-    lines.append(f"next sync: {nxt['sync'] or 'when `plansync sync` or the timer runs'}")
-    lines.append(f"next digest: {nxt['digest']}")
-    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Weekly digests: selection (pure), wording and rendering, the message, transports, the ledger, sending."""

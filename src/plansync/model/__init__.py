@@ -1,0 +1,1 @@
+"""The plan as plain data (pure)."""

@@ -1,0 +1,1 @@
+"""Reading plans: the YAML checker, plan files, the Russian date reader, importers."""

@@ -1,0 +1,1 @@
+"""The long-running service: the loop, its schedule (pure) and systemd notification."""

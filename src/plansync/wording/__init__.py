@@ -1,0 +1,1 @@
+"""Russian words for dates and the text forms of a plan (pure)."""
