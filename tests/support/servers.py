@@ -124,12 +124,14 @@ def start_radicale(storage: Path, port: int = 0) -> RunningServer:
     return _serve("radicale", radicale.Application(configuration), "/", storage, port)
 
 
-def start_xandikos(storage: Path, port: int = 0) -> RunningServer:
+def start_xandikos(storage: Path, port: int = 0, *, strict: bool = True) -> RunningServer:
+    """`strict=False`: Xandikos stores whatever a client PUTs, malformed iCalendar included, as many
+    servers do."""
     from xandikos.web import SingleUserFilesystemBackend, XandikosApp
 
     backend = SingleUserFilesystemBackend(str(storage))
     backend.create_principal("/user/", create_defaults=False)
-    app = XandikosApp(backend, current_user_principal="/user/", strict=True)
+    app = XandikosApp(backend, current_user_principal="/user/", strict=strict)
     return _serve("xandikos", app.handle_wsgi_request, "/", storage, port)
 
 
@@ -143,6 +145,13 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     server = start_radicale(tmp_path_factory.mktemp("radicale"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def lenient_xandikos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    server = start_xandikos(tmp_path_factory.mktemp("xandikos-lenient"), strict=False)
     yield server
     server.stop()
 

@@ -490,7 +490,14 @@ class CalDAVBackend:
                 raise exc.public() from None
             if int(response.status) != 207:
                 raise BackendError(f"calendar-multiget on {_show(calendar_url)}: HTTP {response.status}")
-            for resp in self._xml(response).iter(f"{DAV}response"):
+            try:
+                root = self._xml(response)
+            except BackendError:
+                # One object's bytes (a NUL, say) can make the whole answer bad XML: fetch that batch one
+                # object at a time, so that the bad one is read as what it is and the others as usual.
+                out.update((norm_href(h), found) for h in batch if (found := self.get(h)) is not None)
+                continue
+            for resp in root.iter(f"{DAV}response"):
                 href_el = resp.find(f"{DAV}href")
                 data = resp.find(f".//{CALDAV}calendar-data")
                 etag = _etag_of(resp)

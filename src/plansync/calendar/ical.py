@@ -13,12 +13,14 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import re
 import zoneinfo
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from plansync.model.plan import Event, Organization, Plan
+from plansync.model.recurrence import first_occurrence
 from plansync.sync.reconcile import Desired
 from plansync.util.lazy import lazy_import
 
@@ -71,6 +73,24 @@ class Parsed:
     recorded_hash: str | None
     fields: Mapping[str, str] | None
     hash: str | None
+    problem: str | None = None  # why it could not be read whole; then `hash` is UNREADABLE
+
+    @property
+    def owner(self) -> str | None:
+        """'plan:calendar' when plansync wrote it (see owner_of)."""
+        return owner_of(self.uid, self.marker)
+
+    @property
+    def copy_of(self) -> str | None:
+        """The UID of the plansync event this is a copy of: its markers, under another UID."""
+        if self.marker is None or self.owner is not None:
+            return None
+        return event_uid(self.marker.plan_id, self.marker.event_key, self.marker.calendar_id)
+
+
+# The content hash of an object whose owned fields cannot be read: equal to no real hash, so an object of
+# plansync's own that became unreadable counts as changed by someone (the conflict policy applies).
+UNREADABLE = "unreadable"
 
 
 # -- identities ---------------------------------------------------------------------------------------
@@ -89,6 +109,21 @@ def split_uid(uid: str) -> tuple[str, str, str] | None:
     if at != "@" or tail != "plansync" or len(parts) != 3:
         return None
     return parts[0], parts[1], parts[2]
+
+
+def owner_of(uid: str | None, marker: Marker | None) -> str | None:
+    """'plan:calendar' of an object plansync wrote: it carries plansync's markers AND the UID plansync
+    derives from them. A calendar app that duplicates an event keeps the markers under a new UID: that
+    copy is a person's, never plansync's to update or delete."""
+    if marker is None or uid != event_uid(marker.plan_id, marker.event_key, marker.calendar_id):
+        return None
+    return f"{marker.plan_id}:{marker.calendar_id}"
+
+
+def owns(uid: str | None, owner: str | None) -> bool:
+    """Whether a listed object with this UID and recorded owner ('plan:calendar') is plansync's."""
+    parts = split_uid(uid) if uid is not None else None
+    return parts is not None and owner == f"{parts[0]}:{parts[2]}"
 
 
 def resource_name(uid: str) -> str:
@@ -282,14 +317,7 @@ def _timed_end(begin: dt.datetime, end_time: dt.time | None, tz: dt.tzinfo) -> d
 
 def _first_occurrence(rrule: str, start: dt.date, end: dt.date) -> dt.date:
     """DTSTART must be an occurrence (RFC 5545 3.8.5.3), e.g. the first Tuesday of the period."""
-    from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
-
-    rule = rrulestr(rrule, dtstart=dt.datetime.combine(start, dt.time()))
-    found = rule.after(dt.datetime.combine(start, dt.time()), inc=True)
-    if found is None or found.date() > end:
-        return start
-    first: dt.date = found.date()
-    return first
+    return first_occurrence(rrule, start, end) or start
 
 
 def _description(plan: Plan, event: Event, approximate: list[str], notes: list[str]) -> str:
@@ -412,11 +440,50 @@ def _zone_part(
 
 
 def parse(data: bytes) -> Parsed:
-    """The UID, the marker and the owned fields of a resource; tolerant, since anyone may write there."""
+    """The UID, the marker and the owned fields of a resource. Anyone may write there: whatever icalendar
+    or dateutil raise on (bad RRULEs, odd value types, extreme dates, broken encodings) gives an object
+    known by the UID and markers its raw text shows, with the hash UNREADABLE and the problem named."""
+    try:
+        return _parse(data)
+    except Exception as exc:  # any failure of a library on untrusted text
+        uid, marker = _raw_identity(data)
+        problem = f"{type(exc).__name__}: {str(exc)[:200]}"
+        return Parsed(uid, marker, None, None, UNREADABLE if uid is not None else None, problem)
+
+
+_UNFOLD_RE = re.compile(rb"\r?\n[ \t]")
+_IDENTITY = ("UID", MARK_PLAN, MARK_EVENT, MARK_CALENDAR)
+
+
+def _raw_identity(data: bytes) -> tuple[str | None, Marker | None]:
+    """The UID and plansync's markers of the first VEVENT (not of an alarm inside it), read from the raw
+    lines of a text icalendar could not read."""
+    found: dict[str, str] = {}
+    stack: list[str] = []
+    for raw in _UNFOLD_RE.sub(b"", data[: 4 * 1024 * 1024]).splitlines():
+        line = raw.decode("utf-8", "replace")
+        name, _, value = line.partition(":")
+        name = name.split(";", 1)[0].strip().upper()
+        if name == "BEGIN":
+            stack.append(value.strip().upper())
+        elif name == "END":
+            if stack and stack.pop() == "VEVENT":
+                break
+        elif stack and stack[-1] == "VEVENT" and name in _IDENTITY:
+            found.setdefault(name, value.strip()[:300])
+    uid = found.get("UID") or None
+    marker = Marker(*(found[n] for n in _IDENTITY[1:])) if all(found.get(n) for n in _IDENTITY[1:]) else None
+    return uid, marker
+
+
+def _parse(data: bytes) -> Parsed:
     try:
         cal = icalendar.Calendar.from_ical(data)
     except Exception:
-        return Parsed(None, None, None, None, None)
+        uid, marker = _raw_identity(data)
+        if uid is None:
+            return Parsed(None, None, None, None, None, "not iCalendar")
+        raise
     master = _master(cal)
     if master is None:
         other = next((c for c in cal.subcomponents if "UID" in c), None)
@@ -532,7 +599,15 @@ def _categories(prop: object) -> list[str]:
 
 def merge(server: bytes, desired: bytes) -> bytes:
     """The server's copy with plansync's fields replaced by the desired ones; alarms, X- properties of
-    other clients, SEQUENCE and the rest stay (todoman's `serialize(original)`)."""
+    other clients, SEQUENCE and the rest stay (todoman's `serialize(original)`). A copy that cannot be
+    read or written back whole is replaced by the desired event."""
+    try:
+        return _merge(server, desired)
+    except Exception:  # any failure of a library on untrusted text
+        return desired
+
+
+def _merge(server: bytes, desired: bytes) -> bytes:
     try:
         theirs = icalendar.Calendar.from_ical(server)
     except Exception:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from plansync.model.plan import Event, Organization, Plan
+from plansync.model.recurrence import occurrences
 from plansync.wording import russian
 
 __all__ = [
@@ -142,15 +143,10 @@ def _month_starts(period: Period) -> list[dt.date]:
 
 def _exact_occurrences(event: Event, period: Period) -> list[dt.date]:
     """Occurrences of a rule anchored on an exact day that fall in the period."""
-    from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
-
     r = event.reading
     assert r.start is not None and r.rrule
-    start = dt.datetime.combine(r.start, dt.time())
-    rule = rrulestr(r.rrule, dtstart=start)
-    last = dt.datetime.combine(min(period.end, r.end or period.end), dt.time())
-    first = dt.datetime.combine(max(period.start, r.start), dt.time())
-    return [d.date() for d in rule.between(first, last, inc=True)]
+    days = occurrences(r.rrule, r.start, min(period.end, r.end or period.end))
+    return [d for d in days if d >= period.start]
 
 
 def _recurrence(event: Event, period: Period) -> tuple[dt.date | None, dt.date] | None:

@@ -24,6 +24,7 @@ from plansync.model.plan import (
     Section,
     apply_override,
 )
+from plansync.model.recurrence import occurrences
 from plansync.planread.dates import DateReadError, Reading, read_date
 from plansync.planread.yamlcheck import Checker, Entry, Node, ScalarNode, read_file
 
@@ -456,7 +457,32 @@ def _read_reading(
             "give both `start:` and `end:`",
         )
         return None
+    if result.rrule and not _recurs(result, year):
+        node = fields["rrule"].value if "rrule" in fields else fields["date"].value
+        first, last = _rule_period(result, year)
+        c.error(
+            node,
+            f"{where}.rrule" if "rrule" in fields else f"{where}.date",
+            f"the recurrence {result.rrule} gives no day from {first} to {last}",
+            "correct the rule (e.g. a day that exists in that month), or write `rrule: none`",
+        )
+        return None
     return result
+
+
+def _rule_period(reading: Reading, year: int) -> tuple[dt.date, dt.date]:
+    first = reading.start or dt.date(year, 1, 1)
+    return first, reading.end or max(first, dt.date(year, 12, 31))
+
+
+def _recurs(reading: Reading, year: int) -> bool:
+    """The rule gives at least one day in the event's period (bounded: see plansync.model.recurrence)."""
+    assert reading.rrule is not None
+    first, last = _rule_period(reading, year)
+    try:
+        return bool(occurrences(reading.rrule, first, last, limit=1))
+    except ValueError:
+        return False
 
 
 def _known(kind: str, value: str, known: Mapping[str, object]) -> str:

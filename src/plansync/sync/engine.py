@@ -382,7 +382,7 @@ class SyncEngine:
         cached = state.items(url)
         if not force and unchanged(held, stamp, self.settings):
             return [
-                Actual(s.href, s.etag, s.uid, s.owner in cal.owners, s.hash, s.recorded_hash)
+                Actual(s.href, s.etag, s.uid, _managed(cal, s), s.hash, s.recorded_hash)
                 for s in cached.values()
             ]
         listed_at = time.time()
@@ -409,9 +409,9 @@ class SyncEngine:
             if href in fetched:
                 etag, body = fetched[href]
                 parsed = ical.parse(body)
-                owner = f"{parsed.marker.plan_id}:{parsed.marker.calendar_id}" if parsed.marker else None
-                seen[href] = SeenItem(href, etag, parsed.uid, owner, parsed.hash, parsed.recorded_hash)
+                seen[href] = SeenItem(href, etag, parsed.uid, parsed.owner, parsed.hash, parsed.recorded_hash)
                 fields[href] = parsed.fields
+                _notice(cal, href, parsed)
             elif href in cached and cached[href].etag == etags[href]:
                 seen[href] = cached[href]
             # else: gone between the listing and the multiget
@@ -434,7 +434,7 @@ class SyncEngine:
                     )
                     state.set_stamp(url, now_held)
         return [
-            Actual(s.href, s.etag, s.uid, s.owner in cal.owners, s.hash, s.recorded_hash, fields.get(s.href))
+            Actual(s.href, s.etag, s.uid, _managed(cal, s), s.hash, s.recorded_hash, fields.get(s.href))
             for s in seen.values()
         ]
 
@@ -613,12 +613,11 @@ class SyncEngine:
             parsed = ical.parse(body)
             if parsed.uid != action.uid:
                 raise BackendError(f"{href} holds another event (UID {parsed.uid}); plansync leaves it alone")
-            owner = f"{parsed.marker.plan_id}:{parsed.marker.calendar_id}" if parsed.marker else None
             have = Actual(
                 norm_href(href),
                 etag,
                 parsed.uid,
-                owner in cal.owners,
+                parsed.owner in cal.owners,
                 parsed.hash,
                 parsed.recorded_hash,
                 parsed.fields,
@@ -660,6 +659,25 @@ class _Relister:
             del self.waiting[cal.url]
             self.engine._list_after_writes(cal, stamps)
             self.listed.add(cal.url)
+
+
+def _managed(cal: _Calendar, item: SeenItem) -> bool:
+    """plansync's own object for this calendar: its markers name a plan of this run and this calendar,
+    and its UID is the one plansync derives from them (a person's copy keeps the markers, not the UID)."""
+    return item.owner in cal.owners and ical.owns(item.uid, item.owner)
+
+
+def _notice(cal: _Calendar, href: str, parsed: ical.Parsed) -> None:
+    """Say once (when it is first fetched) what plansync leaves alone and why."""
+    copied = parsed.copy_of
+    if copied is not None and parsed.marker is not None:
+        owner = f"{parsed.marker.plan_id}:{parsed.marker.calendar_id}"
+        if owner in cal.owners:
+            original = cal.desired.get(copied)
+            what = original.label if original is not None else parsed.marker.event_key
+            cal.report.notices.append(f"{href} looks like a copy of {what}: a person's event, left alone")
+    elif parsed.problem is not None and parsed.owner not in cal.owners:
+        cal.report.notices.append(f"{href} cannot be read ({parsed.problem}): not plansync's, left alone")
 
 
 def _start_done(cal: _Calendar) -> None:

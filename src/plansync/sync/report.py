@@ -25,6 +25,7 @@ class CalendarReport:
     will_create_calendar: bool = False
     untouched: int = 0  # events known unchanged without reconciling (see _in_sync)
     done: dict[str, int] = field(default_factory=dict)  # what was actually done, by kind
+    notices: list[str] = field(default_factory=list)  # what was left alone and why, said once
 
     def count(self, kind: str) -> int:
         extra = self.untouched if kind == "unchanged" else 0
@@ -100,7 +101,13 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
         lines.append("dry run: nothing is changed; this is what a sync would do")
     for cal in result.calendars:
         shown = [a for a in cal.actions if a.kind != "unchanged" or a.conflict]
-        if not shown and not cal.failures and not cal.error and not cal.will_create_calendar:
+        if (
+            not shown
+            and not cal.failures
+            and not cal.error
+            and not cal.will_create_calendar
+            and not cal.notices
+        ):
             continue
         lines.append(f"{cal.title}: {cal.url or 'calendar to be created'}")
         if cal.will_create_calendar:
@@ -122,6 +129,7 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
                         )
         for failure in cal.failures:
             lines.append(f"  ✗ {failure.label}: {failure.message}")
+        lines.extend(f"  ? {notice}" for notice in cal.notices)
     lines.append("summary:" if not result.dry_run else "summary (would be):")
     for cal in result.calendars:
         lines.append(f"  {cal.title}: {cal.summary()}")

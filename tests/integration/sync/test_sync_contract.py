@@ -20,7 +20,7 @@ from plansync.config.load import CalendarTarget, SyncConfig
 from plansync.errors import EXIT_BRAKE
 from plansync.model.plan import Plan
 from plansync.sync.engine import sync
-from plansync.sync.report import SyncResult, brake_message
+from plansync.sync.report import SyncResult, brake_message, format_report
 from plansync.sync.state import open_state
 from tests.support.memory_backend import MemoryBackend
 from tests.support.plans import event, retitle, small_plan, with_event, without
@@ -116,6 +116,29 @@ class TestContract:
         assert result.exit_code == 0
         assert [m for m, _ in writes(env.since(mark))] == ["DELETE"]
         assert env.server(url)["someone-else-1@example.org"] == before
+
+    @pytest.mark.parametrize("policy", ["plan-wins", "server-wins", "report"])
+    def test_an_event_a_person_copied_is_theirs(self, env: Env, policy: str) -> None:
+        """A calendar app that duplicates an event keeps plansync's markers under a new UID: the copy is
+        never updated or deleted, and is reported once."""
+        plan = small_plan()
+        settings = SyncConfig(conflict_policy=policy)  # type: ignore[arg-type]
+        url = env.url(env.sync(plan, settings=settings), "konb")
+        _, _, body = env.server(url)["plan-2024.e1.konb@plansync"]
+        copy = body.replace(b"UID:plan-2024.e1.konb@plansync", b"UID:0A1B2C3D-copy@thunderbird")
+        copy = copy.replace(b"SUMMARY:", b"SUMMARY:(copy) ")
+        env.people.create(url, "0A1B2C3D-copy.ics", copy)
+        result = env.sync(retitle(plan, "e1", "Новое название"), settings=settings)
+        assert result.exit_code == 0
+        (konb,) = [c for c in result.calendars if c.key == "konb"]
+        assert any("looks like a copy of e1" in n for n in konb.notices), konb.notices
+        assert "looks like a copy" in format_report(result)
+        assert "(copy) " in server_summaries(env, url)["0A1B2C3D-copy@thunderbird"]
+        again = env.sync(without(plan, "e1"), settings=settings, force_delete=True)  # the original goes
+        assert not any(n for c in again.calendars for n in c.notices)  # said once
+        summaries = server_summaries(env, url)
+        assert "plan-2024.e1.konb@plansync" not in summaries
+        assert summaries["0A1B2C3D-copy@thunderbird"].startswith("(copy) ")
 
     @pytest.mark.parametrize("policy", ["plan-wins", "server-wins", "report"])
     def test_person_edits_managed_event(self, env: Env, policy: str) -> None:

@@ -257,3 +257,79 @@ def test_serialising_waits_for_the_write_and_gives_the_same_bytes_later(
     time.sleep(1.05)  # DTSTAMP has whole seconds: it must be the one fixed when rendering
     assert desired.body == first and len(calls) == 2
     assert b"DTSTAMP:" in first and ical.parse(first).hash == desired.hash
+
+
+# -- what people and servers put in a calendar ---------------------------------------------------------
+
+MALFORMED = [
+    b"RRULE:FREQ=WEEKLY;UNTIL=2024xx",  # a bad UNTIL
+    b"DTSTART;VALUE=DATE:20240315T100000",  # a date that is a date-time
+    b"DTSTART;VALUE=PERIOD:garbage",  # an odd value type
+    b"DTSTART:99991231T235959Z\r\nDTEND:00010101T000000Z",  # extreme dates
+    b"SUMMARY;ENCODING=BASE64:@@@@",  # a broken encoding
+    b"DURATION:P1000000000000D",  # an absurd duration
+    b"CATEGORIES:\xff\xfe\xfa",  # not UTF-8
+]
+
+
+def _ours_with(line: bytes) -> bytes:
+    body = ical.desired_events(small_plan(), "konb", stamp=STAMP)["plan-2024.e1.konb@plansync"].body
+    return body.replace(b"END:VEVENT", line + b"\r\nEND:VEVENT")
+
+
+@pytest.mark.parametrize("line", MALFORMED)
+def test_a_malformed_object_of_ours_is_known_but_unreadable(line: bytes) -> None:
+    parsed = ical.parse(_ours_with(line))
+    assert parsed.uid == "plan-2024.e1.konb@plansync"
+    assert parsed.owner == "plan-2024:konb"
+    if parsed.problem is not None:  # the text the library gave up on: never the hash of any content
+        assert parsed.hash == ical.UNREADABLE and parsed.fields is None
+
+
+@pytest.mark.parametrize(
+    "line", [b"RRULE:FREQ=WEEKLY;UNTIL=2024xx", b"RRULE:FREQ=FOO", b"RRULE:FREQ=WEEKLY;BYDAY=XX"]
+)
+def test_what_the_libraries_raise_on_makes_an_unreadable_object_not_a_crash(line: bytes) -> None:
+    parsed = ical.parse(_ours_with(line))
+    assert parsed.problem is not None and parsed.hash == ical.UNREADABLE
+    assert parsed.owner == "plan-2024:konb"  # from its raw lines: still known as plansync's
+
+
+def test_a_broken_start_makes_an_unreadable_object() -> None:
+    body = _ours_with(b"")
+    start = next(line for line in body.split(b"\r\n") if line.startswith(b"DTSTART"))
+    parsed = ical.parse(body.replace(start, b"DTSTART;VALUE=DATE:2024031"))
+    assert parsed.problem is not None and parsed.uid == "plan-2024.e1.konb@plansync"
+
+
+def test_parse_never_raises_on_any_bytes() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    base = _ours_with(b"")
+
+    @given(st.integers(0, len(base)), st.binary(max_size=40))
+    def check(position: int, junk: bytes) -> None:
+        parsed = ical.parse(base[:position] + junk + base[position:])
+        assert parsed.hash is None or isinstance(parsed.hash, str)
+
+    check()
+
+
+def test_a_copy_keeps_the_markers_but_is_not_ours() -> None:
+    body = _ours_with(b"")
+    copy = ical.parse(body.replace(b"UID:plan-2024.e1.konb@plansync", b"UID:5F3A-copy@thunderbird"))
+    assert copy.marker is not None and copy.owner is None
+    assert copy.copy_of == "plan-2024.e1.konb@plansync"
+    original = ical.parse(body)
+    assert original.owner == "plan-2024:konb" and original.copy_of is None
+    assert ical.owns("plan-2024.e1.konb@plansync", "plan-2024:konb")
+    assert not ical.owns("5F3A-copy@thunderbird", "plan-2024:konb")
+    assert not ical.owns("plan-2024.e1.konb@plansync", "plan-2024:gaidar")
+
+
+def test_merge_of_an_unreadable_copy_writes_the_plans_version() -> None:
+    desired = ical.desired_events(small_plan(), "konb", stamp=STAMP)["plan-2024.e1.konb@plansync"].body
+    for line in MALFORMED:
+        merged = ical.merge(_ours_with(line), desired)
+        assert ical.parse(merged).problem is None

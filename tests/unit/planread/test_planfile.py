@@ -241,3 +241,24 @@ def test_load_raises_with_every_problem(tmp_path: Path) -> None:
         load_plan(write(tmp_path, GOOD_PLAN.replace("konb]", "nobody]").replace("[konb,", "[anybody,")))
     assert "unknown organization id 'nobody'" in str(info.value)
     assert info.value.summary().startswith("2 problems in ")
+
+
+@pytest.mark.parametrize(
+    ("rrule", "expected"),
+    [
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31", "gives no day from 2025-01-01 to 2025-12-31"),
+        ("FREQ=MONTHLY;BYMONTH=4;BYMONTHDAY=31", "gives no day from 2025-01-01 to 2025-12-31"),
+        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "gives no day from 2025-01-01 to 2025-12-31"),
+    ],
+)
+def test_a_recurrence_that_gives_no_day_is_a_problem(tmp_path: Path, rrule: str, expected: str) -> None:
+    text = GOOD_PLAN.replace("    date: 15 января\n", f"    date: январь–декабрь\n    rrule: {rrule}\n")
+    p = only(tmp_path, text)
+    assert p.field == "events[0].rrule" and expected in p.message and "rrule: none" in p.hint
+
+
+def test_a_recurrence_with_days_in_the_period_is_fine(tmp_path: Path) -> None:
+    text = GOOD_PLAN.replace(
+        "    date: 15 января\n", "    date: январь–декабрь\n    rrule: FREQ=MONTHLY;BYMONTHDAY=31\n"
+    )
+    assert problems(tmp_path, text) == []
