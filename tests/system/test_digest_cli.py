@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mailbox
 import socket
+import stat
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,16 @@ def test_preview_writes_text_html_and_eml(config_file: Path, tmp_path: Path) -> 
     assert names == [f"2024-05-20-kosb-kobs@inbox.ru.{ext}" for ext in ("eml", "html", "txt")]
     assert "24 мая, пт" in (tmp_path / "pv" / names[2]).read_text(encoding="utf-8")
     assert not (config_file.parent / "state").exists()
+    assert {stat.S_IMODE((tmp_path / "pv" / n).stat().st_mode) for n in names} == {0o600}  # addresses inside
+
+
+def test_preview_into_a_symlink_is_refused(config_file: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "pv").symlink_to(elsewhere)
+    result = invoke("--config", str(config_file), "--as-of", "2024-05-20", "--preview", str(tmp_path / "pv"))
+    assert result.exit_code == 2 and "symlink" in result.stderr
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_to_an_unknown_address_is_a_usage_error(config_file: Path) -> None:

@@ -5,6 +5,7 @@ result."""
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,10 @@ def test_noop_renders_nothing_and_edits_render_only_what_is_written(
 ) -> None:
     config = write_config(tmp_path, radicale.url, user="cache1")
     assert run(config)[0] == 0
-    caches = list((tmp_path / "state" / "cache").glob("*.pickle"))
-    assert len(caches) == 1
+    caches = list((tmp_path / "state" / "cache").iterdir())
+    assert [c.name for c in caches] == ["render.json"]  # JSON: loading it cannot run code, as a pickle could
     assert stat.S_IMODE(caches[0].stat().st_mode) == 0o600
+    assert json.loads(caches[0].read_text(encoding="utf-8"))["format"] >= 3
     renders.clear()
 
     mark = radicale.log.mark()
@@ -66,7 +68,7 @@ def test_noop_renders_nothing_and_edits_render_only_what_is_written(
     assert code == 0, out + err
     assert out.count("1 updated") == 2  # e2 in both calendars
     assert renders == [{"e2"}, {"e2"}]
-    assert len(list((tmp_path / "state" / "cache").glob("*.pickle"))) == 1
+    assert len(list((tmp_path / "state" / "cache").glob("*.json"))) == 1
 
     renders.clear()
     code, out, _ = run(config)
@@ -76,7 +78,7 @@ def test_noop_renders_nothing_and_edits_render_only_what_is_written(
 def test_a_corrupt_cache_is_rebuilt(tmp_path: Path, radicale: RunningServer) -> None:
     config = write_config(tmp_path, radicale.url, user="cache2")
     assert run(config)[0] == 0
-    (cache,) = (tmp_path / "state" / "cache").glob("*.pickle")
+    (cache,) = (tmp_path / "state" / "cache").glob("*.json")
     cache.write_bytes(b"not a pickle")
     mark = radicale.log.mark()
     code, out, err = run(config)

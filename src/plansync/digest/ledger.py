@@ -13,13 +13,13 @@ can recognise. Runs are serialised by a lock file (plansync.util.lock), so `send
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from plansync.util.backoff import doubling
+from plansync.util.private import private_dir, private_file
 
 __all__ = ["FILE_NAME", "Entry", "Ledger", "backoff", "ledger_path"]
 
@@ -93,10 +93,9 @@ class Ledger:
         if read_only:
             self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
         else:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the state folder: private
-            # Create it 0600 before SQLite opens it: it holds addresses and whole messages.
-            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-            path.chmod(0o600)
+            # Created 0600 in the private state folder before SQLite opens it: it holds addresses and
+            # whole messages.
+            private_file(private_dir(path.parent) / path.name)
             self._db = sqlite3.connect(path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=DELETE")
             self._db.execute("PRAGMA synchronous=FULL")

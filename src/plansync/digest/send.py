@@ -229,9 +229,12 @@ class _Job:
         rendered = self._rendered[org]
         assert isinstance(rendered, Rendered)
         stem = f"{self.period.start.isoformat()}-{org}-{_safe(recipient)}"
-        write_atomic(folder / f"{stem}.txt", rendered.text.encode("utf-8"))
-        write_atomic(folder / f"{stem}.html", rendered.html.encode("utf-8"))
-        write_atomic(folder / f"{stem}.eml", data)
+        if folder.is_symlink():
+            raise UsageError(f"--preview {folder} is a symlink; give the folder itself")
+        # 0600, as in the outbox: the previews hold the recipients' addresses.
+        write_atomic(folder / f"{stem}.txt", rendered.text.encode("utf-8"), mode=0o600)
+        write_atomic(folder / f"{stem}.html", rendered.html.encode("utf-8"), mode=0o600)
+        write_atomic(folder / f"{stem}.eml", data, mode=0o600)
         return Outcome(org, recipient, "previewed", len(digest.items), subject, message_id=message_id)
 
     def dry_run(self, pairs: Sequence[tuple[Digest, str]], resend: bool) -> list[Outcome]:

@@ -8,7 +8,6 @@ Kept in the state database beside the sync state (its own tables), written by ev
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plansync.sync.state import FILE_NAME
+from plansync.util.private import private_dir, private_file
 
 if TYPE_CHECKING:
     from plansync.sync.report import SyncResult
@@ -53,8 +53,7 @@ def _open(state_dir: Path, *, write: bool) -> Iterator[sqlite3.Connection | None
         yield None
         return
     if write:
-        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        private_file(private_dir(state_dir) / FILE_NAME)
         uri = f"file:{path}"
     else:
         uri = f"file:{path}?mode=ro"

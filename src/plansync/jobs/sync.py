@@ -54,6 +54,7 @@ def run_sync(
                     rendered=cache.rendered if cache.hit else None,
                     memo=cache.memo,
                     checkpoint=checkpoint,
+                    full_plans=cache.full,
                 )
         finally:
             state.close()

@@ -20,8 +20,8 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from plansync.caldav.backend import (
     STAMP_SETTLE_S,
@@ -78,8 +78,6 @@ class _Calendar:
     ctag: str | None = None
     created: bool = False  # this run created an event in it (or may have: the answer was lost)
     wrote: bool = False  # the server confirmed one of this run's creations
-    plans: Sequence[Plan] = ()
-    rendering: ical.Rendering = field(default_factory=ical.Rendering)
     digest: str = ""  # of the desired events (see _in_sync_digest)
     in_sync: bool = False  # known unchanged on both sides: not looked at
     listing_s: float = 0.0  # time the server took to list it this run, and the resources it listed
@@ -106,10 +104,12 @@ def sync(
     rendered: Mapping[str, Mapping[str, tuple[str, str, str]]] | None = None,
     memo: Mapping[str, tuple[str, str, str, str] | None] | None = None,
     checkpoint: Checkpoint | None = None,
+    full_plans: Callable[[], Sequence[Plan]] | None = None,
 ) -> SyncResult:
     """One run. `rendered`: calendar key → uid → (name, label, hash) of the plans' events, from an
     earlier run on the same plans (the render cache); those calendars are reconciled on the hashes and
-    only the events to be written are rendered."""
+    only the events to be written are rendered. `full_plans`: when `plans` come without their events
+    (the render cache), how to get them should some event have to be rendered after all."""
     engine = SyncEngine(
         plans,
         backend=backend,
@@ -117,6 +117,7 @@ def sync(
         targets=targets or {},
         settings=settings or SyncConfig(),
         memo=memo,
+        full_plans=full_plans,
     )
     return engine.run(
         dry_run=dry_run,
@@ -144,8 +145,10 @@ class SyncEngine:
         targets: Mapping[str, CalendarTarget],
         settings: SyncConfig,
         memo: Mapping[str, tuple[str, str, str, str] | None] | None = None,
+        full_plans: Callable[[], Sequence[Plan]] | None = None,
     ) -> None:
-        self.plans = plans
+        self.plans = plans  # their events only if `full_plans` is None (see `events`)
+        self._full_plans = full_plans
         self.backend = backend
         self.state = state
         self.targets = targets
@@ -153,6 +156,12 @@ class SyncEngine:
         self.renderer = Renderer(
             ical.Rendering(settings.long_span_policy, settings.long_span_days), memo or {}
         )
+
+    def events(self) -> Sequence[Plan]:
+        """The plans with their events, read now if the run was given only their heads."""
+        if self._full_plans is not None:
+            self.plans, self._full_plans = self._full_plans(), None
+        return self.plans
 
     # -- the run --------------------------------------------------------------------------------------
 
@@ -207,7 +216,7 @@ class SyncEngine:
             return cal
 
         if not dry_run and not brakes:
-            expected = sum(len(p.events_of(org.id)) for org in unmade for p in self.plans)
+            expected = sum(len(p.events_of(org.id)) for org in unmade for p in self.events()) if unmade else 0
             made = self._apply_all(calendars, (make(org) for org in unmade), expected, progress, checkpoint)
             calendars += made
             self._record_in_sync(calendars)
@@ -288,14 +297,12 @@ class SyncEngine:
         owners = frozenset(f"{p.id}:{key}" for p in self.plans)
         desired: dict[str, Desired] = {}
         if cached is None:
-            for plan in self.plans:
+            for plan in self.events():
                 desired.update(self.renderer.desired(plan, key))
             digest = self._in_sync_digest(((u, d.hash) for u, d in desired.items()), owners)
         else:
             digest = self._in_sync_digest(((u, h) for u, (_, _, h) in cached.items()), owners)
-        cal = _Calendar(
-            report, key, None, owners, desired, {}, plans=self.plans, rendering=self.renderer.rendering
-        )
+        cal = _Calendar(report, key, None, owners, desired, {})
         cal.digest = digest
         policy = self.settings.conflict_policy
         try:
@@ -320,7 +327,7 @@ class SyncEngine:
                 )
             if url is None:  # dry run, calendar still to be created
                 report.will_create_calendar = True
-                _complete(cal, set(desired))
+                self._complete(cal, set(desired))
                 cal.decision = reconcile(cal.desired, [], {}, policy=policy)
                 report.actions = list(cal.decision.actions)
                 return cal
@@ -333,7 +340,7 @@ class SyncEngine:
                 for a in cal.decision.actions
                 if a.desired is not None and (a.kind != "unchanged" or a.conflict is not None)
             }
-            if _complete(cal, need):
+            if self._complete(cal, need):
                 # The same hashes, so the same decisions; now with the bodies and fields to write and show.
                 cal.decision = reconcile(cal.desired, actual, records, policy=policy)
             report.actions = list(cal.decision.actions)
@@ -359,6 +366,25 @@ class SyncEngine:
                 cal.decision is not None and not report.error and not report.failures and not report.conflicts
             )
             self.state.set_synced(cal.url, cal.digest if clean else None)
+
+    def _complete(self, cal: _Calendar, uids: set[str]) -> bool:
+        """Render the events of `uids` that are known only by their cached hash; True if any was."""
+        stubs = [u for u in uids if u in cal.desired and cal.desired[u].is_stub]
+        if not stubs:
+            return False
+        wanted: dict[str, set[str]] = {}
+        for uid in stubs:
+            parts = ical.split_uid(uid)
+            if parts is not None:
+                wanted.setdefault(parts[0], set()).add(parts[1])
+        for plan in self.events():
+            if plan.id in wanted:
+                full = ical.desired_events(plan, cal.key, self.renderer.rendering, keys=wanted[plan.id])
+                cal.desired.update((u, d) for u, d in full.items() if u in cal.desired)
+        missing = [u for u in stubs if cal.desired[u].is_stub]
+        if missing:  # the cache said the plan has it, the plan does not: never write an empty event
+            raise PlansyncError(f"the render cache in the state directory is stale ({missing[0]}); delete it")
+        return True
 
     def _stamps(self, urls: Sequence[str], *, dry_run: bool) -> dict[str, Stamp]:
         return ask_stamps(self.backend, urls, self.state, self.settings, dry_run)
@@ -500,7 +526,7 @@ class SyncEngine:
                 _start_done(cal)
                 actions = to_write(cal)
                 if bar is not None:  # `expected` counted every event: those that are not to be written
-                    bar.update(sum(len(p.events_of(cal.key)) for p in cal.plans) - len(actions))
+                    bar.update(sum(len(p.events_of(cal.key)) for p in self.events()) - len(actions))
                 if actions:
                     yield cal, actions
 
@@ -624,7 +650,7 @@ class SyncEngine:
             )
             cal.bodies[have.href] = (etag, body)
         record = self.state.records(cal.url).get(action.uid)
-        _complete(cal, {action.uid})
+        self._complete(cal, {action.uid})
         return decide(
             action.uid, cal.desired.get(action.uid), have, record, policy=self.settings.conflict_policy
         )
@@ -697,26 +723,6 @@ def _listing_estimate(calendars: Sequence[_Calendar], these: Sequence[_Calendar]
 def _need(desired: Desired | None) -> Desired:
     assert desired is not None
     return desired
-
-
-def _complete(cal: _Calendar, uids: set[str]) -> bool:
-    """Render the events of `uids` that are known only by their cached hash; True if any was."""
-    stubs = [u for u in uids if u in cal.desired and cal.desired[u].is_stub]
-    if not stubs:
-        return False
-    wanted: dict[str, set[str]] = {}
-    for uid in stubs:
-        parts = ical.split_uid(uid)
-        if parts is not None:
-            wanted.setdefault(parts[0], set()).add(parts[1])
-    for plan in cal.plans:
-        if plan.id in wanted:
-            full = ical.desired_events(plan, cal.key, cal.rendering, keys=wanted[plan.id])
-            cal.desired.update((u, d) for u, d in full.items() if u in cal.desired)
-    missing = [u for u in stubs if cal.desired[u].is_stub]
-    if missing:  # the cache said the plan has it, the plan does not: never write an empty event
-        raise PlansyncError(f"the render cache in the state directory is stale ({missing[0]}); delete it")
-    return True
 
 
 def _spec(target: CalendarTarget) -> str:

@@ -16,7 +16,6 @@ Tables:
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -27,6 +26,7 @@ from typing import Any
 
 from plansync.errors import PlansyncError
 from plansync.sync.reconcile import Record
+from plansync.util.private import private_dir, private_file
 
 FILE_NAME = "plansync.sqlite3"
 SCHEMA_VERSION = 1
@@ -237,13 +237,9 @@ class State:
 
 def open_state(state_dir: Path) -> State:
     """Open (creating if needed) the state database, with private permissions."""
+    # Created 0600 before SQLite opens it, so it is never readable by others, not even briefly.
+    path = private_file(private_dir(state_dir) / FILE_NAME)
     try:
-        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = state_dir / FILE_NAME
-        if not path.exists():
-            # Create it 0600 before SQLite opens it, so it is never readable by others, not even briefly.
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        path.chmod(0o600)
         return State(path)
     except sqlite3.DatabaseError as exc:
         raise StateError(

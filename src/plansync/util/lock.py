@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from plansync.errors import EXIT_FAILED, EXIT_TEMPFAIL, Busy, PlansyncError
+from plansync.util.private import private_dir
 
 SYNC_LOCK = "sync.lock"
 DIGEST_LOCK = "digests.lock"
@@ -19,14 +20,11 @@ DIGEST_LOCK = "digests.lock"
 def run_lock(state_dir: Path, name: str, busy: str, exit_code: int) -> Iterator[None]:
     """Hold `state_dir/name` for the block. `busy` is the message when another process holds it
     (`{pid}` and `{state_dir}` are filled in); it is raised as Busy with `exit_code`."""
+    private_dir(state_dir)
     try:
-        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(state_dir / name, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(state_dir / name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
-        raise PlansyncError(
-            f"cannot use the state directory {state_dir}: {exc.strerror}; check state_dir in the "
-            "config (or PLANSYNC_STATE_DIR) and its permissions"
-        ) from None
+        raise PlansyncError(f"cannot use the lock file {state_dir / name}: {exc.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
