@@ -268,11 +268,11 @@ def launch() -> Iterator[Launch]:
 # -- looking at the servers -------------------------------------------------------------------------
 
 
-def server_events(url: str, user: str) -> dict[str, list[tuple[str, str]]]:
+def server_events(url: str, user: str, password: str = "x") -> dict[str, list[tuple[str, str]]]:
     """An independent look with the caldav library: calendar name → [(UID, SUMMARY)]."""
     import caldav
 
-    with caldav.DAVClient(url=url, username=user, password="x", auth_type="basic") as client:
+    with caldav.DAVClient(url=url, username=user, password=password, auth_type="basic") as client:
         out: dict[str, list[tuple[str, str]]] = {}
         for calendar in client.principal().get_calendars():
             out[str(calendar.get_display_name())] = [
@@ -799,14 +799,18 @@ def test_embedded_server_serves_other_clients_while_serve_runs(tmp_path: Path, l
     serve = launch(setup)
     serve.wait_for(SYNC_OK)
     url = f"http://127.0.0.1:{port}/"
-    assert setup.status()["calendars"][0]["result"] == "ok"
+    status = setup.status()
+    assert status["calendars"][0]["result"] == "ok"
+    assert status["embedded"]["url"] == url and status["embedded"]["username"] == "plansync"
+    password = Path(status["embedded"]["password_file"]).read_text(encoding="utf-8").strip().split(":", 1)[1]
+    assert password not in json.dumps(status)  # the JSON names the file, never the password
 
-    events = server_events(url, "plansync")
+    events = server_events(url, "plansync", password)
     assert uids(events, CALENDAR_A) == {uid(k, "lib-a") for k in ("prev", "e1", "e2")}
     mark = serve.mark()
     setup.retitle("e1", "Семинар во встроенном сервере")
     serve.wait_for(SYNC_OK, after=mark)
-    events = server_events(url, "plansync")
+    events = server_events(url, "plansync", password)
     assert "Семинар во встроенном сервере" in (summary_of(events, CALENDAR_A, uid("e1", "lib-a")) or "")
     assert serve.stop() == 0
     with pytest.raises(OSError):

@@ -149,7 +149,8 @@ def test_main_job_syncs_the_2024_plan_into_the_embedded_server(tmp_path: Path) -
     from plansync.caldav.embedded import EmbeddedRadicale
 
     with EmbeddedRadicale("127.0.0.1", port, tmp_path / "radicale") as server:
-        client = caldav.DAVClient(url=server.url, username="plansync", password="x", auth_type="basic")
+        password = (tmp_path / "embedded.htpasswd").read_text(encoding="utf-8").strip().split(":", 1)[1]
+        client = caldav.DAVClient(url=server.url, username="plansync", password=password, auth_type="basic")
         calendars = {str(c.get_display_name()): c for c in client.principal().get_calendars()}
         assert len(calendars) == len(plan.organizations)
         for org in plan.organizations:

@@ -49,7 +49,8 @@ def run_command(config_file: Path | None, as_of: str | None, serve: bool) -> Non
         keeper = "the service below keeps" if serve else "`plansync serve` (or `scripts/run --serve`) keeps"
         click.echo(
             f"calendars: {keeper} them at http://{server.host}:{server.port}/ "
-            f"for CalDAV clients (user {config.caldav.username or 'plansync'}, any password)"
+            f"for CalDAV clients (user {config.caldav.username or 'plansync'}; "
+            "`plansync status` shows the password)"
         )
     if serve:
         click.echo("\n== serving in the foreground (Ctrl-C to stop)")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import TracebackType
 
 from plansync.caldav.client import CalDAVBackend
-from plansync.caldav.embedded import EMBEDDED_PASSWORD, EMBEDDED_USER, EmbeddedRadicale
+from plansync.caldav.embedded import EMBEDDED_USER, EmbeddedRadicale
 from plansync.config.load import CalDAVConfig
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,8 @@ class CalendarServer:
     def __enter__(self) -> CalendarServer:
         if self.caldav.is_embedded:
             settings = self.caldav.embedded
-            self._embedded = EmbeddedRadicale(settings.host, settings.port, settings.folder)
+            user = self.caldav.username or EMBEDDED_USER
+            self._embedded = EmbeddedRadicale(settings.host, settings.port, settings.folder, user)
             self._embedded.start()
         return self
 
@@ -48,11 +49,10 @@ class CalendarServer:
         """A backend for one run; close it when the run ends."""
         caldav = self.caldav
         if self._embedded is not None:
-            # Radicale runs with authentication off: the password only carries the user name.
             return CalDAVBackend(
                 self._embedded.url,
-                username=caldav.username or EMBEDDED_USER,
-                password=EMBEDDED_PASSWORD,
+                username=self._embedded.user,
+                password=self._embedded.password,
                 timeout=caldav.timeout,
                 writers=caldav.connections,
             )

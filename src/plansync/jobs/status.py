@@ -70,6 +70,23 @@ def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, 
         ],
         "digests": digests,
         "next": {"sync": next_sync, "digest": next_digest},
+        "embedded": _embedded(config),
+    }
+
+
+def _embedded(config: Config) -> dict[str, Any] | None:
+    """Where the embedded server is and who logs in; its password stays in its 0600 file (the path is
+    given: `plansync status` without --json prints the password to the owner)."""
+    if not config.caldav.is_embedded:
+        return None
+    from plansync.caldav.embedded import EMBEDDED_USER, password_file
+
+    server = config.caldav.embedded
+    host = f"[{server.host}]" if ":" in server.host else server.host
+    return {
+        "url": f"http://{host}:{server.port}/",
+        "username": config.caldav.username or EMBEDDED_USER,
+        "password_file": str(password_file(server.folder)),
     }
 
 
@@ -118,7 +135,22 @@ def format_status(status: dict[str, Any]) -> str:
             )
             error = f": {entry['last_error']}" if entry["last_error"] else ""
             lines.append(f"  {entry['recipient']} ({entry['period']}, {entry['state']}){error}{extra}")
+    embedded = status.get("embedded")
+    if embedded:
+        who = f"user {embedded['username']}, password {_password(embedded)}"
+        lines.append(f"calendars served at {embedded['url']} ({who})")
     nxt = status["next"]
     lines.append(f"next sync: {nxt['sync'] or 'when `plansync sync` or the timer runs'}")
     lines.append(f"next digest: {nxt['digest']}")
     return "\n".join(lines)
+
+
+def _password(embedded: dict[str, Any]) -> str:
+    """The embedded server's password, for its owner (who alone can read the file)."""
+    from pathlib import Path
+
+    try:
+        text = Path(embedded["password_file"]).read_text(encoding="utf-8")
+    except OSError:
+        return "not made yet: it is made when the server first starts"
+    return text.strip().partition(":")[2] or "not made yet"
