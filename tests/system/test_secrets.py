@@ -29,10 +29,13 @@ from tests.support.smtp import SMTPServer, TLSFiles, smtp_server, tls_files
 pytestmark = pytest.mark.timeout(90)
 
 REFUSED_USER = "refused"
+ECHO_USER = "echoer"
 
 
 def refusing(app: WSGIApp) -> WSGIApp:
-    """401 for the user `refused`: a server that does not take the password."""
+    """401 for the user `refused`: a server that does not take the password. For the user `echoer`, a
+    server that refuses every PUT with an error body echoing the request's Authorization header and
+    terminal escape sequences."""
 
     def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         auth = environ.get("HTTP_AUTHORIZATION", "")
@@ -42,6 +45,10 @@ def refusing(app: WSGIApp) -> WSGIApp:
                 "401 Unauthorized", [("WWW-Authenticate", 'Basic realm="x"'), ("Content-Length", "0")]
             )
             return [b""]
+        if user == ECHO_USER and environ["REQUEST_METHOD"] == "PUT":
+            body = f"\x1b]0;pwned\x07\x1b[2Jbad request from Authorization: {auth}\r\n".encode()
+            start_response("400 Bad Request", [("Content-Length", str(len(body)))])
+            return [body]
         return app(environ, start_response)
 
     return middleware
@@ -128,6 +135,24 @@ def test_passwords_appear_nowhere(
     )
     for path in files:
         assert leaks(path.read_bytes()) == [], path
+
+
+def test_a_server_echoing_the_authorization_header_leaks_nothing(
+    tmp_path: Path, server: RunningServer
+) -> None:
+    sync = fk.SyncFolder(tmp_path / "s", server.url, ECHO_USER)
+    run = fk.run_cli(["sync", "--config", str(sync.config)])
+    assert run.code == 1 and not run.traceback and "HTTP 400 bad request from Authorization" in run.out
+    status = fk.run_cli(["status", "--json", "--config", str(sync.config)])
+    assert "HTTP 400" in status.out  # the failure is kept, masked
+    token = base64.b64encode(f"{ECHO_USER}:{fk.CALDAV_PASSWORD}".encode()).decode()
+    for text in (run.text, status.text):
+        assert token not in text and fk.CALDAV_PASSWORD not in text
+        assert "\x1b" not in text and "\x07" not in text
+    for path in state_files(sync.state):  # (binary SQLite files: only the secrets are looked for)
+        data = path.read_bytes()
+        assert token.encode() not in data and fk.CALDAV_PASSWORD.encode() not in data, path
+        assert b"\x1b]0;pwned" not in data, path
 
 
 # -- TLS ----------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from plansync.caldav.retry import (
     retry_after_seconds,
     stop_waiting,
 )
+from plansync.util.logs import untrusted
 
 log = logging.getLogger(__name__)
 
@@ -682,13 +683,13 @@ def _body(response: Any) -> bytes:
 
 
 def _short_body(response: Any) -> str:
-    text = _body(response).decode("utf-8", "replace").strip()
-    return text[:200]
+    """The start of an error body, fit to show (the server may echo our headers, or send escapes)."""
+    return untrusted(_body(response)[:2000].decode("utf-8", "replace"), 200)
 
 
 def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    return untrusted(text.splitlines()[0] if text.strip() else type(exc).__name__)
 
 
 def _show(url: str) -> str:

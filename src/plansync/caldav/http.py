@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+from plansync.util.logs import register_secret
+
 USER_AGENT = "plansync"
 
 # Characters left as they are in a request target: the reserved ones and "%" (already encoded).
@@ -54,6 +56,9 @@ class HTTPSession:
         if password:
             token = base64.b64encode(f"{username or ''}:{password}".encode()).decode("ascii")
             self._authorization = f"Basic {token}"
+            # A server that echoes our headers in an error body must not get them shown or stored.
+            register_secret(password)
+            register_secret(token)
         self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
         self._ssl: ssl.SSLContext | None = None
         self._lock = threading.Lock()  # guards _idle and _ssl, never held during a request

@@ -370,5 +370,11 @@ def open_transport(mail: MailConfig, environ: dict[str, str] | None = None) -> T
                 mail.smtp.host,
                 mail.smtp.effective_port,
             )
+        if password is not None and mail.smtp.security == "none":
+            log.warning(
+                "mail.smtp.security is none: the SMTP password goes to %s:%s in clear; use starttls or tls",
+                mail.smtp.host,
+                mail.smtp.effective_port,
+            )
         return SMTPTransport(mail.smtp, password)
     return MaildirTransport(mail.outbox)

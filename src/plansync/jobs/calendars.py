@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Mapping
 from types import TracebackType
+from urllib.parse import urlsplit
 
 from plansync.caldav.client import CalDAVBackend
 from plansync.caldav.embedded import EMBEDDED_USER, EmbeddedRadicale
@@ -57,6 +58,16 @@ class CalendarServer:
                 writers=caldav.connections,
             )
         secret = caldav.password.resolve(self.environ)
+        url = urlsplit(caldav.url)
+        if (
+            secret is not None
+            and url.scheme == "http"
+            and url.hostname not in ("127.0.0.1", "localhost", "::1")
+        ):
+            log.warning(
+                "caldav.url %s is plain http: the password goes over the network in clear; use https",
+                f"http://{url.hostname}{f':{url.port}' if url.port else ''}{url.path}",
+            )
         return CalDAVBackend(
             caldav.url,
             username=caldav.username,

@@ -232,7 +232,7 @@ class Checker:
             self.file_error(
                 1,
                 1,
-                f"the file is {len(data)} bytes, more than the {MAX_FILE_BYTES} a plan may have",
+                f"the file is more than the {MAX_FILE_BYTES} bytes a plan may have",
                 "split it or check that this is the right file",
             )
             return None
@@ -435,8 +435,10 @@ class Checker:
 
 
 def read_file(path: Path, checker: Checker) -> Node | None:
+    """The file's tree; its size is checked before it is read (a huge file is never read whole)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)  # one byte more tells "too large" (whatever stat says)
     except OSError as exc:
         checker.file_error(
             1, 1, f"cannot read the file: {exc.strerror}", "check the path and its permissions"

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from typing import ClassVar, Literal
@@ -31,6 +32,21 @@ def redact(text: str) -> str:
     for secret in sorted(_secrets, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
+
+
+# Escape sequences and other control characters: text from a server or a file must not move a
+# terminal's cursor, hide lines or set a window title when it is printed.
+_CONTROL_RE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def untrusted(text: str, limit: int = 300) -> str:
+    """Text someone else wrote (a server's error body, an exception about it), fit to show: one line,
+    no control characters, secrets masked, at most `limit` characters."""
+    flat = " ".join(_CONTROL_RE.sub(" ", text).split())
+    flat = redact(flat)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 class _RedactingFilter(logging.Filter):

@@ -156,3 +156,36 @@ def test_connections_set_how_many_calendars_are_written_at_once(tmp_path: Path) 
         load_config(write(tmp_path, "plans: [plan.yaml]\ncaldav:\n  connections: 0\n"), environ={})
     got = [(p.line, p.field, p.message) for p in info.value.problems]
     assert got == [(3, "caldav.connections", "0 is out of range")]
+
+
+def test_a_password_over_plain_http_is_warned_about(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from plansync.jobs.calendars import CalendarServer
+
+    caplog.set_level(logging.WARNING)
+    for url, warned in (("http://dav.example.ru/", True), ("https://dav.example.ru/", False),
+                        ("http://127.0.0.1:5232/", False)):  # fmt: skip
+        caplog.clear()
+        config = load_config(
+            write(tmp_path, f"plans: [plan.yaml]\ncaldav:\n  url: {url}\n  password_env: PW\n"), environ={}
+        )
+        with CalendarServer(config.caldav, {"PW": "secret-pw"}) as server:
+            server.backend().close()
+        said = " ".join(r.getMessage() for r in caplog.records)
+        assert ("in clear" in said) is warned, url
+        assert "secret-pw" not in said
+
+
+def test_an_smtp_password_without_tls_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from plansync.config.load import MailConfig, PasswordSource, SMTPConfig
+    from plansync.digest.mail import open_transport
+
+    caplog.set_level(logging.WARNING)
+    for security, warned in (("none", True), ("starttls", False)):
+        caplog.clear()
+        smtp = SMTPConfig(host="mail.example.ru", security=security, password=PasswordSource(env="PW"))  # type: ignore[arg-type]
+        open_transport(MailConfig(transport="smtp", smtp=smtp), {"PW": "secret-pw"}).close()
+        assert ("in clear" in caplog.text) is warned, security
