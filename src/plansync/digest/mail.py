@@ -26,7 +26,7 @@ from typing import Protocol
 
 import jinja2
 
-from plansync.config.load import DigestConfig, MailConfig, Secret, SMTPConfig
+from plansync.config.model import DigestConfig, MailConfig, Secret, SMTPConfig
 from plansync.digest.select import Digest, DigestView, view
 from plansync.errors import PlansyncError
 

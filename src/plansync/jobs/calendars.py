@@ -13,7 +13,7 @@ from types import TracebackType
 
 from plansync.caldav.client import CalDAVBackend
 from plansync.caldav.embedded import EMBEDDED_PASSWORD, EMBEDDED_USER, EmbeddedRadicale
-from plansync.config.load import CalDAVConfig
+from plansync.config.model import CalDAVConfig
 
 log = logging.getLogger(__name__)
 

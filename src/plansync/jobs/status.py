@@ -7,7 +7,7 @@ import datetime as dt
 import os
 from typing import Any
 
-from plansync.config.load import Config
+from plansync.config.model import Config
 
 HEARTBEAT_STALE = dt.timedelta(minutes=2)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from plansync.calendar import ical
-from plansync.config.load import Config
+from plansync.config.model import Config
 from plansync.model.plan import Plan
 from plansync.sync.reconcile import Desired
 from plansync.sync.report import SyncResult

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plansync.config.load import Secret, load_config
+from plansync.config.load import load_config
+from plansync.config.model import Secret
 from plansync.errors import InvalidInput, PlansyncError
 from tests.support.paths import REPO
 
@@ -62,10 +63,10 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
 
 def test_bad_environment_values_name_the_variable() -> None:
     with pytest.raises(
-        PlansyncError, match="PLANSYNC_SMTP_SECURITY 'ssl' must be one of: none, starttls, tls"
+        PlansyncError, match="PLANSYNC_SMTP_SECURITY: 'ssl' is not allowed; use one of: none, starttls, tls"
     ):
         load_config(SHIPPED, environ={"PLANSYNC_SMTP_SECURITY": "ssl"})
-    with pytest.raises(PlansyncError, match="PLANSYNC_SMTP_PORT 'abc' is not a port number"):
+    with pytest.raises(PlansyncError, match="PLANSYNC_SMTP_PORT: 'abc' is not a whole number; write a number from 1 to 65535"):
         load_config(SHIPPED, environ={"PLANSYNC_SMTP_PORT": "abc"})
 
 
