@@ -79,7 +79,10 @@ class Text(Kind):
 class Integer(Kind):
     low: int
     high: int
-    type_name = "whole number"
+
+    @property
+    def type_name(self) -> str:  # type: ignore[override]
+        return f"whole number {self.low}–{self.high}"
 
     def read(self, entry: Entry, field: str, c: Checker, base: Path) -> object | None:
         return c.integer(entry.value, field, self.low, self.high)
@@ -99,7 +102,10 @@ class Integer(Kind):
 class Number(Kind):
     low: float
     high: float
-    type_name = "number"
+
+    @property
+    def type_name(self) -> str:  # type: ignore[override]
+        return f"number {self.low:g}–{self.high:g}"
 
     def read(self, entry: Entry, field: str, c: Checker, base: Path) -> object | None:
         node = entry.value
@@ -488,14 +494,14 @@ KEYS: tuple[Key, ...] = (
         "the safety brake: a run that would delete more than this share of a calendar's managed events "
         "stops unless `--force-delete`, before anything is written or any calendar made",
     ),
-    Key("sync.interval", Duration(), dt.timedelta(minutes=15), "how often `serve` syncs", shown="15m"),
+    Key("sync.interval", Duration(), dt.timedelta(minutes=15), "how often `serve` syncs", shown="`15m`"),
     Key(
         "sync.recheck_every",
         Duration(zero=True),
         dt.timedelta(hours=1),
         "a calendar whose last-modified stamp (or getctag) says nothing changed is not listed, except this "
         'often (`0`: list every calendar on every run); see "How a run notices changes" below',
-        shown="1h",
+        shown="`1h`",
     ),
     # digest
     Key(
@@ -523,7 +529,7 @@ KEYS: tuple[Key, ...] = (
         (0, dt.time(8, 0)),
         "when `serve` sends the digests, in the plan's time zone",
         field=("schedule_weekday", "schedule_time"),
-        shown="mon 08:00",
+        shown="`mon 08:00`",
     ),
     Key("digest.period_days", Integer(1, 31), 7, "length of the digest period, in days"),
     # mail

@@ -66,7 +66,9 @@ def test_bad_environment_values_name_the_variable() -> None:
         PlansyncError, match="PLANSYNC_SMTP_SECURITY: 'ssl' is not allowed; use one of: none, starttls, tls"
     ):
         load_config(SHIPPED, environ={"PLANSYNC_SMTP_SECURITY": "ssl"})
-    with pytest.raises(PlansyncError, match="PLANSYNC_SMTP_PORT: 'abc' is not a whole number; write a number from 1 to 65535"):
+    with pytest.raises(
+        PlansyncError, match="PLANSYNC_SMTP_PORT: 'abc' is not a whole number; write a number from 1 to 65535"
+    ):
         load_config(SHIPPED, environ={"PLANSYNC_SMTP_PORT": "abc"})
 
 
