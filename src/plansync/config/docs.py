@@ -40,9 +40,8 @@ def key_table() -> str:
     rows = ["| key | type | default | environment | meaning |", "|---|---|---|---|---|"]
     for key in KEYS:
         env = f"`{key.env}`" if key.env else ""
-        rows.append(
-            f"| `{key.name}` | {_cell(key.kind.type_name)} | {_cell(_shown(key))} | {env} | {_cell(key.help)} |"
-        )
+        cells = [f"`{key.name}`", _cell(key.kind.type_name), _cell(_shown(key)), env, _cell(key.help)]
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -67,7 +66,8 @@ def rewrite(text: str) -> str:
         if not pattern.search(text):
             raise ValueError(f"the marker {BEGIN.format(name)} is missing")
         block = f"{BEGIN.format(name)}\n{render()}\n{END.format(name)}"
-        text = pattern.sub(lambda _: block, text)
+        start, end = pattern.search(text).span()  # type: ignore[union-attr]
+        text = text[:start] + block + text[end:]
     return text
 
 
