@@ -63,11 +63,11 @@ def rewrite(text: str) -> str:
     """`text` with every generated section replaced by its current contents."""
     for name, render in SECTIONS.items():
         pattern = re.compile(re.escape(BEGIN.format(name)) + r".*?" + re.escape(END.format(name)), re.DOTALL)
-        if not pattern.search(text):
+        match = pattern.search(text)
+        if match is None:
             raise ValueError(f"the marker {BEGIN.format(name)} is missing")
         block = f"{BEGIN.format(name)}\n{render()}\n{END.format(name)}"
-        start, end = pattern.search(text).span()  # type: ignore[union-attr]
-        text = text[:start] + block + text[end:]
+        text = text[: match.start()] + block + text[match.end() :]
     return text
 
 
