@@ -31,7 +31,12 @@ def init_command(folder: Path, example: bool) -> None:
         if target.exists():
             raise UsageError(f"{target} already exists; remove it, or run `plansync init` in another folder")
     text = starter_config(plan_name)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create {folder}: {exc.strerror}; choose a folder you may write to"
+        ) from None
     if example:
         _write_new(folder / EXAMPLE_PLAN, shipped_file("example", EXAMPLE_PLAN).read_bytes())
     _write_new(config, text.encode("utf-8"))
