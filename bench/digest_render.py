@@ -20,7 +20,7 @@ def measure(n: int = 1000) -> dict[str, float]:
     """Seconds for `n` digests: the str.format baseline, Jinja2 rendering, and rendering + MIME + .ics."""
     import datetime as dt
 
-    from plansync.config.load import DigestConfig
+    from plansync.config.model import DigestConfig
 
     plan = load_plan(PLAN)
     weeks = [digest_period(dt.date(2024, 1, 1) + dt.timedelta(weeks=w)) for w in range(53)]

@@ -20,6 +20,17 @@ _HERE = Path(__file__).resolve().parent
 _SLOW = (_HERE / "integration", _HERE / "system")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_config_and_state_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A config without `state_dir` keeps its state under $XDG_STATE_HOME, and plansync looks for a
+    config under $XDG_CONFIG_HOME: in tests (and the processes they start) these are the session's
+    own, never the user's."""
+    home = tmp_path_factory.mktemp("xdg")
+    os.environ["XDG_STATE_HOME"] = str(home / "state")
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")
+    os.environ.pop("STATE_DIRECTORY", None)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = Path(str(item.fspath)).resolve()

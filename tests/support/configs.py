@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from plansync.config.load import (
+from plansync.config.model import (
     CalDAVConfig,
     Config,
     DigestConfig,

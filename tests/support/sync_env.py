@@ -14,7 +14,7 @@ import pytest
 
 from plansync.caldav.client import CalDAVBackend
 from plansync.calendar import ical
-from plansync.config.load import CalendarTarget, SyncConfig
+from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.model.plan import Plan
 from plansync.sync.engine import sync
 from plansync.sync.report import SyncResult

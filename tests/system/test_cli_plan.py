@@ -78,8 +78,9 @@ def test_validate_ok_and_failing(tmp_path: Path) -> None:
 
 def test_validate_default_plan_and_missing_file(tmp_path: Path) -> None:
     assert plansync("validate").returncode == 0
-    missing = plansync("validate", cwd=tmp_path)
-    assert missing.returncode == 2 and "plan file data/plan-2024.yaml not found" in missing.stderr
+    missing = plansync("validate", cwd=tmp_path)  # no PLAN and no config: where it looked, and init
+    assert missing.returncode == 2 and "no PLAN given, and no configuration found" in missing.stderr
+    assert "plansync init" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_show_json_shape_and_filters() -> None:

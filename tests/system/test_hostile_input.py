@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from plansync.calendar import ical
 from plansync.config.load import load_config
+from plansync.config.schema import all_names
 from plansync.errors import InvalidInput, PlansyncError
 from plansync.planread.dates import DateReadError, read_date
 from plansync.planread.planfile import load_plan
@@ -51,13 +52,7 @@ fuzz = settings(
 SECONDS = 5.0  # the most any single input may take
 MEGABYTES = 200  # the most memory any single input may allocate at its peak
 
-CONFIG_KEYS = [
-    "plans", "state_dir", "caldav", "calendars", "sync", "digest", "mail", "log_level", "url",
-    "username", "password", "password_env", "password_file", "verify_tls", "timeout", "embedded",
-    "host", "port", "storage", "name", "conflict_policy", "long_span_policy", "long_span_days",
-    "max_delete_share", "interval", "from", "reply_to", "send_empty", "schedule", "period_days",
-    "transport", "outbox", "smtp", "security", "ca_file", "templates",
-]  # fmt: skip
+CONFIG_KEYS = all_names()  # from the schema, so a new key is fuzzed too
 scalars = st.one_of(
     st.none(),
     st.booleans(),

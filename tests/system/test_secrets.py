@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from plansync.caldav.client import CalDAVBackend
-from plansync.config.load import CalDAVConfig, SMTPConfig, load_config
+from plansync.config.load import load_config
+from plansync.config.model import CalDAVConfig, SMTPConfig
 from tests.support import faultkit as fk
 from tests.support.faultkit import leaks
 from tests.support.servers import RunningServer, WSGIApp, radicale

@@ -15,10 +15,10 @@ from pathlib import Path
 import click
 
 from plansync import __version__
+from plansync.cli.options import config_option
 from plansync.errors import InvalidInput, PlansyncError, UsageError
 
-DEFAULT_PLAN = Path("data/plan-2024.yaml")
-DEFAULT_REGISTRY = Path("data/organizations.yaml")
+DEFAULT_REGISTRY = Path("data/organizations.yaml")  # the checkout's; else the one plansync ships
 
 
 def report_error(exc: PlansyncError) -> int:
@@ -72,13 +72,25 @@ def cli() -> None:
     """Keep CalDAV calendars and e-mail digests in step with a yearly plan of library events."""
 
 
-def _plan_path(plan: Path | None) -> Path:
-    path = plan if plan is not None else DEFAULT_PLAN
-    if not path.exists():
-        raise UsageError(
-            f"plan file {path} not found; give the plan's path, e.g. `plansync validate {DEFAULT_PLAN}`"
-        )
-    return path
+def _plan_paths(plan: Path | None, config_file: Path | None) -> tuple[Path, ...]:
+    """PLAN when given, else the plans of the config found (as `sync` would find it)."""
+    from plansync.config.load import load_config
+
+    if plan is not None:
+        paths: tuple[Path, ...] = (plan,)
+    else:
+        try:
+            paths = load_config(config_file).plans
+        except InvalidInput:
+            raise
+        except PlansyncError as exc:
+            raise UsageError(f"no PLAN given, and {exc}") from None
+    for path in paths:
+        if not path.exists():
+            raise UsageError(
+                f"plan file {path} not found; give the plan's path, e.g. `plansync validate plan.yaml`"
+            )
+    return paths
 
 
 @cli.command("when")
@@ -122,16 +134,18 @@ def when_command(year: int | None, as_json: bool, texts: tuple[str, ...]) -> Non
 
 @cli.command("validate")
 @click.argument("plan", type=click.Path(path_type=Path, dir_okay=False), required=False)
-def validate_command(plan: Path | None) -> None:
-    """Check a PLAN file and report every problem as file:line:col: field: problem — fix.
+@config_option
+def validate_command(plan: Path | None, config_file: Path | None) -> None:
+    """Check a PLAN file (default: the config's plans) and report every problem as
+    file:line:col: field: problem — fix.
 
     Exit status 0 when the plan is valid, 1 when it is not.
     """
     from plansync.planread.planfile import load_plan
 
-    path = _plan_path(plan)
-    loaded = load_plan(path)
-    click.echo(f"{path}: valid: {len(loaded.events)} events, {len(loaded.organizations)} organizations")
+    for path in _plan_paths(plan, config_file):
+        loaded = load_plan(path)
+        click.echo(f"{path}: valid: {len(loaded.events)} events, {len(loaded.organizations)} organizations")
 
 
 @cli.command("show")
@@ -141,12 +155,18 @@ def validate_command(plan: Path | None) -> None:
 )
 @click.option("--month", metavar="YYYY-MM", help="Only events that take place in this month.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"organizations": [...], "events": [...]}.')
-def show_command(plan: Path | None, org_ids: tuple[str, ...], month: str | None, as_json: bool) -> None:
-    """Show the events of a PLAN and how each date was read."""
+@config_option
+def show_command(
+    plan: Path | None, org_ids: tuple[str, ...], month: str | None, as_json: bool, config_file: Path | None
+) -> None:
+    """Show the events of a PLAN (default: the config's plan) and how each date was read."""
     from plansync.planread.planfile import load_plan
     from plansync.wording.plan_text import filter_events, parse_month, plan_json, plan_table
 
-    loaded = load_plan(_plan_path(plan))
+    paths = _plan_paths(plan, config_file)
+    if len(paths) > 1:
+        raise UsageError(f"the config lists {len(paths)} plans; name the one to show: plansync show PLAN")
+    loaded = load_plan(paths[0])
     known = {org.id for org in loaded.organizations}
     for org_id in org_ids:
         if org_id not in known:
@@ -171,16 +191,16 @@ def show_command(plan: Path | None, org_ids: tuple[str, ...], month: str | None,
 @click.option(
     "--registry",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=DEFAULT_REGISTRY,
-    show_default=True,
-    help="Known organizations and their aliases, for splitting organizer cells.",
+    default=None,
+    help="Known organizations and their aliases, for splitting organizer cells "
+    f"(default: ./{DEFAULT_REGISTRY} when there is one, else the registry plansync ships).",
 )
 @click.option("--plan-id", default=None, help="Plan id (default: plan-YEAR).")
 @click.option(
     "--timezone", default="Europe/Kaliningrad", show_default=True, help="The plan's IANA time zone."
 )
 def import_command(
-    source: Path, year: int, output: Path | None, registry: Path, plan_id: str | None, timezone: str
+    source: Path, year: int, output: Path | None, registry: Path | None, plan_id: str | None, timezone: str
 ) -> None:
     """Import a plan from its tab-separated text SOURCE into plan YAML.
 
@@ -189,9 +209,10 @@ def import_command(
     """
     from plansync.planread.importer import import_source
     from plansync.util.fileio import write_atomic
+    from plansync.util.shipped import REGISTRY, shipped_file
 
-    if not registry.exists():
-        raise UsageError(f"organizations registry {registry} not found; pass --registry FILE")
+    if registry is None:
+        registry = DEFAULT_REGISTRY if DEFAULT_REGISTRY.is_file() else shipped_file("example", REGISTRY)
     text = import_source(source, registry, year, plan_id or f"plan-{year}", timezone)
     if output is None:
         click.echo(text, nl=False)
@@ -203,6 +224,7 @@ def import_command(
 def _register_subcommands() -> None:
     """Commands that live in their own modules; each imports its heavy parts only when it runs."""
     from plansync.cli.digest import digest_command
+    from plansync.cli.init import init_command
     from plansync.cli.run import run_command
     from plansync.cli.serve import serve_command, status_command
     from plansync.cli.sync import sync_command
@@ -212,6 +234,7 @@ def _register_subcommands() -> None:
     cli.add_command(status_command)
     cli.add_command(digest_command)
     cli.add_command(run_command)
+    cli.add_command(init_command)
 
 
 _register_subcommands()

@@ -14,7 +14,8 @@ config_option = click.option(
     "config_file",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Config file (default: $PLANSYNC_CONFIG, else config/plansync.yaml).",
+    help="Config file (default: $PLANSYNC_CONFIG, else the first of ./plansync.yaml, ./config/plansync.yaml, "
+    "$XDG_CONFIG_HOME/plansync/plansync.yaml, /etc/plansync/plansync.yaml).",
 )
 
 as_of_option = click.option(

@@ -12,7 +12,6 @@ import datetime as dt
 import email.policy
 import email.utils
 import hashlib
-import importlib.resources
 import logging
 import mailbox
 import smtplib
@@ -26,9 +25,10 @@ from typing import Protocol
 
 import jinja2
 
-from plansync.config.load import DigestConfig, MailConfig, Secret, SMTPConfig
+from plansync.config.model import DigestConfig, MailConfig, Secret, SMTPConfig
 from plansync.digest.select import Digest, DigestView, view
 from plansync.errors import PlansyncError
+from plansync.util.shipped import shipped_folder
 
 __all__ = [
     "MaildirTransport",
@@ -53,19 +53,13 @@ log = logging.getLogger(__name__)
 
 
 def shipped_templates() -> Path:
-    """The templates that come with plansync: `templates/` of a source checkout (also an editable
-    install), else a `templates` folder installed inside the package."""
-    checkout = Path(__file__).resolve().parents[3] / "templates"
-    if (checkout / TEMPLATE_NAMES[1]).is_file():
-        return checkout
-    packaged = Path(str(importlib.resources.files("plansync").joinpath("templates")))
-    if (packaged / TEMPLATE_NAMES[1]).is_file():
-        return packaged
-    raise PlansyncError(
-        f"plansync's digest templates are missing (looked in {checkout} and {packaged}); "
-        "reinstall plansync or set digest.templates in the config to a folder with "
-        + ", ".join(TEMPLATE_NAMES)
-    )
+    """The templates that come with plansync: a checkout's `templates/`, else the installed package's."""
+    try:
+        return shipped_folder("templates", TEMPLATE_NAMES[1])
+    except PlansyncError as exc:
+        raise PlansyncError(
+            f"{exc}, or set digest.templates in the config to a folder with " + ", ".join(TEMPLATE_NAMES)
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from plansync.errors import PlansyncError, UsageError
 
 if TYPE_CHECKING:
-    from plansync.config.load import Config
+    from plansync.config.model import Config
     from plansync.digest.ledger import Entry, Ledger
     from plansync.digest.mail import Renderer, Transport
     from plansync.digest.select import Digest, Period

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from plansync.caldav.client import CalDAVBackend
 from plansync.caldav.embedded import EMBEDDED_USER, EmbeddedRadicale
-from plansync.config.load import CalDAVConfig
+from plansync.config.model import CalDAVConfig
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import datetime as dt
 import os
 from typing import Any
 
-from plansync.config.load import Config
+from plansync.config.model import Config
 
 HEARTBEAT_STALE = dt.timedelta(minutes=2)
 
@@ -50,6 +50,8 @@ def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, 
             now, config.digest.schedule_weekday, config.digest.schedule_time, timezone
         ).isoformat()
     return {
+        "config": str(config.source.absolute()) if config.source else None,
+        "state_dir": str(config.state_dir.absolute()),
         "service": {
             "running": running,
             "pid": int(service["pid"]) if running and service.get("pid") else None,
@@ -115,9 +117,11 @@ def _plan_timezone(config: Config) -> str:
 def format_status(status: dict[str, Any]) -> str:
     service = status["service"]
     lines = [
+        f"config: {status['config']}",
+        f"state: {status['state_dir']}",
         f"service: running (pid {service['pid']}, {service['activity']})"
         if service["running"]
-        else "service: not running"
+        else "service: not running",
     ]
     lines.append("calendars:")
     if not status["calendars"]:

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 
 from plansync.caldav.backend import Backend
-from plansync.config.load import Config
+from plansync.config.model import Config
 from plansync.jobs.calendars import CalendarServer
 from plansync.jobs.runlog import record_sync
 from plansync.model.plan import Plan

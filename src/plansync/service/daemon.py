@@ -23,7 +23,8 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from plansync.caldav import retry
-from plansync.config.load import Config, load_config
+from plansync.config.load import load_config
+from plansync.config.model import Config
 from plansync.errors import PlansyncError
 from plansync.model.plan import Plan
 from plansync.service.notify import Notifier

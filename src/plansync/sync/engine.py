@@ -34,7 +34,7 @@ from plansync.caldav.backend import (
 )
 from plansync.caldav.retry import stop_waiting
 from plansync.calendar import ical
-from plansync.config.load import CalendarTarget, SyncConfig
+from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.errors import PlansyncError, UsageError
 from plansync.model.plan import Organization, Plan
 from plansync.sync.reconcile import (

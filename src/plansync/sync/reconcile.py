@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-ConflictPolicy = Literal["plan-wins", "server-wins", "report"]
+ConflictPolicy = Literal[
+    "plan-wins", "server-wins", "report"
+]  # the one definition; config reads it from here
 ActionKind = Literal["create", "update", "delete", "conflict", "unchanged"]
 
 ABSENT = ""  # the plan hash of an event the plan does not have (any more)

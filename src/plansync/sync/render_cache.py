@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from plansync.calendar import ical
-from plansync.config.load import Config
+from plansync.config.model import Config
 from plansync.model.codec import decode_plan, encode
 from plansync.model.plan import Plan
 from plansync.sync.reconcile import Desired

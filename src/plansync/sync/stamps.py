@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from plansync.caldav.backend import Backend, BackendError, Stamp, parent_collection
-from plansync.config.load import SyncConfig
+from plansync.config.model import SyncConfig
 from plansync.sync.state import HeldStamp, SeenItem, State
 
 log = logging.getLogger(__name__)

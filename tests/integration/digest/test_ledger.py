@@ -114,7 +114,7 @@ class CrashAfterAcceptance:
 def test_crash_between_acceptance_and_ledger_write_resends_once(
     smtp_server: SMTPServer, tls_files, tmp_path: Path
 ) -> None:
-    from plansync.config.load import Secret
+    from plansync.config.model import Secret
 
     inner = SMTPTransport(smtp_config(smtp_server.port, ca_file=tls_files.ca, user=USER), Secret(PASSWORD))
     with pytest.raises(Crash):

@@ -174,7 +174,7 @@ def test_timeout_and_refused_connection_are_transient(silent_server: int) -> Non
 
 
 def _secret() -> object:
-    from plansync.config.load import Secret
+    from plansync.config.model import Secret
 
     return Secret(PASSWORD)
 

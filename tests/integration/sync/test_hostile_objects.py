@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from plansync.caldav.backend import BackendError
 from plansync.caldav.client import CalDAVBackend
-from plansync.config.load import CalendarTarget, SyncConfig
+from plansync.config.model import CalendarTarget, SyncConfig
 from tests.support.plans import small_plan
 from tests.support.servers import RunningServer, lenient_xandikos
 from tests.support.sync_env import Env

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from plansync.caldav.client import CalDAVBackend
-from plansync.config.load import CalendarTarget
+from plansync.config.model import CalendarTarget
 from plansync.errors import EXIT_BRAKE
 from plansync.sync import engine as syncer
 from tests.support.memory_backend import MemoryBackend

@@ -16,7 +16,7 @@ import pytest
 
 from plansync.caldav.client import CalDAVBackend
 from plansync.calendar import ical
-from plansync.config.load import CalendarTarget, SyncConfig
+from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.sync.state import HeldStamp, open_state
 from tests.support.memory_backend import MemoryBackend
 from tests.support.plans import event, retitle, small_plan, with_event

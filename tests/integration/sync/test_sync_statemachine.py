@@ -27,7 +27,7 @@ from hypothesis.stateful import (
 
 from plansync.caldav.client import CalDAVBackend
 from plansync.calendar import ical
-from plansync.config.load import CalendarTarget, SyncConfig
+from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.errors import EXIT_BRAKE
 from plansync.model.plan import Plan
 from plansync.sync.engine import sync

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plansync.config.load import Secret, load_config
+from plansync.config.load import load_config
+from plansync.config.model import Secret
 from plansync.errors import InvalidInput, PlansyncError
 from tests.support.paths import REPO
 
@@ -62,10 +63,12 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
 
 def test_bad_environment_values_name_the_variable() -> None:
     with pytest.raises(
-        PlansyncError, match="PLANSYNC_SMTP_SECURITY 'ssl' must be one of: none, starttls, tls"
+        PlansyncError, match="PLANSYNC_SMTP_SECURITY: 'ssl' is not allowed; use one of: none, starttls, tls"
     ):
         load_config(SHIPPED, environ={"PLANSYNC_SMTP_SECURITY": "ssl"})
-    with pytest.raises(PlansyncError, match="PLANSYNC_SMTP_PORT 'abc' is not a port number"):
+    with pytest.raises(
+        PlansyncError, match="PLANSYNC_SMTP_PORT: 'abc' is not a whole number; write a number from 1 to 65535"
+    ):
         load_config(SHIPPED, environ={"PLANSYNC_SMTP_PORT": "abc"})
 
 
@@ -180,7 +183,7 @@ def test_a_password_over_plain_http_is_warned_about(tmp_path: Path, caplog: pyte
 def test_an_smtp_password_without_tls_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
-    from plansync.config.load import MailConfig, PasswordSource, SMTPConfig
+    from plansync.config.model import MailConfig, PasswordSource, SMTPConfig
     from plansync.digest.mail import open_transport
 
     caplog.set_level(logging.WARNING)
@@ -189,3 +192,14 @@ def test_an_smtp_password_without_tls_is_warned_about(caplog: pytest.LogCaptureF
         smtp = SMTPConfig(host="mail.example.ru", security=security, password=PasswordSource(env="PW"))  # type: ignore[arg-type]
         open_transport(MailConfig(transport="smtp", smtp=smtp), {"PW": "secret-pw"}).close()
         assert ("in clear" in caplog.text) is warned, security
+
+
+@pytest.mark.parametrize("key", ["caldav:\n  url", "calendars:\n  konb:\n    url"])
+@pytest.mark.parametrize(
+    "url", ["https://methodist:hunter2@dav.example.ru/", "https//methodist:hunter2@dav.example.ru/"]
+)
+def test_a_password_in_any_url_is_refused_and_never_echoed(tmp_path: Path, key: str, url: str) -> None:
+    """Also when the URL is mistyped (the message about the typo must not repeat it)."""
+    with pytest.raises(InvalidInput) as info:
+        load_config(write(tmp_path, f"plans: [plan.yaml]\n{key}: '{url}'\n"), environ={})
+    assert "hunter2" not in str(info.value)

@@ -1,0 +1,36 @@
+"""Files that come with plansync: the digest templates, the default config, the example plan and its
+organizations registry. A checkout (and an editable install) has them in its own folders; a wheel
+carries them inside the package (see pyproject.toml's package-dir)."""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+from plansync.errors import PlansyncError
+
+_CHECKOUT = Path(__file__).resolve().parents[3]
+# The folder inside the installed package → the checkout's folder with the same files.
+FOLDERS = {"templates": "templates", "starter": "config", "example": "data"}
+
+
+def shipped_folder(name: str, must_hold: str) -> Path:
+    """The folder `name` (a key of FOLDERS) that holds the file `must_hold`."""
+    checkout = _CHECKOUT / FOLDERS[name]
+    if (checkout / must_hold).is_file():
+        return checkout
+    packaged = Path(str(importlib.resources.files("plansync").joinpath(name)))
+    if (packaged / must_hold).is_file():
+        return packaged
+    raise PlansyncError(
+        f"plansync's {must_hold} is missing (looked in {checkout} and {packaged}); reinstall plansync"
+    )
+
+
+def shipped_file(name: str, file: str) -> Path:
+    return shipped_folder(name, file) / file
+
+
+EXAMPLE_PLAN = "plan-2024.yaml"
+REGISTRY = "organizations.yaml"
+STARTER_CONFIG = "plansync.yaml"
