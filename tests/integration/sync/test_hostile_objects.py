@@ -15,36 +15,13 @@ from hypothesis import strategies as st
 from plansync.caldav.backend import BackendError
 from plansync.caldav.client import CalDAVBackend
 from plansync.config.model import CalendarTarget, SyncConfig
+from tests.support.hostile import ODD_LINES, ODD_STARTS
 from tests.support.plans import small_plan
 from tests.support.servers import RunningServer, lenient_xandikos
 from tests.support.sync_env import Env
 
 pytestmark = pytest.mark.timeout(300)
 _examples = itertools.count(1)
-
-ODD_LINES = [
-    b"RRULE:FREQ=WEEKLY;UNTIL=2024xx",
-    b"RRULE:FREQ=FOO;BYDAY=XX",
-    b"RRULE:FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=2",
-    b"RRULE:FREQ=DAILY;UNTIL=99991231T235959Z",
-    b"EXDATE:garbage",
-    b"DURATION:P99999999W",
-    b"SUMMARY;ENCODING=BASE64:@@@@",
-    b"DESCRIPTION;CHARSET=koi8-r:\xf0\xd2\xc9\xd7\xc5\xd4",
-    b"CATEGORIES:\xed\xa0\x80",
-    b"X-ALT-DESC;FMTTYPE=text/html:<b>\x00</b>",
-    b'ATTENDEE;CN="\r\n":mailto:x@y',
-    b"GEO:not;numbers",
-    b"SEQUENCE:-99999999999999999999",
-]
-ODD_STARTS = [
-    b"DTSTART;VALUE=DATE:2024031",
-    b"DTSTART:00010101T000000Z",
-    b"DTSTART:99991231T235959Z",
-    b"DTSTART;TZID=Nowhere/Zone:20240315T100000",
-    b"DTSTART;VALUE=PERIOD:20240315T100000Z/PT1H",
-    b"DTSTART:20240315",
-]
 
 
 def _env(server: RunningServer, tmp_path: Path) -> Env:
