@@ -8,8 +8,12 @@ The count is taken on the server side so a test can assert what actually went ov
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import socket
+import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,5 +154,112 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer
 @pytest.fixture(scope="module")
 def xandikos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     server = start_xandikos(tmp_path_factory.mktemp("xandikos"))
+    yield server
+    server.stop()
+
+
+# -- servers run as processes ---------------------------------------------------------------------------
+
+
+class FileRequestLog:
+    """The request log a server process appends to, one "METHOD /path" a line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _entries(self) -> list[tuple[str, str]]:
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        return [(m, p) for m, _, p in (line.partition(" ") for line in lines)]
+
+    def mark(self) -> int:
+        return len(self._entries())
+
+    def since(self, mark: int) -> list[tuple[str, str]]:
+        return self._entries()[mark:]
+
+    def writes_since(self, mark: int) -> list[tuple[str, str]]:
+        return [e for e in self.since(mark) if e[0] in WRITE_METHODS]
+
+
+@dataclass
+class ServerProcess:
+    name: str
+    url: str
+    log: FileRequestLog
+    storage: Path
+    username: str
+    password: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+SABREDAV_SCRIPT = Path(__file__).with_name("sabredav_server.php")
+SABREDAV_LIBRARY = Path("/usr/share/php/Sabre/autoload.php")
+
+
+def start_sabredav(storage: Path, auth: str, username: str = "alice", password: str = "sabre-secret") -> ServerProcess:
+    """SabreDAV 1.8 (Debian's php-sabre-dav) on its PDO SQLite backends under `php -S`, with one user who
+    logs in with `auth` ("basic" or "digest")."""
+    if shutil.which("php") is None or not SABREDAV_LIBRARY.exists():
+        pytest.skip("SabreDAV is not installed (apt-get install php-cli php-sqlite3 php-sabre-dav)")
+    port = free_port()
+    env = {
+        **os.environ,
+        "SABRE_DB": str(storage / "sabre.sqlite"),
+        "SABRE_AUTH": auth,
+        "SABRE_USER": username,
+        "SABRE_PASSWORD": password,
+        "SABRE_LOG": str(storage / "requests.log"),
+    }
+    process = subprocess.Popen(
+        ["php", "-d", "include_path=.:/usr/share/php", "-S", f"127.0.0.1:{port}", "-t", str(storage), str(SABREDAV_SCRIPT)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_listening(port, process)
+    return ServerProcess(
+        f"sabredav-{auth}",
+        f"http://127.0.0.1:{port}/",
+        FileRequestLog(storage / "requests.log"),
+        storage,
+        username,
+        password,
+        process,
+    )
+
+
+def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server process ended at start with status {process.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"the server did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def sabredav_basic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = start_sabredav(tmp_path_factory.mktemp("sabredav-basic"), "basic")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def sabredav_digest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = start_sabredav(tmp_path_factory.mktemp("sabredav-digest"), "digest")
     yield server
     server.stop()

@@ -19,7 +19,7 @@ from plansync.model.plan import Plan
 from plansync.sync.engine import SyncResult, sync
 from plansync.sync.state import HeldStamp, open_state
 from tests.support.memory_backend import MemoryBackend
-from tests.support.servers import RunningServer
+from tests.support.servers import RunningServer, ServerProcess
 
 _names = itertools.count(1)
 
@@ -109,7 +109,7 @@ def foreign_event(uid: str = "someone-else-1@example.org") -> bytes:
     return cal.to_ical()
 
 
-@pytest.fixture(params=["memory", "radicale", "xandikos"])
+@pytest.fixture(params=["memory", "radicale", "xandikos", "sabredav-basic", "sabredav-digest"])
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     n = next(_names)
     targets = {"konb": CalendarTarget(name=f"КОНБ {n}"), "gaidar": CalendarTarget(name=f"Гайдара {n}")}
@@ -124,10 +124,14 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
             targets,
         )
         return
-    server: RunningServer = request.getfixturevalue(request.param)
-    # Radicale makes a principal per user: a user per test keeps the tests apart.
-    user = f"user{n}" if request.param == "radicale" else None
-    password = "x" if user else None
+    server: RunningServer | ServerProcess = request.getfixturevalue(request.param.replace("-", "_"))
+    user: str | None
+    if isinstance(server, ServerProcess):  # one user a server: the calendar names keep the tests apart
+        user, password = server.username, server.password
+    else:
+        # Radicale makes a principal per user: a user per test keeps the tests apart.
+        user = f"user{n}" if request.param == "radicale" else None
+        password = "x" if user else None
     backend = CalDAVBackend(server.url, username=user, password=password)
     people = CalDAVBackend(server.url, username=user, password=password)
     yield Env(backend, people, tmp_path / "state", server.log.mark, server.log.since, targets)
