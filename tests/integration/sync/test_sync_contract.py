@@ -66,7 +66,9 @@ class TestContract:
             made = writing.index("MKCALENDAR")
             assert "PROPFIND" not in writing[made:], writing
         listings = methods.count("REPORT") + methods[len(writing) :].count("PROPFIND")
-        assert listings <= 2 + 2, methods
+        # A server without sync-collection (SabreDAV 1.x) costs the one REPORT that finds out.
+        unsupported = getattr(getattr(env.backend, "_options", None), "sync_collection", None) is False
+        assert listings <= 2 + 2 + int(unsupported), methods
 
     def test_noop_resync_costs_at_most_two_requests_per_calendar_and_writes_nothing(self, env: Env) -> None:
         plan = small_plan()
