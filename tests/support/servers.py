@@ -206,7 +206,9 @@ SABREDAV_SCRIPT = Path(__file__).with_name("sabredav_server.php")
 SABREDAV_LIBRARY = Path("/usr/share/php/Sabre/autoload.php")
 
 
-def start_sabredav(storage: Path, auth: str, username: str = "alice", password: str = "sabre-secret") -> ServerProcess:
+def start_sabredav(
+    storage: Path, auth: str, username: str = "alice", password: str = "sabre-secret"
+) -> ServerProcess:
     """SabreDAV 1.8 (Debian's php-sabre-dav) on its PDO SQLite backends under `php -S`, with one user who
     logs in with `auth` ("basic" or "digest")."""
     if shutil.which("php") is None or not SABREDAV_LIBRARY.exists():
@@ -221,7 +223,16 @@ def start_sabredav(storage: Path, auth: str, username: str = "alice", password: 
         "SABRE_LOG": str(storage / "requests.log"),
     }
     process = subprocess.Popen(
-        ["php", "-d", "include_path=.:/usr/share/php", "-S", f"127.0.0.1:{port}", "-t", str(storage), str(SABREDAV_SCRIPT)],
+        [
+            "php",
+            "-d",
+            "include_path=.:/usr/share/php",
+            "-S",
+            f"127.0.0.1:{port}",
+            "-t",
+            str(storage),
+            str(SABREDAV_SCRIPT),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

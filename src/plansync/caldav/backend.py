@@ -155,4 +155,3 @@ def norm_href(href: str) -> str:
 def parent_collection(url: str) -> str:
     head = url.rstrip("/").rsplit("/", 1)[0]
     return head + "/"
-

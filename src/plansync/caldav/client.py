@@ -29,11 +29,12 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast, get_args
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
@@ -125,6 +126,8 @@ class CalDAVBackend:
         self._raw_request: Callable[..., Any] = self._http_request
         self._made: set[str] = set()
         self._unreachable: str | None = None  # the reason, once nobody answered: later requests fail at once
+        if ca_file is not None:
+            self._unreachable = _unreadable_ca(ca_file)
         self._discovery_error: BackendError | None = None  # raised again, not asked again
         self.retry = retry if retry is not None else RetryPolicy()
         self.retries = 0  # attempts repeated this run (for the log and the tests)
@@ -396,7 +399,9 @@ class CalDAVBackend:
                 log.info("%s: the sync token was not accepted; listing everything", _show(calendar_url))
                 return self._sync_collection(calendar_url, None)
             except _Unsupported:
-                log.info("%s does not support sync-collection; listing by ctag and etags", _show(calendar_url))
+                log.info(
+                    "%s does not support sync-collection; listing by ctag and etags", _show(calendar_url)
+                )
                 self._options.sync_collection = False
         if ctag:
             current = self._ctag(calendar_url)
@@ -711,15 +716,30 @@ class _Unsupported(Exception):
     pass
 
 
-_warned_unverified: set[str] = set()
+def caldav_auth(value: str) -> AuthScheme:
+    """The config's caldav.auth (checked when the config was read) as the session takes it."""
+    for scheme in get_args(AuthScheme):
+        if value == scheme:
+            return cast(AuthScheme, scheme)
+    raise ValueError(f"unknown caldav.auth {value!r}")
+
+
+def _unreadable_ca(ca_file: str) -> str | None:
+    """Why the CA file cannot serve (said once for every request), or None."""
+    try:
+        ssl.create_default_context(cafile=ca_file)
+    except FileNotFoundError:
+        return f"caldav.ca_file: {ca_file} does not exist; give the path of the server's CA certificate (PEM)"
+    except (OSError, ssl.SSLError) as exc:
+        return (
+            f"caldav.ca_file: cannot use {ca_file} ({_reason(exc)}); it must hold the server's CA "
+            "certificate in PEM form (-----BEGIN CERTIFICATE-----)"
+        )
+    return None
 
 
 def _warn_unverified(url: str) -> None:
-    """Once a process per server, not once per request or per backend."""
-    host = urlsplit(url).hostname or url
-    if host in _warned_unverified:
-        return
-    _warned_unverified.add(host)
+    """Once a run (a backend lives one run): no request warns on its own."""
     log.warning(
         "TLS certificate verification is OFF for %s (caldav.verify_tls: false): anyone on the network "
         "path can read and change the calendars and the password; give the server's CA in "

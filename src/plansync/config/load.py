@@ -107,6 +107,10 @@ class CalDAVConfig:
     timeout: float = 30.0
     connections: int = 2  # calendars written at the same time, each over its own connection
     embedded: EmbeddedServer = field(default_factory=EmbeddedServer)
+    ca_file: Path | None = (
+        None  # the CA (or self-signed certificate) the server's certificate is checked against
+    )
+    auth: str = "auto"  # one of CALDAV_AUTH
 
     @property
     def is_embedded(self) -> bool:
@@ -390,6 +394,9 @@ def _password(fields: dict[str, Entry], where: str, c: Checker, base: Path) -> P
     return PasswordSource(env=env, file=file)
 
 
+CALDAV_AUTH = ("auto", "basic", "digest", "bearer")
+
+
 def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | None:
     default = CalDAVConfig()
     if entry is None:
@@ -404,6 +411,8 @@ def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | 
         "timeout",
         "connections",
         "embedded",
+        "ca_file",
+        "auth",
     )
     fields = c.mapping(entry.value, "caldav", allowed)
     if fields is None:
@@ -432,6 +441,18 @@ def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | 
         if "connections" in fields
         else default.connections
     )
+    ca_file = _path(fields["ca_file"], "caldav.ca_file", c, base) if "ca_file" in fields else None
+    auth = c.string(fields["auth"].value, "caldav.auth") if "auth" in fields else default.auth
+    if auth is not None and auth not in CALDAV_AUTH:
+        c.error(
+            fields["auth"].value,
+            "caldav.auth",
+            f"'{auth}' is not a login scheme plansync knows",
+            "write one of "
+            + ", ".join(CALDAV_AUTH)
+            + " (auto: Basic, or Digest when the server asks for it)",
+        )
+        auth = None
     embedded = default.embedded
     if "embedded" in fields:
         sub = c.mapping(fields["embedded"].value, "caldav.embedded", ("host", "port", "storage"))
@@ -464,6 +485,8 @@ def _read_caldav(entry: Entry | None, c: Checker, base: Path) -> CalDAVConfig | 
         timeout=timeout or 30.0,
         connections=connections or default.connections,
         embedded=embedded,
+        ca_file=ca_file,
+        auth=auth or default.auth,
     )
 
 

@@ -312,7 +312,7 @@ def _code_fingerprint() -> bytes:
 
 @contextlib.contextmanager
 def _backend(config: Config, given: Backend | None, environ: Mapping[str, str] | None) -> Iterator[Backend]:
-    from plansync.caldav.client import CalDAVBackend
+    from plansync.caldav.client import CalDAVBackend, caldav_auth
 
     if given is not None:
         yield given
@@ -341,7 +341,9 @@ def _backend(config: Config, given: Backend | None, environ: Mapping[str, str] |
         caldav.url,
         username=caldav.username,
         password=secret.reveal() if secret else None,
+        auth=caldav_auth(caldav.auth),
         verify_tls=caldav.verify_tls,
+        ca_file=str(caldav.ca_file) if caldav.ca_file is not None else None,
         timeout=caldav.timeout,
         writers=caldav.connections,
     )
@@ -1230,6 +1232,7 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
     lines: list[str] = []
     if result.dry_run:
         lines.append("dry run: nothing is changed; this is what a sync would do")
+    told: set[str] = set()  # an error shared by calendars (the server is down, the login fails) is told once
     for cal in result.calendars:
         shown = [a for a in cal.actions if a.kind != "unchanged" or a.conflict]
         if not shown and not cal.failures and not cal.error and not cal.will_create_calendar:
@@ -1238,7 +1241,8 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
         if cal.will_create_calendar:
             lines.append("  + calendar (created by MKCALENDAR)")
         if cal.error:
-            lines.append(f"  ✗ {cal.error}")
+            lines.append(f"  ✗ {cal.error}" if cal.error not in told else "  ✗ the same error as above")
+            told.add(cal.error)
         for action in shown:
             text = f"  {_SIGNS.get(action.kind, ' ')} {action.label}"
             if action.conflict:
