@@ -217,9 +217,14 @@ class _Digest:
         """A 401 offered Digest: whether to answer it (not when it is the challenge just answered,
         unless the server says the nonce went stale: then the password is wrong)."""
         with self._lock:
-            if self.active and not basic_sent and challenge.get("stale", "").lower() != "true":
-                if self._challenge is not None and not self._fresh and challenge == self._challenge:
-                    return False
+            if (
+                self.active
+                and not basic_sent
+                and challenge.get("stale", "").lower() != "true"
+                and not self._fresh
+                and challenge == self._challenge
+            ):
+                return False
             self.active = True
             self._challenge = challenge
             self._fresh = True

@@ -41,7 +41,7 @@ def read_refusal(body: bytes) -> Refusal:
     text = ""
     for child in root:
         local = child.tag.rsplit("}", 1)[-1]
-        if local == "message" or local == "exception":
+        if local in {"message", "exception"}:
             if local == "message" and child.text:
                 text = " ".join(child.text.split())[:200]
             continue
@@ -62,7 +62,9 @@ _MEANINGS = {
         "an event with the same UID already exists{holder}; move or delete that copy (plansync never "
         "takes over an event it did not write for this calendar)"
     ),
-    "valid-calendar-data": "the server rejected the event as invalid iCalendar; report this as a plansync bug",
+    "valid-calendar-data": (
+        "the server rejected the event as invalid iCalendar; report this as a plansync bug"
+    ),
     "valid-calendar-object-resource": (
         "the server rejected the event's structure; report this as a plansync bug"
     ),
