@@ -11,6 +11,7 @@ import io
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -100,18 +101,24 @@ class RunningServer:
         self._thread.join(timeout=5)
 
 
-def _serve(name: str, app: WSGIApp, path: str, storage: Path, port: int = 0) -> RunningServer:
+def _serve(
+    name: str, app: WSGIApp, path: str, storage: Path, port: int = 0, tls: ssl.SSLContext | None = None
+) -> RunningServer:
     log = RequestLog()
     server = _ThreadingServer(("127.0.0.1", port), _QuietHandler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.set_app(_Counting(app, log))
     port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, name=f"{name}-test-server", daemon=True)
     thread.start()
-    return RunningServer(name, f"http://127.0.0.1:{port}{path}", log, storage, server, thread)
+    scheme = "https" if tls is not None else "http"
+    return RunningServer(name, f"{scheme}://127.0.0.1:{port}{path}", log, storage, server, thread)
 
 
-def start_radicale(storage: Path, port: int = 0) -> RunningServer:
-    """port 0: a free one; give the port of a stopped server to start it again where clients expect it."""
+def start_radicale(storage: Path, port: int = 0, tls: ssl.SSLContext | None = None) -> RunningServer:
+    """port 0: a free one; give the port of a stopped server to start it again where clients expect it.
+    With `tls`, it answers HTTPS only."""
     import radicale
     import radicale.config
 
@@ -125,7 +132,7 @@ def start_radicale(storage: Path, port: int = 0) -> RunningServer:
         },
         "plansync tests",
     )
-    return _serve("radicale", radicale.Application(configuration), "/", storage, port)
+    return _serve("radicale", radicale.Application(configuration), "/", storage, port, tls)
 
 
 def start_xandikos(storage: Path, port: int = 0) -> RunningServer:

@@ -284,8 +284,9 @@ class CalDAVBackend:
             if status in (301, 302, 303, 307, 308) and location:
                 url = urljoin(url, location)  # RFC 6764: the redirect is the way in
                 continue
-            if status == 404 and urlsplit(url).path.rstrip("/").endswith("/.well-known/caldav"):
-                url = urljoin(url, "/")  # RFC 6764 6: no well-known URL here, the root is the next try
+            well_known = urlsplit(url).path.rstrip("/").endswith("/.well-known/caldav")
+            if status == 404 and well_known:
+                url = urljoin(url, "/")  # RFC 6764 5: no well-known URL here, the root is the next try
                 continue
             if status != 207:
                 raise BackendError(
@@ -303,6 +304,9 @@ class CalDAVBackend:
             principal = _prop_href(resp, f"{DAV}current-user-principal")
             if principal is not None and urljoin(url, principal) not in seen:
                 url = urljoin(url, principal)
+                continue
+            if well_known and urljoin(url, "/") not in seen:  # Xandikos answers there, naming nothing
+                url = urljoin(url, "/")
                 continue
             raise BackendError(
                 f"the account has no calendar home on {_show(url)} (the server names no "
@@ -628,12 +632,12 @@ class CalDAVBackend:
                 raise _uid_clash(href, exc.refusal) from None
             raise exc.public() from None
         status = int(response.status)
+        refusal = read_refusal(_body(response)) if status >= 400 else Refusal()
+        if set(refusal.conditions) & UID_CLASH:  # 409 (Radicale), 412 (Xandikos), 403 (Cyrus)
+            raise _uid_clash(href, refusal)
         if status in (412, 404) and ("If-Match" in condition or status == 412):
             raise PreconditionFailed(href)
         if status not in (200, 201, 204):
-            refusal = read_refusal(_body(response))
-            if set(refusal.conditions) & UID_CLASH:
-                raise _uid_clash(href, refusal)
             said = explain(refusal)
             if said is not None:
                 raise NotAllowed(f"PUT {href}: HTTP {status}: {said}")
@@ -694,7 +698,7 @@ class _AuthError(Exception):
 
 def _uid_clash(href: str, refusal: Refusal) -> UidClash:
     holder = refusal.hrefs[0] if refusal.hrefs else None
-    where = f" in {holder}" if holder else " elsewhere in the account"
+    where = f" at {holder}" if holder else ""
     return UidClash(
         f"PUT {href}: the server already holds an event with this UID{where} (someone moved or copied it "
         "there); move it back or delete that copy, then run again — plansync never takes over an event "
