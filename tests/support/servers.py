@@ -7,12 +7,14 @@ The count is taken on the server side so a test can assert what actually went ov
 
 from __future__ import annotations
 
+import imaplib
 import io
 import os
 import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -20,9 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import pytest
+
+from tests.support.faultproxy import FaultConfig, FaultProxy
 
 WRITE_METHODS = frozenset({"PUT", "DELETE", "MKCALENDAR", "MKCOL", "PROPPATCH", "MOVE", "COPY", "POST"})
 
@@ -194,7 +199,7 @@ class FileRequestLog:
 class ServerProcess:
     name: str
     url: str
-    log: FileRequestLog
+    log: FileRequestLog | ProxyRequestLog
     storage: Path
     username: str
     password: str
@@ -281,3 +286,137 @@ def sabredav_digest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     server = start_sabredav(tmp_path_factory.mktemp("sabredav-digest"), "digest")
     yield server
     server.stop()
+
+
+# -- Cyrus IMAP with CalDAV ------------------------------------------------------------------------------
+
+CYRUS_MASTER = Path("/usr/sbin/cyrmaster")
+CYRUS_HTTPD = Path("/usr/lib/cyrus/bin/httpd")
+
+
+class ProxyRequestLog:
+    """The requests a FaultProxy (faults off) forwarded, in the order it received them."""
+
+    def __init__(self, proxy: FaultProxy) -> None:
+        self.proxy = proxy
+
+    def mark(self) -> int:
+        return len(self.proxy.log)
+
+    def since(self, mark: int) -> list[tuple[str, str]]:
+        return [(method, urlsplit(path).path) for _, method, path, _ in self.proxy.log[mark:]]
+
+    def writes_since(self, mark: int) -> list[tuple[str, str]]:
+        return [e for e in self.since(mark) if e[0] in WRITE_METHODS]
+
+
+def start_cyrus(username: str = "alice", password: str = "cyrus-secret") -> CyrusServer:
+    """Cyrus IMAP 3.6 with its CalDAV module on 127.0.0.1, its config, databases and spool in a temporary
+    folder, one user (made over IMAP by an admin), behind a proxy that logs the requests. Cyrus will not
+    run as root: it runs as the `cyrus` user the Debian package makes, so it needs root to start."""
+    missing = [p for p in (CYRUS_MASTER, CYRUS_HTTPD) if not p.exists()] or (
+        ["saslpasswd2"] if shutil.which("saslpasswd2") is None else []
+    )
+    if missing:
+        pytest.skip("Cyrus is not installed (apt-get install cyrus-imapd cyrus-caldav sasl2-bin)")
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("Cyrus runs as the cyrus user: starting it needs root (CI runs the tests as root)")
+    base = Path(tempfile.mkdtemp(prefix="plansync-cyrus-"))  # not under pytest's root-only folder
+    base.chmod(0o755)
+    conf, run = base / "conf", base / "run"
+    for sub in (conf / "db", conf / "socket", base / "spool", run / "socket"):
+        sub.mkdir(parents=True)
+    http_port, imap_port = free_port(), free_port()
+    config = base / "imapd.conf"
+    config.write_text(
+        f"configdirectory: {conf}\nproc_path: {run}/proc\nmboxname_lockpath: {run}/lock\n"
+        f"defaultpartition: default\npartition-default: {base}/spool\nservername: 127.0.0.1\n"
+        "admins: admin\nhttpmodules: caldav\nallowplaintext: yes\nsasl_pwcheck_method: auxprop\n"
+        f"sasl_auxprop_plugin: sasldb\nsasl_sasldb_path: {base}/sasldb2\nsasl_mech_list: PLAIN\n"
+        f"lmtpsocket: {run}/socket/lmtp\nidlesocket: {run}/socket/idle\nnotifysocket: {run}/socket/notify\n"
+        "syslog_prefix: plansync-test-cyrus\ncaldav_create_default: no\n",
+        encoding="utf-8",
+    )
+    services = base / "cyrus.conf"
+    services.write_text(
+        f'START {{\n  recover cmd="ctl_cyrusdb -C {config} -r"\n}}\nSERVICES {{\n'
+        f'  imap cmd="imapd -C {config}" listen="127.0.0.1:{imap_port}" prefork=0\n'
+        f'  http cmd="httpd -C {config}" listen="127.0.0.1:{http_port}" prefork=0\n}}\n'
+        "EVENTS {\n}\nDAEMON {\n}\n",
+        encoding="utf-8",
+    )
+    admin_password = "cyrus-admin-secret"
+    _sasl_user(base, "admin", admin_password)
+    for path in (base, *base.rglob("*")):
+        shutil.chown(path, "cyrus", "mail")
+    process = subprocess.Popen(
+        [
+            *("setpriv", "--reuid=cyrus", "--regid=mail", "--init-groups"),
+            *(str(CYRUS_MASTER), "-C", str(config), "-M", str(services), "-D", "-p", str(run / "master.pid")),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    proxy = FaultProxy(f"http://127.0.0.1:{http_port}/", FaultConfig(rate=0.0)).start()
+    server = CyrusServer(
+        "cyrus",
+        f"{proxy.url}.well-known/caldav",
+        ProxyRequestLog(proxy),
+        base,
+        username,
+        password,
+        process,
+        imap_port,
+        admin_password,
+        proxy,
+    )
+    try:
+        _wait_listening(imap_port, process)
+        _wait_listening(http_port, process)
+        server.add_user(username, password)
+    except BaseException:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+        raise
+    return server
+
+
+@dataclass
+class CyrusServer(ServerProcess):
+    imap_port: int
+    admin_password: str
+    proxy: FaultProxy
+
+    def stop(self) -> None:
+        self.proxy.stop()
+        super().stop()
+
+    def add_user(self, username: str, password: str) -> None:
+        """A new account (Cyrus keeps a UID once per account: a test that reuses UIDs needs its own)."""
+        _sasl_user(self.storage, username, password)
+        shutil.chown(self.storage / "sasldb2", "cyrus", "mail")
+        imap = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=10)
+        try:
+            imap.login("admin", self.admin_password)
+            status, _ = imap.create(f"user/{username}")  # the account: its calendar home comes with it
+        finally:
+            imap.logout()
+        assert status == "OK", status
+
+
+def _sasl_user(base: Path, username: str, password: str) -> None:
+    subprocess.run(
+        ["saslpasswd2", "-f", str(base / "sasldb2"), "-c", "-p", "-u", "127.0.0.1", username],
+        input=password.encode(),
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+@pytest.fixture(scope="module")
+def cyrus() -> Iterator[CyrusServer]:
+    server = start_cyrus()
+    yield server
+    server.stop()
+    shutil.rmtree(server.storage, ignore_errors=True)

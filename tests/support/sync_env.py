@@ -19,7 +19,7 @@ from plansync.model.plan import Plan
 from plansync.sync.engine import SyncResult, sync
 from plansync.sync.state import HeldStamp, open_state
 from tests.support.memory_backend import MemoryBackend
-from tests.support.servers import RunningServer, ServerProcess
+from tests.support.servers import CyrusServer, RunningServer, ServerProcess
 
 _names = itertools.count(1)
 
@@ -109,7 +109,7 @@ def foreign_event(uid: str = "someone-else-1@example.org") -> bytes:
     return cal.to_ical()
 
 
-@pytest.fixture(params=["memory", "radicale", "xandikos", "sabredav-basic", "sabredav-digest"])
+@pytest.fixture(params=["memory", "radicale", "xandikos", "sabredav-basic", "sabredav-digest", "cyrus"])
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     n = next(_names)
     targets = {"konb": CalendarTarget(name=f"КОНБ {n}"), "gaidar": CalendarTarget(name=f"Гайдара {n}")}
@@ -126,7 +126,10 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
         return
     server: RunningServer | ServerProcess = request.getfixturevalue(request.param.replace("-", "_"))
     user: str | None
-    if isinstance(server, ServerProcess):  # one user a server: the calendar names keep the tests apart
+    if isinstance(server, CyrusServer):  # a UID is kept once per account: an account per test
+        user, password = f"user{n}", "cyrus-x"
+        server.add_user(user, password)
+    elif isinstance(server, ServerProcess):  # one user a server: the calendar names keep the tests apart
         user, password = server.username, server.password
     else:
         # Radicale makes a principal per user: a user per test keeps the tests apart.

@@ -17,8 +17,10 @@ from plansync.config.load import CalendarTarget
 from tests.support import faultkit as fk
 from tests.support.plans import retitle, small_plan
 from tests.support.servers import (
+    CyrusServer,
     RunningServer,
     ServerProcess,
+    cyrus,
     free_port,
     radicale,
     sabredav_basic,
@@ -32,7 +34,7 @@ from tests.support.sync_env import Env, desired_summaries, foreign_event, server
 pytestmark = pytest.mark.timeout(60)
 _names = itertools.count(1)
 
-__all__ = ["radicale", "sabredav_basic", "sabredav_digest", "xandikos"]
+__all__ = ["cyrus", "radicale", "sabredav_basic", "sabredav_digest", "xandikos"]
 
 
 def _backend(server: RunningServer | ServerProcess, **options: object) -> CalDAVBackend:
@@ -206,3 +208,26 @@ def test_a_refused_connection_fails_the_run_in_seconds_with_one_message(tmp_path
     assert run.code == 1 and not run.traceback, run.text
     assert run.out.count("Connection refused") == 1, run.out
     assert "check caldav.url and that the server is running" in run.out
+
+
+# -- Cyrus: one event per UID in the whole account ----------------------------------------------------------
+
+
+def test_cyrus_uid_clash_names_the_calendar_that_holds_the_event(cyrus: CyrusServer, tmp_path: Path) -> None:
+    user = f"moved{next(_names)}"
+    cyrus.add_user(user, "x")
+    live = CalDAVBackend(cyrus.url, username=user, password="x")
+    env = _env(live, CalDAVBackend(cyrus.url, username=user, password="x"), cyrus, tmp_path)
+    plan = small_plan()
+    result = env.sync(plan)
+    assert result.exit_code == 0, result
+    konb, gaidar = env.url(result, "konb"), env.url(result, "gaidar")
+    # A person moves a plansync event from one calendar into another of the same account.
+    uid = next(u for u in env.server(konb) if u.startswith("plan-2024.e1."))
+    href, etag, body = env.server(konb)[uid]
+    env.people.delete(href, etag)
+    moved, _ = env.people.create(gaidar, "moved-by-hand.ics", body)
+    again = env.sync(plan)
+    failure = next(f for c in again.calendars for f in c.failures)
+    assert moved in failure.message and "move it back or delete that copy" in failure.message, failure
+    assert "password" not in failure.message

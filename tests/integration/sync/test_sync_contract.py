@@ -22,7 +22,7 @@ from plansync.sync.engine import SyncResult, brake_message, sync
 from plansync.sync.state import open_state
 from tests.support.memory_backend import MemoryBackend
 from tests.support.plans import event, retitle, small_plan, with_event, without
-from tests.support.servers import RunningServer, radicale, sabredav_basic, sabredav_digest, xandikos
+from tests.support.servers import RunningServer, cyrus, radicale, sabredav_basic, sabredav_digest, xandikos
 from tests.support.sync_env import Crash, Env, desired_summaries, env, foreign_event, server_summaries, writes
 
 pytestmark = pytest.mark.timeout(60)
