@@ -156,3 +156,26 @@ def test_connections_set_how_many_calendars_are_written_at_once(tmp_path: Path) 
         load_config(write(tmp_path, "plans: [plan.yaml]\ncaldav:\n  connections: 0\n"), environ={})
     got = [(p.line, p.field, p.message) for p in info.value.problems]
     assert got == [(3, "caldav.connections", "0 is out of range")]
+
+
+def test_caldav_auth_and_ca_file_reach_the_backend(tmp_path: Path) -> None:
+    from plansync.sync.engine import _backend
+
+    default = load_config(write(tmp_path, "plans: [plan.yaml]\n"), environ={}).caldav
+    assert (default.auth, default.ca_file) == ("auto", None)
+    config = load_config(
+        write(
+            tmp_path,
+            "plans: [plan.yaml]\ncaldav:\n  url: https://127.0.0.1:9/\n"
+            "  auth: digest\n  ca_file: certs/ca.pem\n",
+        ),
+        environ={"PLANSYNC_CALDAV_PASSWORD": "p"},
+    )
+    assert config.caldav.auth == "digest" and config.caldav.ca_file == tmp_path / "certs" / "ca.pem"
+    with _backend(config, None, {"PLANSYNC_CALDAV_PASSWORD": "p"}) as backend:
+        session = backend._http  # type: ignore[attr-defined]
+        assert session.ca_file == str(tmp_path / "certs" / "ca.pem") and session.scheme == "digest"
+    with pytest.raises(InvalidInput) as info:
+        load_config(write(tmp_path, "plans: [plan.yaml]\ncaldav:\n  auth: kerberos\n"), environ={})
+    got = [(p.line, p.field) for p in info.value.problems]
+    assert got == [(3, "caldav.auth")] and "basic, digest, bearer" in str(info.value)
