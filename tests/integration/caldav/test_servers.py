@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plansync.caldav.backend import BackendError, LoginFailed, UidClash, Unreachable
+from plansync.caldav.backend import BackendError, LoginFailed, NotAllowed, UidClash, Unreachable
 from plansync.caldav.client import CalDAVBackend
 from plansync.config.load import CalendarTarget
 from tests.support import faultkit as fk
@@ -231,3 +231,11 @@ def test_cyrus_uid_clash_names_the_calendar_that_holds_the_event(cyrus: CyrusSer
     failure = next(f for c in again.calendars for f in c.failures)
     assert moved in failure.message and "move it back or delete that copy" in failure.message, failure
     assert "password" not in failure.message
+
+
+def test_a_403_says_what_the_server_said_not_a_password_problem(sabredav_basic: ServerProcess) -> None:
+    live = _backend(sabredav_basic)
+    with pytest.raises(NotAllowed, match=r"refused \(403\): Permission denied to create file") as info:
+        live.create(sabredav_basic.url + "calendars/", "x.ics", foreign_event("stranger@example.org"))
+    assert "password" not in str(info.value)
+    live.close()
