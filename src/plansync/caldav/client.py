@@ -7,7 +7,7 @@ session (plansync.caldav.http), so that one login (Basic, Digest or a bearer tok
 * discovery as RFC 6764 and RFC 4791 describe it: the configured URL may be the server's root,
   `/.well-known/caldav` (its redirect is followed, nothing is appended to it; a 404 there means the
   root), a principal, a calendar home or a calendar; current-user-principal → calendar-home-set;
-
+  the calendars are one Depth 1 PROPFIND of the home; MKCALENDAR sets the display name itself;
 * create with `If-None-Match: *`, update and delete with `If-Match: <etag>`; never caldav's `save()`
   (it bumps SEQUENCE and switches to `If-Schedule-Tag-Match` on Xandikos);
 * the new ETag comes from the PUT response, so a write costs one request;
@@ -21,7 +21,8 @@ session (plansync.caldav.http), so that one login (Basic, Digest or a bearer tok
   DAV:supported-report, or 400/405/501) falls back to the next way of listing for the rest of the run;
 * every request passes `_send`, which retries what is safe to send twice
   (plansync.caldav.retry: idempotent methods and If-Match/If-None-Match writes) on a dropped connection, a
-  timeout, 429 and 5xx, honouring Retry-After, with bounded attempts and time.
+  timeout, 429 and 5xx, honouring Retry-After, with bounded attempts and time; a refused connection is
+  not retried, and fails every later request of the run at once with the same message.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class CalDAVBackend:
         writers: int = WRITERS,
     ) -> None:
         self.url = url  # as configured: `/.well-known/caldav` is a URL of its own, never appended to
+        self._base = url  # what the hrefs a server reports are relative to: its home once discovered
         self.requests = 0
         self.writers = writers
         self._options = _Options()
@@ -150,7 +152,7 @@ class CalDAVBackend:
         return self._http.request(method, str(url), data or None, sent)
 
     def _abs(self, href: str) -> str:
-        return urljoin(self.url, href)
+        return urljoin(self._base, href)
 
     def _request(
         self, url: str, method: str, body: str | bytes = "", headers: Mapping[str, str] | None = None
@@ -253,7 +255,7 @@ class CalDAVBackend:
         if self._discovery_error is not None:
             raise self._discovery_error
         try:
-            self._options.home = self._discover()
+            self._options.home = self._base = self._discover()  # a redirect may lead to another host
         except BackendError as exc:
             if not isinstance(exc, Unreachable):
                 self._discovery_error = exc
