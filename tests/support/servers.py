@@ -7,17 +7,27 @@ The count is taken on the server side so a test can assert what actually went ov
 
 from __future__ import annotations
 
+import imaplib
 import io
+import os
+import shutil
 import socket
+import ssl
+import subprocess
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import pytest
+
+from tests.support.faultproxy import FaultConfig, FaultProxy
 
 WRITE_METHODS = frozenset({"PUT", "DELETE", "MKCALENDAR", "MKCOL", "PROPPATCH", "MOVE", "COPY", "POST"})
 
@@ -96,18 +106,24 @@ class RunningServer:
         self._thread.join(timeout=5)
 
 
-def _serve(name: str, app: WSGIApp, path: str, storage: Path, port: int = 0) -> RunningServer:
+def _serve(
+    name: str, app: WSGIApp, path: str, storage: Path, port: int = 0, tls: ssl.SSLContext | None = None
+) -> RunningServer:
     log = RequestLog()
     server = _ThreadingServer(("127.0.0.1", port), _QuietHandler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.set_app(_Counting(app, log))
     port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, name=f"{name}-test-server", daemon=True)
     thread.start()
-    return RunningServer(name, f"http://127.0.0.1:{port}{path}", log, storage, server, thread)
+    scheme = "https" if tls is not None else "http"
+    return RunningServer(name, f"{scheme}://127.0.0.1:{port}{path}", log, storage, server, thread)
 
 
-def start_radicale(storage: Path, port: int = 0) -> RunningServer:
-    """port 0: a free one; give the port of a stopped server to start it again where clients expect it."""
+def start_radicale(storage: Path, port: int = 0, tls: ssl.SSLContext | None = None) -> RunningServer:
+    """port 0: a free one; give the port of a stopped server to start it again where clients expect it.
+    With `tls`, it answers HTTPS only."""
     import radicale
     import radicale.config
 
@@ -121,7 +137,7 @@ def start_radicale(storage: Path, port: int = 0) -> RunningServer:
         },
         "plansync tests",
     )
-    return _serve("radicale", radicale.Application(configuration), "/", storage, port)
+    return _serve("radicale", radicale.Application(configuration), "/", storage, port, tls)
 
 
 def start_xandikos(storage: Path, port: int = 0, *, strict: bool = True) -> RunningServer:
@@ -161,3 +177,255 @@ def xandikos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer
     server = start_xandikos(tmp_path_factory.mktemp("xandikos"))
     yield server
     server.stop()
+
+
+# -- servers run as processes ---------------------------------------------------------------------------
+
+
+class FileRequestLog:
+    """The request log a server process appends to, one "METHOD /path" a line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _entries(self) -> list[tuple[str, str]]:
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        return [(m, p) for m, _, p in (line.partition(" ") for line in lines)]
+
+    def mark(self) -> int:
+        return len(self._entries())
+
+    def since(self, mark: int) -> list[tuple[str, str]]:
+        return self._entries()[mark:]
+
+    def writes_since(self, mark: int) -> list[tuple[str, str]]:
+        return [e for e in self.since(mark) if e[0] in WRITE_METHODS]
+
+
+@dataclass
+class ServerProcess:
+    name: str
+    url: str
+    log: FileRequestLog | ProxyRequestLog
+    storage: Path
+    username: str
+    password: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+SABREDAV_SCRIPT = Path(__file__).with_name("sabredav_server.php")
+SABREDAV_LIBRARY = Path("/usr/share/php/Sabre/autoload.php")
+
+
+def start_sabredav(
+    storage: Path, auth: str, username: str = "alice", password: str = "sabre-secret"
+) -> ServerProcess:
+    """SabreDAV 1.8 (Debian's php-sabre-dav) on its PDO SQLite backends under `php -S`, with one user who
+    logs in with `auth` ("basic" or "digest")."""
+    if shutil.which("php") is None or not SABREDAV_LIBRARY.exists():
+        pytest.skip("SabreDAV is not installed (apt-get install php-cli php-sqlite3 php-sabre-dav)")
+    port = free_port()
+    env = {
+        **os.environ,
+        "SABRE_DB": str(storage / "sabre.sqlite"),
+        "SABRE_AUTH": auth,
+        "SABRE_USER": username,
+        "SABRE_PASSWORD": password,
+        "SABRE_LOG": str(storage / "requests.log"),
+    }
+    process = subprocess.Popen(
+        [
+            "php",
+            "-d",
+            "include_path=.:/usr/share/php",
+            "-S",
+            f"127.0.0.1:{port}",
+            "-t",
+            str(storage),
+            str(SABREDAV_SCRIPT),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_listening(port, process)
+    return ServerProcess(
+        f"sabredav-{auth}",
+        f"http://127.0.0.1:{port}/",
+        FileRequestLog(storage / "requests.log"),
+        storage,
+        username,
+        password,
+        process,
+    )
+
+
+def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server process ended at start with status {process.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"the server did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def sabredav_basic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = start_sabredav(tmp_path_factory.mktemp("sabredav-basic"), "basic")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def sabredav_digest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = start_sabredav(tmp_path_factory.mktemp("sabredav-digest"), "digest")
+    yield server
+    server.stop()
+
+
+# -- Cyrus IMAP with CalDAV ------------------------------------------------------------------------------
+
+CYRUS_MASTER = Path("/usr/sbin/cyrmaster")
+CYRUS_HTTPD = Path("/usr/lib/cyrus/bin/httpd")
+
+
+class ProxyRequestLog:
+    """The requests a FaultProxy (faults off) forwarded, in the order it received them."""
+
+    def __init__(self, proxy: FaultProxy) -> None:
+        self.proxy = proxy
+
+    def mark(self) -> int:
+        return len(self.proxy.log)
+
+    def since(self, mark: int) -> list[tuple[str, str]]:
+        return [(method, urlsplit(path).path) for _, method, path, _ in self.proxy.log[mark:]]
+
+    def writes_since(self, mark: int) -> list[tuple[str, str]]:
+        return [e for e in self.since(mark) if e[0] in WRITE_METHODS]
+
+
+def start_cyrus(username: str = "alice", password: str = "cyrus-secret") -> CyrusServer:
+    """Cyrus IMAP 3.6 with its CalDAV module on 127.0.0.1, its config, databases and spool in a temporary
+    folder, one user (made over IMAP by an admin), behind a proxy that logs the requests. Cyrus will not
+    run as root: it runs as the `cyrus` user the Debian package makes, so it needs root to start."""
+    missing = [p for p in (CYRUS_MASTER, CYRUS_HTTPD) if not p.exists()] or (
+        ["saslpasswd2"] if shutil.which("saslpasswd2") is None else []
+    )
+    if missing:
+        pytest.skip("Cyrus is not installed (apt-get install cyrus-imapd cyrus-caldav sasl2-bin)")
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("Cyrus runs as the cyrus user: starting it needs root (CI runs the tests as root)")
+    base = Path(tempfile.mkdtemp(prefix="plansync-cyrus-"))  # not under pytest's root-only folder
+    base.chmod(0o755)
+    conf, run = base / "conf", base / "run"
+    for sub in (conf / "db", conf / "socket", base / "spool", run / "socket"):
+        sub.mkdir(parents=True)
+    http_port, imap_port = free_port(), free_port()
+    config = base / "imapd.conf"
+    config.write_text(
+        f"configdirectory: {conf}\nproc_path: {run}/proc\nmboxname_lockpath: {run}/lock\n"
+        f"defaultpartition: default\npartition-default: {base}/spool\nservername: 127.0.0.1\n"
+        "admins: admin\nhttpmodules: caldav\nallowplaintext: yes\nsasl_pwcheck_method: auxprop\n"
+        f"sasl_auxprop_plugin: sasldb\nsasl_sasldb_path: {base}/sasldb2\nsasl_mech_list: PLAIN\n"
+        f"lmtpsocket: {run}/socket/lmtp\nidlesocket: {run}/socket/idle\nnotifysocket: {run}/socket/notify\n"
+        "syslog_prefix: plansync-test-cyrus\ncaldav_create_default: no\n",
+        encoding="utf-8",
+    )
+    services = base / "cyrus.conf"
+    services.write_text(
+        f'START {{\n  recover cmd="ctl_cyrusdb -C {config} -r"\n}}\nSERVICES {{\n'
+        f'  imap cmd="imapd -C {config}" listen="127.0.0.1:{imap_port}" prefork=0\n'
+        f'  http cmd="httpd -C {config}" listen="127.0.0.1:{http_port}" prefork=0\n}}\n'
+        "EVENTS {\n}\nDAEMON {\n}\n",
+        encoding="utf-8",
+    )
+    admin_password = "cyrus-admin-secret"
+    _sasl_user(base, "admin", admin_password)
+    for path in (base, *base.rglob("*")):
+        shutil.chown(path, "cyrus", "mail")
+    process = subprocess.Popen(
+        [
+            *("setpriv", "--reuid=cyrus", "--regid=mail", "--init-groups"),
+            *(str(CYRUS_MASTER), "-C", str(config), "-M", str(services), "-D", "-p", str(run / "master.pid")),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    proxy = FaultProxy(f"http://127.0.0.1:{http_port}/", FaultConfig(rate=0.0)).start()
+    server = CyrusServer(
+        "cyrus",
+        f"{proxy.url}.well-known/caldav",
+        ProxyRequestLog(proxy),
+        base,
+        username,
+        password,
+        process,
+        imap_port,
+        admin_password,
+        proxy,
+    )
+    try:
+        _wait_listening(imap_port, process)
+        _wait_listening(http_port, process)
+        server.add_user(username, password)
+    except BaseException:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+        raise
+    return server
+
+
+@dataclass
+class CyrusServer(ServerProcess):
+    imap_port: int
+    admin_password: str
+    proxy: FaultProxy
+
+    def stop(self) -> None:
+        self.proxy.stop()
+        super().stop()
+
+    def add_user(self, username: str, password: str) -> None:
+        """A new account (Cyrus keeps a UID once per account: a test that reuses UIDs needs its own)."""
+        _sasl_user(self.storage, username, password)
+        shutil.chown(self.storage / "sasldb2", "cyrus", "mail")
+        imap = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=10)
+        try:
+            imap.login("admin", self.admin_password)
+            status, _ = imap.create(f"user/{username}")  # the account: its calendar home comes with it
+        finally:
+            imap.logout()
+        assert status == "OK", status
+
+
+def _sasl_user(base: Path, username: str, password: str) -> None:
+    subprocess.run(
+        ["saslpasswd2", "-f", str(base / "sasldb2"), "-c", "-p", "-u", "127.0.0.1", username],
+        input=password.encode(),
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+@pytest.fixture(scope="module")
+def cyrus() -> Iterator[CyrusServer]:
+    server = start_cyrus()
+    yield server
+    server.stop()
+    shutil.rmtree(server.storage, ignore_errors=True)

@@ -20,7 +20,7 @@ from plansync.sync.engine import sync
 from plansync.sync.report import SyncResult
 from plansync.sync.state import HeldStamp, open_state
 from tests.support.memory_backend import MemoryBackend
-from tests.support.servers import RunningServer
+from tests.support.servers import CyrusServer, RunningServer, ServerProcess
 
 _names = itertools.count(1)
 
@@ -110,7 +110,7 @@ def foreign_event(uid: str = "someone-else-1@example.org") -> bytes:
     return cal.to_ical()
 
 
-@pytest.fixture(params=["memory", "radicale", "xandikos"])
+@pytest.fixture(params=["memory", "radicale", "xandikos", "sabredav-basic", "sabredav-digest", "cyrus"])
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     n = next(_names)
     targets = {"konb": CalendarTarget(name=f"КОНБ {n}"), "gaidar": CalendarTarget(name=f"Гайдара {n}")}
@@ -125,10 +125,17 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
             targets,
         )
         return
-    server: RunningServer = request.getfixturevalue(request.param)
-    # Radicale makes a principal per user: a user per test keeps the tests apart.
-    user = f"user{n}" if request.param == "radicale" else None
-    password = "x" if user else None
+    server: RunningServer | ServerProcess = request.getfixturevalue(request.param.replace("-", "_"))
+    user: str | None
+    if isinstance(server, CyrusServer):  # a UID is kept once per account: an account per test
+        user, password = f"user{n}", "cyrus-x"
+        server.add_user(user, password)
+    elif isinstance(server, ServerProcess):  # one user a server: the calendar names keep the tests apart
+        user, password = server.username, server.password
+    else:
+        # Radicale makes a principal per user: a user per test keeps the tests apart.
+        user = f"user{n}" if request.param == "radicale" else None
+        password = "x" if user else None
     backend = CalDAVBackend(server.url, username=user, password=password)
     people = CalDAVBackend(server.url, username=user, password=password)
     yield Env(backend, people, tmp_path / "state", server.log.mark, server.log.since, targets)

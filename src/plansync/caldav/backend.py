@@ -30,6 +30,27 @@ class CalendarRefused(BackendError):
     """The server does not let us create the calendar."""
 
 
+class LoginFailed(BackendError):
+    """401: the server did not take the credentials (or wants ones plansync was not given)."""
+
+
+class NotAllowed(BackendError):
+    """403 or another refusal that sending again cannot change; the message says what the server said."""
+
+
+class UidClash(NotAllowed):
+    """The server keeps one event per UID across the account, and another resource holds this one."""
+
+    def __init__(self, message: str, href: str, holder: str | None) -> None:
+        super().__init__(message)
+        self.href = href
+        self.holder = holder  # the resource that holds the UID, when the server named it
+
+
+class Unreachable(BackendError):
+    """Nobody answers at the server's address (connection refused, no such host): the run stops."""
+
+
 # -- the interface shared with the memory backend -----------------------------------------------------
 
 

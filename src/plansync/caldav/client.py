@@ -1,10 +1,13 @@
 """The only module that talks CalDAV.
 
-python-caldav does discovery, listing calendars and MKCALENDAR, and is imported only when one of those
-is needed (a run with every calendar URL known never loads it). Everything that must be exact, and every
-event-level request, goes as a raw request over a plain keep-alive connection (plansync.caldav.http),
-following what was measured on real servers (docs/servers.md):
+Every request, discovery and MKCALENDAR included, goes as a raw request over one keep-alive HTTP
+session (plansync.caldav.http), so that one login (Basic, Digest or a bearer token) and one TLS setting
+(`ca_file`, `verify_tls`) hold for all of them. It follows what was measured on real servers:
 
+* discovery as RFC 6764 and RFC 4791 describe it: the configured URL may be the server's root,
+  `/.well-known/caldav` (its redirect is followed, nothing is appended to it; a 404 there means the
+  root), a principal, a calendar home or a calendar; current-user-principal → calendar-home-set;
+  the calendars are one Depth 1 PROPFIND of the home; MKCALENDAR sets the display name itself;
 * create with `If-None-Match: *`, update and delete with `If-Match: <etag>`; never caldav's `save()`
   (it bumps SEQUENCE and switches to `If-Schedule-Tag-Match` on Xandikos);
 * the new ETag comes from the PUT response, so a write costs one request;
@@ -13,9 +16,13 @@ following what was measured on real servers (docs/servers.md):
   `fake-` token fallback;
 * contents: one calendar-multiget REPORT, not a GET per object;
 * hrefs are the ones the server reports;
-* every request, caldav's own included, passes `_send`, which retries what is safe to send twice
+* a refusal says what the server said: 401 is a login problem, any other refusal is explained from its
+  DAV:error body (plansync.caldav.problems); a REPORT the server does not support (403 with
+  DAV:supported-report, or 400/405/501) falls back to the next way of listing for the rest of the run;
+* every request passes `_send`, which retries what is safe to send twice
   (plansync.caldav.retry: idempotent methods and If-Match/If-None-Match writes) on a dropped connection, a
-  timeout, 429 and 5xx, honouring Retry-After, with bounded attempts and time.
+  timeout, 429 and 5xx, honouring Retry-After, with bounded attempts and time; a refused connection is
+  not retried, and fails every later request of the run at once with the same message.
 """
 
 from __future__ import annotations
@@ -23,12 +30,12 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import logging
-import sys
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast, get_args
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
@@ -37,13 +44,18 @@ from plansync.caldav.backend import (
     BackendError,
     CalendarRefused,
     Listing,
+    LoginFailed,
+    NotAllowed,
     PreconditionFailed,
     Stamp,
+    UidClash,
+    Unreachable,
     calendar_id,
     norm_href,
     parent_collection,
 )
-from plansync.caldav.http import HTTPSession, Response
+from plansync.caldav.http import AuthScheme, HTTPSession, Response
+from plansync.caldav.problems import UID_CLASH, Refusal, explain, read_refusal
 from plansync.caldav.retry import (
     RETRY_STATUSES,
     RetryPolicy,
@@ -73,13 +85,14 @@ WRITERS = 2
 @dataclass
 class _Options:
     sync_collection: bool | None = None  # None: not tried yet
+    home: str | None = None  # the calendar home, once discovered
     # display name → url of the calendars in the home, listed once a run (a backend lives one run); what
     # is not in it does not exist, unless this run made it
     calendars: dict[str, str] | None = None
 
 
 class CalDAVBackend:
-    """Raw requests on a keep-alive connection; python-caldav's DAVClient for discovery and MKCALENDAR."""
+    """Raw requests on keep-alive connections, discovery included."""
 
     def __init__(
         self,
@@ -87,61 +100,47 @@ class CalDAVBackend:
         *,
         username: str | None = None,
         password: str | None = None,
+        auth: AuthScheme = "auto",
         verify_tls: bool = True,
+        ca_file: str | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         writers: int = WRITERS,
     ) -> None:
-        self.url = url if url.endswith("/") else url + "/"
+        self.url = url  # as configured: `/.well-known/caldav` is a URL of its own, never appended to
+        self._base = url  # what the hrefs a server reports are relative to: its home once discovered
         self.requests = 0
         self.writers = writers
         self._options = _Options()
         parts = urlsplit(self.url)
-        if username is None and parts.username is not None:  # credentials in the URL, as caldav takes them
+        if username is None and parts.username is not None:  # credentials in the URL
             username = unquote(parts.username)
             if password is None and parts.password is not None:
                 password = unquote(parts.password)
-        self._http = HTTPSession(username=username, password=password, verify_tls=verify_tls, timeout=timeout)
-        self._make_client: Callable[[], Any] = lambda: _dav_client(
-            self.url, username, password, verify_tls, timeout
+        self._http = HTTPSession(
+            username=username,
+            password=password,
+            auth=auth,
+            verify_tls=verify_tls,
+            ca_file=ca_file,
+            timeout=timeout,
         )
-        self._dav: Any = None  # python-caldav's DAVClient, made when first needed
         self._raw_request: Callable[..., Any] = self._http_request
-        self._principal: Any = None
         self._made: set[str] = set()
+        self._unreachable: str | None = None  # the reason, once nobody answered: later requests fail at once
+        if ca_file is not None:
+            self._unreachable = _unreadable_ca(ca_file)
+        self._discovery_error: BackendError | None = None  # raised again, not asked again
         self.retry = retry if retry is not None else RetryPolicy()
         self.retries = 0  # attempts repeated this run (for the log and the tests)
         self._counting = threading.Lock()  # the counters above, from the threads that write
         if not verify_tls:
-            log.warning(
-                "TLS certificate verification is OFF for %s (caldav.verify_tls: false): anyone on the "
-                "network path can read and change the calendars and the password; turn it back on",
-                _show(self.url),
-            )
+            _warn_unverified(self.url)
 
     def close(self) -> None:
         self._http.close()
-        if self._dav is not None:
-            self._dav.close()
 
     # -- plumbing --
-
-    @property
-    def _client(self) -> Any:
-        """python-caldav's client, imported and made on first use."""
-        if self._dav is None:
-            client: Any = self._make_client()
-            # caldav's own requests (discovery, MKCALENDAR) call `request` on the client: the same gate.
-            raw: Callable[..., Any] = client.request
-
-            def gated(
-                url: Any, method: str = "GET", body: str = "", headers: Mapping[str, str] | None = None
-            ) -> Any:
-                return self._send(url, method, body, headers, raw=raw)
-
-            client.request = gated
-            self._dav = client
-        return self._dav
 
     def _http_request(
         self, url: str, method: str, body: str | bytes, headers: Mapping[str, str] | None
@@ -153,19 +152,27 @@ class CalDAVBackend:
         return self._http.request(method, str(url), data or None, sent)
 
     def _abs(self, href: str) -> str:
-        return urljoin(self.url, href)
+        return urljoin(self._base, href)
 
     def _request(
         self, url: str, method: str, body: str | bytes = "", headers: Mapping[str, str] | None = None
     ) -> Any:
+        if self._unreachable is not None:
+            raise Unreachable(self._unreachable)
         self._count()
         try:
             response = self._send(url, method, body, dict(headers or {}))
         except Exception as exc:  # network errors come under many names
+            if _refused_connection(exc):
+                self._unreachable = (
+                    f"cannot connect to {_show(url)}: {_reason(exc)}; check caldav.url and that the "
+                    "server is running"
+                )
+                raise Unreachable(self._unreachable) from None
             raise BackendError(f"{method} {_show(url)} failed: {_reason(exc)}") from None
         status = int(response.status)
         if status in (401, 403):
-            raise _AuthError(url, status, [])
+            raise _AuthError(url, status, read_refusal(_body(response)), method)
         return response
 
     def _send(
@@ -174,16 +181,11 @@ class CalDAVBackend:
         method: str = "GET",
         body: str | bytes = "",
         headers: Mapping[str, str] | None = None,
-        *,
-        raw: Callable[..., Any] | None = None,
     ) -> Any:
-        """One request (on the keep-alive connection, or caldav's own by `raw`), retried when that is
-        safe (see plansync.caldav.retry)."""
-        send = raw if raw is not None else self._raw_request
-        where = _show(str(url))  # caldav passes its own URL objects
-        # caldav's exceptions, when caldav is in use at all (never imported just for this)
-        errors: Any = sys.modules.get("caldav.lib.error") if raw is not None else None
-
+        """One request on the keep-alive connection, retried when that is safe (see
+        plansync.caldav.retry); a refused connection is not retried (nobody is there to answer)."""
+        send = self._raw_request
+        where = _show(str(url))
         safe = may_retry(method, headers)
         start = time.monotonic()
         failures = 0
@@ -193,17 +195,9 @@ class CalDAVBackend:
             try:
                 response = send(url, method, body, headers)
             except Exception as exc:
-                if errors is not None and isinstance(exc, errors.AuthorizationError):
+                if not safe or permanent(exc) or _refused_connection(exc):
                     raise
-                if errors is not None and isinstance(exc, errors.RateLimitError):  # 429, 503 + Retry-After
-                    if not safe:
-                        raise
-                    retry_after = exc.retry_after_seconds
-                    problem = f"HTTP {exc.status}"
-                else:
-                    if not safe or permanent(exc):
-                        raise
-                    problem = _reason(exc)
+                problem = _reason(exc)
             else:
                 status = int(response.status)
                 if status not in RETRY_STATUSES or not safe:
@@ -253,61 +247,148 @@ class CalDAVBackend:
             return found
         return self._make_calendar(key, name)
 
-    def _principal_obj(self) -> Any:
-        if self._principal is None:
-            self._count(2)  # current-user-principal and calendar-home-set
-            try:
-                self._principal = self._client.principal()
-            except Exception as exc:
+    def _home(self) -> str:
+        """The calendar home: from the configured URL through current-user-principal and
+        calendar-home-set, following redirects. A failure is raised again, not asked again."""
+        if self._options.home is not None:
+            return self._options.home
+        if self._discovery_error is not None:
+            raise self._discovery_error
+        try:
+            self._options.home = self._base = self._discover()  # a redirect may lead to another host
+        except BackendError as exc:
+            if not isinstance(exc, Unreachable):
+                self._discovery_error = exc
+            raise
+        return self._options.home
+
+    def _discover(self) -> str:
+        url = self.url
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop>'
+            "<d:current-user-principal/><c:calendar-home-set/><d:resourcetype/></d:prop></d:propfind>"
+        )
+        seen: list[str] = []
+        while True:
+            if url in seen or len(seen) > 8:
                 raise BackendError(
-                    f"cannot find the calendars on {_show(self.url)}: {_reason(exc)}; "
-                    "check caldav.url, the username and the password"
-                ) from None
-        return self._principal
+                    f"cannot find the calendars from {_show(self.url)}: the server sends plansync round "
+                    f"in circles ({' → '.join(_show(u) for u in seen)}); check caldav.url"
+                )
+            seen.append(url)
+            try:
+                response = self._request(url, "PROPFIND", body, {"Depth": "0"})
+            except _AuthError as exc:
+                raise exc.public() from None
+            status = int(response.status)
+            location = response.headers.get("Location")
+            if status in (301, 302, 303, 307, 308) and location:
+                url = urljoin(url, location)  # RFC 6764: the redirect is the way in
+                continue
+            well_known = urlsplit(url).path.rstrip("/").endswith("/.well-known/caldav")
+            if status == 404 and well_known:
+                url = urljoin(url, "/")  # RFC 6764 5: no well-known URL here, the root is the next try
+                continue
+            if status != 207:
+                raise BackendError(
+                    f"cannot find the calendars from {_show(url)}: HTTP {status} "
+                    f"{response.reason}; check caldav.url, the username and the password"
+                )
+            resp = self._xml(response).find(f"{DAV}response")
+            if resp is None:
+                raise BackendError(f"cannot find the calendars from {_show(url)}: an empty answer")
+            if _is_calendar(resp):  # a calendar's URL: its parent is the home
+                return parent_collection(url)
+            home = _prop_href(resp, f"{CALDAV}calendar-home-set")
+            if home is not None:
+                return _slash(urljoin(url, home))
+            principal = _prop_href(resp, f"{DAV}current-user-principal")
+            if principal is not None and urljoin(url, principal) not in seen:
+                url = urljoin(url, principal)
+                continue
+            if well_known and urljoin(url, "/") not in seen:  # Xandikos answers there, naming nothing
+                url = urljoin(url, "/")
+                continue
+            raise BackendError(
+                f"the account has no calendar home on {_show(url)} (the server names no "
+                "calendar-home-set); check caldav.url and caldav.username, or ask the server's "
+                "administrator to enable calendars for this account"
+            )
 
     def _find_by_name(self, name: str) -> str | None:
         if self._options.calendars is not None:
             return self._options.calendars.get(name)
-        principal = self._principal_obj()
-        self._count()
+        home = self._home()
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<d:propfind xmlns:d="DAV:"><d:prop><d:displayname/><d:resourcetype/></d:prop></d:propfind>'
+        )
         try:
-            calendars = principal.get_calendars()
-        except Exception as exc:
-            raise BackendError(f"cannot list the calendars on {_show(self.url)}: {_reason(exc)}") from None
+            response = self._request(home, "PROPFIND", body, {"Depth": "1"})
+        except _AuthError as exc:
+            raise exc.public() from None
+        if int(response.status) != 207:
+            raise BackendError(
+                f"cannot list the calendars on {_show(home)}: HTTP {response.status} {response.reason}"
+            )
         found: dict[str, str] = {}
-        for cal in calendars:
-            display = cal.get_display_name()  # cached from the same PROPFIND: no extra request
-            if display:
-                found.setdefault(str(display), str(cal.url))
+        for resp in self._xml(response).iter(f"{DAV}response"):
+            href_el = resp.find(f"{DAV}href")
+            display = _ok_prop(resp, f"{DAV}displayname")
+            if href_el is None or not href_el.text or not display or not _is_calendar(resp):
+                continue
+            found.setdefault(display, _slash(urljoin(home, href_el.text.strip())))
         self._options.calendars = found
         return found.get(name)
 
     def _make_calendar(self, key: str, name: str) -> str:
-        principal = self._principal_obj()
-        self._count(2)  # MKCALENDAR, then caldav's PROPPATCH of the display name
+        home = self._home()
+        url = urljoin(home, calendar_id(key, name) + "/")
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop>'
+            f"<d:displayname>{escape(name)}</d:displayname>"
+            '<c:supported-calendar-component-set><c:comp name="VEVENT"/></c:supported-calendar-component-set>'
+            "</d:prop></d:set></c:mkcalendar>"
+        )
+        headers = {"Content-Type": "application/xml; charset=utf-8"}
+        refusal: str | None = None
         try:
-            cal = principal.make_calendar(name=name, cal_id=calendar_id(key, name))
-        except Exception as exc:
+            response = self._request(url, "MKCALENDAR", body, headers)
+        except _AuthError as exc:
+            if exc.status == 401:
+                raise exc.public() from None
+            refusal = exc.explained()
+        except Unreachable:
+            raise
+        except BackendError as exc:
             # MKCALENDAR is sent once (it is not safe to repeat); an answer lost on the way may still
-            # mean the calendar was made: look before calling it a refusal.
+            # mean the calendar was made: look before saying so.
             self._options.calendars = None
             with contextlib.suppress(BackendError):
                 found = self._find_by_name(name)
                 if found is not None:
-                    return found if found.endswith("/") else found + "/"
-            if not _refusal(exc):
-                raise BackendError(
-                    f"could not create the calendar «{name}» on {_show(self.url)}: {_reason(exc)}; "
-                    "run again later"
-                ) from None
-            raise CalendarRefused(
-                f"the server refused to create the calendar «{name}» ({_reason(exc)}); create it by hand "
-                f"and put its URL in the config as calendars.{key}.url"
+                    return found
+            raise BackendError(
+                f"could not create the calendar «{name}» on {_show(home)}: {exc}; run again later"
             ) from None
-        url = str(cal.url)
+        else:
+            status = int(response.status)
+            if status in RETRY_STATUSES:
+                raise BackendError(
+                    f"could not create the calendar «{name}» on {_show(home)}: HTTP {status}; run again later"
+                )
+            if status not in (200, 201, 204):
+                said = explain(read_refusal(_body(response)))
+                refusal = f"HTTP {status} {response.reason}" + (f": {said}" if said else "")
+        if refusal is not None:
+            raise CalendarRefused(
+                f"the server refused to create the calendar «{name}» ({refusal}); create it by hand "
+                f"and put its URL in the config as calendars.{key}.url"
+            )
         if self._options.calendars is not None:
             self._options.calendars[name] = url
-        url = url if url.endswith("/") else url + "/"
         self._made.add(url)
         return url
 
@@ -324,6 +405,9 @@ class CalDAVBackend:
                 log.info("%s: the sync token was not accepted; listing everything", _show(calendar_url))
                 return self._sync_collection(calendar_url, None)
             except _Unsupported:
+                log.info(
+                    "%s does not support sync-collection; listing by ctag and etags", _show(calendar_url)
+                )
                 self._options.sync_collection = False
         if ctag:
             current = self._ctag(calendar_url)
@@ -381,6 +465,8 @@ class CalDAVBackend:
         try:
             response = self._request(calendar_url, "REPORT", body, headers)
         except _AuthError as exc:
+            if exc.refusal.has("supported-report"):
+                raise _Unsupported from None  # SabreDAV 1.x: 403, the RFC 3253 way
             if token and exc.status == 403:
                 raise _TokenRejected from None  # Radicale: an unknown token is 403
             raise exc.public() from None
@@ -551,11 +637,19 @@ class CalDAVBackend:
         try:
             response = self._request(self._abs(href), "PUT", body, headers)
         except _AuthError as exc:
+            if exc.refusal.conditions and set(exc.refusal.conditions) & UID_CLASH:
+                raise _uid_clash(href, exc.refusal) from None
             raise exc.public() from None
         status = int(response.status)
+        refusal = read_refusal(_body(response)) if status >= 400 else Refusal()
+        if set(refusal.conditions) & UID_CLASH:  # 409 (Radicale), 412 (Xandikos), 403 (Cyrus)
+            raise _uid_clash(href, refusal)
         if status in (412, 404) and ("If-Match" in condition or status == 412):
             raise PreconditionFailed(href)
         if status not in (200, 201, 204):
+            said = explain(refusal)
+            if said is not None:
+                raise NotAllowed(f"PUT {href}: HTTP {status}: {said}")
             raise BackendError(f"PUT {href}: HTTP {status} {_short_body(response)}")
         etag = response.headers.get("ETag")
         if not etag:
@@ -583,20 +677,44 @@ class CalDAVBackend:
 
 
 class _AuthError(Exception):
-    def __init__(self, url: str, status: int | None, preconditions: list[str]) -> None:
+    """A 401 or 403, with what its body says."""
+
+    def __init__(self, url: str, status: int, refusal: Refusal, method: str = "") -> None:
         super().__init__(url)
         self.url = url
         self.status = status
-        self.preconditions = preconditions
+        self.refusal = refusal
+        self.method = method
+
+    def explained(self) -> str:
+        said = explain(self.refusal) or self.refusal.text
+        return f"HTTP {self.status}: {said}" if said else f"HTTP {self.status}"
 
     def public(self) -> BackendError:
-        what = (
-            "refused the credentials (401)" if self.status == 401 else f"denied access (HTTP {self.status})"
+        if self.status == 401:
+            return LoginFailed(
+                f"{_show(self.url)}: 401 Unauthorized; check caldav.url, the username and the password "
+                "(PLANSYNC_CALDAV_PASSWORD, caldav.password_env or caldav.password_file) and caldav.auth"
+            )
+        said = explain(self.refusal) or self.refusal.text
+        if said:
+            return NotAllowed(f"{self.method} {_show(self.url)}: the server refused (403): {said}".lstrip())
+        return NotAllowed(
+            f"{self.method} {_show(self.url)}: the server does not allow this (403 Forbidden); check that "
+            "caldav.username may read and write this calendar".lstrip()
         )
-        return BackendError(
-            f"the server {what} for {_show(self.url)}; check caldav.username and the password "
-            "(PLANSYNC_CALDAV_PASSWORD, caldav.password_env or caldav.password_file)"
-        )
+
+
+def _uid_clash(href: str, refusal: Refusal) -> UidClash:
+    holder = refusal.hrefs[0] if refusal.hrefs else None
+    where = f" at {holder}" if holder else ""
+    return UidClash(
+        f"PUT {href}: the server already holds an event with this UID{where} (someone moved or copied it "
+        "there); move it back or delete that copy, then run again — plansync never takes over an event "
+        "it did not write for this calendar",
+        href,
+        holder,
+    )
 
 
 class _TokenRejected(Exception):
@@ -611,33 +729,71 @@ class _Unsupported(Exception):
     pass
 
 
-def _dav_client(
-    url: str, username: str | None, password: str | None, verify_tls: bool, timeout: float
-) -> Any:
-    from caldav.davclient import DAVClient
+def caldav_auth(value: str) -> AuthScheme:
+    """The config's caldav.auth (checked when the config was read) as the session takes it."""
+    for scheme in get_args(AuthScheme):
+        if value == scheme:
+            return cast(AuthScheme, scheme)
+    raise ValueError(f"unknown caldav.auth {value!r}")
 
-    return DAVClient(
-        url=url,
-        username=username,
-        password=password,
-        # caldav authenticates lazily; some servers answer anonymous requests with a wrong principal.
-        auth_type="basic" if password else None,
-        timeout=int(timeout),
-        ssl_verify_cert=verify_tls,
-        enable_rfc6764=False,
+
+def _unreadable_ca(ca_file: str) -> str | None:
+    """Why the CA file cannot serve (said once for every request), or None."""
+    try:
+        ssl.create_default_context(cafile=ca_file)
+    except FileNotFoundError:
+        return f"caldav.ca_file: {ca_file} does not exist; give the path of the server's CA certificate (PEM)"
+    except (OSError, ssl.SSLError) as exc:
+        return (
+            f"caldav.ca_file: cannot use {ca_file} ({_reason(exc)}); it must hold the server's CA "
+            "certificate in PEM form (-----BEGIN CERTIFICATE-----)"
+        )
+    return None
+
+
+def _warn_unverified(url: str) -> None:
+    """Once a run (a backend lives one run): no request warns on its own."""
+    log.warning(
+        "TLS certificate verification is OFF for %s (caldav.verify_tls: false): anyone on the network "
+        "path can read and change the calendars and the password; give the server's CA in "
+        "caldav.ca_file instead",
+        _show(url),
     )
 
 
-def _refusal(exc: BaseException) -> bool:
-    """The server answered no (a 4xx, 405 or 501 above all), as opposed to a lost answer or an outage."""
-    from caldav.lib import error as caldav_error
+def _refused_connection(exc: BaseException) -> bool:
+    """Nobody listens at the address (or the name does not resolve): no later attempt in this run can
+    do better, unlike a dropped connection or a timeout."""
+    import socket
 
-    status = getattr(exc, "status", None)
-    if isinstance(exc, caldav_error.RateLimitError):
-        return False
-    if not isinstance(exc, caldav_error.DAVError):
-        return False  # the connection failed: nobody answered
-    return status is None or status not in RETRY_STATUSES
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError | socket.gaierror):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _is_calendar(resp: ET.Element) -> bool:
+    return resp.find(f".//{DAV}resourcetype/{CALDAV}calendar") is not None
+
+
+def _prop_href(resp: ET.Element, name: str) -> str | None:
+    """The first DAV:href inside property `name` of a 200 propstat."""
+    for propstat in resp.iter(f"{DAV}propstat"):
+        status = propstat.find(f"{DAV}status")
+        if status is not None and " 200" not in (status.text or ""):
+            continue
+        el = propstat.find(f"{DAV}prop/{name}/{DAV}href")
+        if el is not None and el.text and el.text.strip():
+            return el.text.strip()
+    return None
+
+
+def _slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
 
 
 def _ok_prop(resp: ET.Element, name: str) -> str | None:

@@ -3,9 +3,13 @@
 Keep-alive connections per (scheme, host, port), reused request after request: a request takes an idle
 one (or opens one), and gives it back when its answer is read, so threads sending at the same time each
 use their own. A connection the server closed while idle is noticed before it is reused. HTTPS uses
-the default SSL context with certificate and host name verification unless `verify_tls` is false.
-HTTP Basic credentials are turned into one header when the session is made and are never logged or
-shown in a repr.
+the default SSL context with certificate and host name verification (against `ca_file` when given)
+unless `verify_tls` is false.
+
+Login: a bearer token is sent with every request; a username and password go as HTTP Basic up front
+(one round trip a request) unless `auth` is "digest", and switch to Digest (RFC 7616, the standard
+library's implementation) as soon as a 401 offers Digest and no Basic. A 401 in Digest mode (a stale
+nonce) is answered once with the new challenge. Credentials are never logged or shown in a repr.
 
 Nothing here retries: a failed request closes its connection and raises (the caller decides whether it
 is safe to send again); an answer of any status is returned as it is.
@@ -19,11 +23,15 @@ import select
 import socket
 import ssl
 import threading
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import quote, urlsplit
 
 from plansync.util.logs import register_secret
+
+AuthScheme = Literal["auto", "basic", "digest", "bearer"]
 
 USER_AGENT = "plansync"
 
@@ -47,21 +55,40 @@ class HTTPSession:
         *,
         username: str | None = None,
         password: str | None = None,
+        auth: AuthScheme = "auto",
         verify_tls: bool = True,
+        ca_file: str | None = None,
         timeout: float = 30.0,
     ) -> None:
         self.timeout = timeout
         self.verify_tls = verify_tls
-        self._authorization: str | None = None
+        self.ca_file = ca_file
+        self._authorization: str | None = None  # sent up front (Basic or Bearer)
+        self._digest: _Digest | None = None
         if password:
-            token = base64.b64encode(f"{username or ''}:{password}".encode()).decode("ascii")
-            self._authorization = f"Basic {token}"
             # A server that echoes our headers in an error body must not get them shown or stored.
             register_secret(password)
-            register_secret(token)
+        if password and auth == "bearer":
+            self._authorization = f"Bearer {password}"
+        elif password:
+            if auth in ("auto", "digest"):
+                self._digest = _Digest(username or "", password, active=auth == "digest")
+            if auth in ("auto", "basic"):
+                token = base64.b64encode(f"{username or ''}:{password}".encode()).decode("ascii")
+                self._authorization = f"Basic {token}"
+                register_secret(token)
         self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
         self._ssl: ssl.SSLContext | None = None
         self._lock = threading.Lock()  # guards _idle and _ssl, never held during a request
+
+    @property
+    def scheme(self) -> str | None:
+        """How this session logs in now: "basic", "digest", "bearer" or None (no credentials)."""
+        if self._digest is not None and self._digest.active:
+            return "digest"
+        if self._authorization is not None:
+            return self._authorization.split(" ", 1)[0].lower()
+        return None
 
     def __repr__(self) -> str:
         idle = sum(len(c) for c in self._idle.values())
@@ -93,12 +120,29 @@ class HTTPSession:
         names = {k.lower() for k in sent}
         if "user-agent" not in names:
             sent["User-Agent"] = USER_AGENT
-        if self._authorization is not None and "authorization" not in names:
+        own_login = "authorization" not in names
+        digest = self._digest if own_login else None
+        if own_login and digest is not None and digest.active:
+            header = digest.header(method, url, body)
+            if header is not None:
+                sent["Authorization"] = header
+        elif own_login and self._authorization is not None:
             sent["Authorization"] = self._authorization
         key = (scheme, parts.hostname, port)
+        answer = self._exchange(key, method, target, body, sent)
+        if answer.status == 401 and digest is not None:
+            challenge = _digest_challenge(answer.headers.get_all("WWW-Authenticate") or [])
+            if challenge is not None and digest.take(challenge, basic_sent="Authorization" in sent):
+                sent["Authorization"] = digest.header(method, url, body) or ""
+                answer = self._exchange(key, method, target, body, sent)
+        return answer
+
+    def _exchange(
+        self, key: tuple[str, str, int], method: str, target: str, body: bytes | None, sent: Mapping[str, str]
+    ) -> Response:
         conn = self._take(key)
         try:
-            conn.request(method, target, body=body, headers=sent)
+            conn.request(method, target, body=body, headers=dict(sent))
             answer = conn.getresponse()
             data = answer.read()
         except BaseException:
@@ -130,7 +174,7 @@ class HTTPSession:
     def _context(self) -> ssl.SSLContext:
         with self._lock:
             if self._ssl is None:
-                context = ssl.create_default_context()
+                context = ssl.create_default_context(cafile=self.ca_file)
                 if not self.verify_tls:
                     context.check_hostname = False
                     context.verify_mode = ssl.CERT_NONE
@@ -146,3 +190,74 @@ def _dropped(sock: socket.socket) -> bool:
     except (OSError, ValueError):
         return True
     return bool(readable)
+
+
+class _OneLogin:
+    """The password manager the standard library's Digest handler asks: one login for every URL."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self._login = (username, password)
+
+    def find_user_password(self, realm: str | None, uri: str) -> tuple[str, str]:
+        return self._login
+
+    def add_password(self, *args: object) -> None:
+        """The handler's interface; the one login is fixed."""
+
+    def __repr__(self) -> str:
+        return "<login>"
+
+
+class _Digest:
+    """Digest credentials and the server's latest challenge; the nonce count is kept by the standard
+    library's handler, one request at a time."""
+
+    def __init__(self, username: str, password: str, *, active: bool) -> None:
+        self.active = active
+        self._challenge: dict[str, str] | None = None
+        self._fresh = False  # the challenge has not been answered yet
+        self._handler = urllib.request.AbstractDigestAuthHandler(_OneLogin(username, password))  # type: ignore[arg-type]
+        self._lock = threading.Lock()
+
+    def take(self, challenge: dict[str, str], *, basic_sent: bool) -> bool:
+        """A 401 offered Digest: whether to answer it (not when it is the challenge just answered,
+        unless the server says the nonce went stale: then the password is wrong)."""
+        with self._lock:
+            if (
+                self.active
+                and not basic_sent
+                and challenge.get("stale", "").lower() != "true"
+                and not self._fresh
+                and challenge == self._challenge
+            ):
+                return False
+            self.active = True
+            self._challenge = challenge
+            self._fresh = True
+            return True
+
+    def header(self, method: str, url: str, body: bytes | None) -> str | None:
+        with self._lock:
+            if self._challenge is None:
+                return None
+            request = urllib.request.Request(url, data=body, method=method)
+            value = self._handler.get_authorization(request, self._challenge)
+            self._fresh = False
+            return f"Digest {value}" if value else None
+
+    def __repr__(self) -> str:
+        return "<Digest login>"
+
+
+def _digest_challenge(values: list[str]) -> dict[str, str] | None:
+    """The parameters of a Digest challenge among the WWW-Authenticate values, when the server offers
+    Digest and not Basic (a server offering both keeps getting Basic)."""
+    schemes = {v.strip().split(" ", 1)[0].lower() for v in values if v.strip()}
+    if "basic" in schemes:
+        return None
+    for value in values:
+        scheme, _, rest = value.strip().partition(" ")
+        if scheme.lower() == "digest":
+            items = urllib.request.parse_http_list(rest)
+            return urllib.request.parse_keqv_list([i for i in items if "=" in i])
+    return None

@@ -98,6 +98,8 @@ class CalDAVConfig:
     timeout: float = 30.0
     connections: int = 2  # calendars written at the same time, each over its own connection
     embedded: EmbeddedServer = field(default_factory=EmbeddedServer)
+    ca_file: Path | None = None  # the CA (or self-signed certificate) the server's is checked against
+    auth: str = "auto"  # auto | basic | digest | bearer
 
     @property
     def is_embedded(self) -> bool:

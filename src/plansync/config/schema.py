@@ -47,6 +47,9 @@ class Invalid(Exception):
 # -- kinds: how one value is read ---------------------------------------------------------------------
 
 
+CALDAV_AUTH = ("auto", "basic", "digest", "bearer")
+
+
 class Kind:
     """A scalar read as text, then converted; subclasses say how (and what the docs call it)."""
 
@@ -448,7 +451,27 @@ KEYS: tuple[Key, ...] = (
         field="password.file",
     ),
     Key(
-        "caldav.verify_tls", Boolean(), True, "certificate verification; switch it off only for a test server"
+        "caldav.auth",
+        Choice(CALDAV_AUTH),
+        "auto",
+        "the login: `auto` (HTTP Basic, switching to Digest when the server offers only Digest), `basic`, "
+        "`digest` (the password is never sent as Basic), `bearer` (the password source holds a bearer "
+        "token, for a server behind an SSO proxy)",
+    ),
+    Key(
+        "caldav.ca_file",
+        FilePath(),
+        None,
+        "a PEM file with the CA (or the self-signed certificate) the server's certificate is checked "
+        "against; used by every request, discovery included (docs/servers.md)",
+        shown="the system's store",
+    ),
+    Key(
+        "caldav.verify_tls",
+        Boolean(),
+        True,
+        "certificate verification; switch it off only for a test server (warns once a run); prefer "
+        "`caldav.ca_file`",
     ),
     Key("caldav.timeout", Number(1, 600), 30.0, "seconds per request"),
     Key(
@@ -462,7 +485,7 @@ KEYS: tuple[Key, ...] = (
         "caldav.embedded.host",
         Text(),
         "127.0.0.1",
-        "the embedded server's address; loopback only (it has no authentication)",
+        "the embedded server's address; loopback only",
         checks=(loopback_only,),
     ),
     Key("caldav.embedded.port", Integer(1, 65535), 5232, "the embedded server's port"),

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from plansync.caldav.client import CalDAVBackend
+from plansync.caldav.client import CalDAVBackend, caldav_auth
 from plansync.caldav.embedded import EMBEDDED_USER, EmbeddedRadicale
 from plansync.config.model import CalDAVConfig
 
@@ -75,4 +75,6 @@ class CalendarServer:
             verify_tls=caldav.verify_tls,
             timeout=caldav.timeout,
             writers=caldav.connections,
+            auth=caldav_auth(caldav.auth),
+            ca_file=str(caldav.ca_file) if caldav.ca_file is not None else None,
         )

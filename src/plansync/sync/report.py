@@ -99,6 +99,7 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
     lines: list[str] = []
     if result.dry_run:
         lines.append("dry run: nothing is changed; this is what a sync would do")
+    told: set[str] = set()  # an error shared by calendars (the server is down, the login fails) is told once
     for cal in result.calendars:
         shown = [a for a in cal.actions if a.kind != "unchanged" or a.conflict]
         if (
@@ -113,7 +114,8 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
         if cal.will_create_calendar:
             lines.append("  + calendar (created by MKCALENDAR)")
         if cal.error:
-            lines.append(f"  ✗ {cal.error}")
+            lines.append(f"  ✗ {cal.error}" if cal.error not in told else "  ✗ the same error as above")
+            told.add(cal.error)
         for action in shown:
             text = f"  {_SIGNS.get(action.kind, ' ')} {action.label}"
             if action.conflict:

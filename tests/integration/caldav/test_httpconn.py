@@ -150,6 +150,26 @@ def test_basic_auth_is_sent_up_front_and_never_shown(server: _Server) -> None:
     assert server.seen[1][3] is None
 
 
+def test_a_bearer_token_is_sent_with_every_request_and_never_shown(server: _Server) -> None:
+    session = HTTPSession(username="ignored", password="tok-123.abc", auth="bearer", timeout=5)
+    try:
+        session.request("GET", f"{base(server)}/a")
+        session.request("PROPFIND", f"{base(server)}/b")
+    finally:
+        session.close()
+    assert [s[3] for s in server.seen] == ["Bearer tok-123.abc"] * 2
+    assert "tok-123" not in repr(session) and session.scheme == "bearer"
+
+
+def test_digest_only_never_sends_the_password_as_basic(server: _Server) -> None:
+    session = HTTPSession(username="u", password="s3cret-pw", auth="digest", timeout=5)
+    try:
+        session.request("GET", f"{base(server)}/a")  # no challenge from this server: nothing sent
+    finally:
+        session.close()
+    assert server.seen[0][3] is None
+
+
 def test_paths_are_encoded_once(server: _Server) -> None:
     session = HTTPSession(timeout=5)
     try:

@@ -203,3 +203,26 @@ def test_a_password_in_any_url_is_refused_and_never_echoed(tmp_path: Path, key: 
     with pytest.raises(InvalidInput) as info:
         load_config(write(tmp_path, f"plans: [plan.yaml]\n{key}: '{url}'\n"), environ={})
     assert "hunter2" not in str(info.value)
+
+
+def test_caldav_auth_and_ca_file_reach_the_backend(tmp_path: Path) -> None:
+    from plansync.jobs.calendars import CalendarServer
+
+    default = load_config(write(tmp_path, "plans: [plan.yaml]\n"), environ={}).caldav
+    assert (default.auth, default.ca_file) == ("auto", None)
+    config = load_config(
+        write(
+            tmp_path,
+            "plans: [plan.yaml]\ncaldav:\n  url: https://127.0.0.1:9/\n"
+            "  auth: digest\n  ca_file: certs/ca.pem\n",
+        ),
+        environ={"PLANSYNC_CALDAV_PASSWORD": "p"},
+    )
+    assert config.caldav.auth == "digest" and config.caldav.ca_file == tmp_path / "certs" / "ca.pem"
+    with CalendarServer(config.caldav, {"PLANSYNC_CALDAV_PASSWORD": "p"}) as server:
+        session = server.backend()._http
+        assert session.ca_file == str(tmp_path / "certs" / "ca.pem") and session.scheme == "digest"
+    with pytest.raises(InvalidInput) as info:
+        load_config(write(tmp_path, "plans: [plan.yaml]\ncaldav:\n  auth: kerberos\n"), environ={})
+    got = [(p.line, p.field) for p in info.value.problems]
+    assert got == [(3, "caldav.auth")] and "basic, digest, bearer" in str(info.value)
