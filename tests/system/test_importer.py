@@ -16,6 +16,7 @@ from plansync.planread.importer import (
     load_registry,
     parse_source,
 )
+from plansync.planread.sources.tab_text import marked_runs
 from tests.support.paths import PLAN_2024, REPO, SEED
 
 REGISTRY = REPO / "data" / "organizations.yaml"
@@ -111,7 +112,7 @@ def test_malformed_rows_are_reported(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as info:
         import_source(source, REGISTRY, 2024, "p", "Europe/Kaliningrad")
     assert [(p.line, p.message) for p in info.value.problems] == [
-        (3, "a row needs four cells: number, title, date, organizers"),
+        (3, "a row needs its date, organizers filled"),
         (4, "a continuation row with no row above it"),
         (5, "the first cell «x» is not a row number"),
     ]
@@ -136,4 +137,4 @@ def test_malformed_rows_are_reported(tmp_path: Path) -> None:
     ],
 )
 def test_form(title_html: str, form: str | None) -> None:
-    assert event_form(title_html) == form
+    assert event_form(marked_runs(title_html)) == form

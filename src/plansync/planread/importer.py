@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +21,13 @@ import yaml
 
 from plansync.errors import InvalidInput, Problem
 from plansync.planread.dates import DateReadError, read_date
+from plansync.planread.layout import Columns, SourceContact, SourceDoc, SourceRow, lay_out
+from plansync.planread.sources import read_document
+from plansync.planread.sources.model import Run
+from plansync.planread.sources.tab_text import read_tab_text
 from plansync.planread.yamlcheck import Checker, Node, read_file
 
 FORMAT_NOTE = "docs/plan-format.md"
-_ITALIC_RE = re.compile(r"<i>(.*?)</i>", re.DOTALL)
-_TAG_RE = re.compile(r"</?i>")
-_NUMBER_RE = re.compile(r"(\d{1,5})\.?")
-_CONTACTS_RE = re.compile(r"контактная информация", re.IGNORECASE)
-_PHONE_LINE_RE = re.compile(r"^\s*тел\.?\s*:?\s*(?P<phones>.*?)[,;]?\s*e-?mail\s*:\s*(?P<emails>.*)$", re.I)
-_EMAIL_RE = re.compile(r"[^\s,;<>]+@[^\s,;<>]+")
 _SPACE_RE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"“": "«", "”": "»", "„": "«", '"': "«", "‘": "'", "’": "'"})
 
@@ -60,37 +58,6 @@ _FORM_RES = tuple(
 )
 
 
-@dataclass
-class SourceRow:
-    line: int
-    number: int
-    title_html: str
-    date_html: str
-    organizers: str
-
-
-@dataclass
-class SourceSection:
-    line: int
-    heading: str | None
-    rows: list[SourceRow] = field(default_factory=list)
-
-
-@dataclass
-class SourceContact:
-    line: int
-    name: str
-    phones: list[str]
-    emails: list[str]
-
-
-@dataclass
-class SourceDoc:
-    title: str
-    sections: list[SourceSection]
-    contacts: list[SourceContact]
-
-
 @dataclass(frozen=True)
 class KnownOrganization:
     id: str
@@ -104,135 +71,8 @@ class KnownOrganization:
 
 
 def parse_source(text: str, file: str) -> SourceDoc:
-    """Split the source text into title, sections of rows, and contacts; report malformed lines."""
-    problems: list[Problem] = []
-    title: str | None = None
-    sections: list[SourceSection] = []
-    contacts: list[SourceContact] = []
-    in_contacts = False
-    last_row: SourceRow | None = None
-    for line_no, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\r\n")
-        if not line.strip():
-            continue
-        if in_contacts:
-            _read_contact_line(line, line_no, file, contacts, problems)
-            continue
-        if "\t" not in line:
-            if _CONTACTS_RE.match(line.strip()):
-                in_contacts = True
-            elif title is None:
-                title = line.strip()
-            else:
-                sections.append(SourceSection(line_no, line.strip()))
-                last_row = None
-            continue
-        cells = [cell.strip() for cell in line.split("\t")]
-        first = cells[0]
-        if first.startswith("№"):
-            continue  # the table's header row
-        if not first:
-            if last_row is None:
-                problems.append(
-                    Problem(
-                        file,
-                        line_no,
-                        1,
-                        "row",
-                        "a continuation row with no row above it",
-                        "put a number in the first cell or join it to the row above",
-                    )
-                )
-                continue
-            _continue_row(last_row, cells[1:])
-            continue
-        number = _NUMBER_RE.fullmatch(first)
-        if number is None:
-            problems.append(
-                Problem(
-                    file,
-                    line_no,
-                    1,
-                    "row",
-                    f"the first cell «{first}» is not a row number",
-                    "start each row with its number, like `1` or `1.`",
-                )
-            )
-            continue
-        if len(cells) < 4 or not all(cells[1:4]):
-            problems.append(
-                Problem(
-                    file,
-                    line_no,
-                    1,
-                    "row",
-                    "a row needs four cells: number, title, date, organizers",
-                    "separate the cells with tabs and fill each one",
-                )
-            )
-            continue
-        if not sections:
-            sections.append(SourceSection(line_no, None))
-        last_row = SourceRow(line_no, int(number[1]), cells[1], cells[2], " ".join(cells[3:]).strip())
-        sections[-1].rows.append(last_row)
-    if title is None:
-        problems.append(
-            Problem(
-                file,
-                1,
-                1,
-                "title",
-                "no title line before the table",
-                "put the plan's title on the first line",
-            )
-        )
-    if problems:
-        raise InvalidInput(problems)
-    assert title is not None
-    return SourceDoc(title, [s for s in sections if s.rows], contacts)
-
-
-def _continue_row(row: SourceRow, cells: list[str]) -> None:
-    """A broken cell continues on the next line: glue each non-empty piece to its column."""
-    pieces = [*cells, "", "", ""][:3]
-    if pieces[0]:
-        row.title_html = f"{_unclose(row.title_html, pieces[0])} {pieces[0]}"
-    if pieces[1]:
-        row.date_html = f"{row.date_html} {pieces[1]}"
-    if pieces[2]:
-        row.organizers = f"{row.organizers} {pieces[2]}"
-
-
-def _unclose(before: str, continuation: str) -> str:
-    """The conversion that broke a cell also closed its quotation early: «…пользователями»
-    + «библиотеки»». When the continuation closes a quote it never opened, the quote above was
-    closed too soon, so drop that early closing mark."""
-    if continuation.count("»") > continuation.count("«") and before.endswith("»"):
-        return before[:-1]
-    return before
-
-
-def _read_contact_line(
-    line: str, line_no: int, file: str, contacts: list[SourceContact], problems: list[Problem]
-) -> None:
-    match = _PHONE_LINE_RE.match(line)
-    if match is None:
-        contacts.append(SourceContact(line_no, line.strip(), [], []))
-        return
-    if not contacts or contacts[-1].phones or contacts[-1].emails:
-        problems.append(
-            Problem(
-                file,
-                line_no,
-                1,
-                "contacts",
-                "a phone/e-mail line without an organization above it",
-                "put the organization's name on the line before",
-            )
-        )
-        return
-    contacts[-1].phones = [p.strip() for p in re.split(r"[,;]", match["phones"]) if p.strip()]
-    contacts[-1].emails = _EMAIL_RE.findall(match["emails"])
+    """The tab-separated text form of a plan, laid out as title, sections of rows, and contacts."""
+    return lay_out(read_tab_text(text, file))
 
 
 # -- organizations -------------------------------------------------------------------------------
@@ -331,15 +171,29 @@ def cell_fragment(cell: str, normalized_piece: str) -> str:
 # -- building the plan -----------------------------------------------------------------------------
 
 
-def strip_markup(html: str) -> str:
-    return _TAG_RE.sub("", html).strip()
+def plain(runs: list[Run]) -> str:
+    return "".join(run.text for run in runs).strip()
 
 
-def event_form(title_html: str) -> str | None:
+def _italic_stretches(runs: list[Run]) -> list[str]:
+    """The text of each stretch of consecutive italic runs."""
+    stretches: list[str] = []
+    previous_italic = False
+    for run in runs:
+        if run.italic:
+            if previous_italic:
+                stretches[-1] += run.text
+            else:
+                stretches.append(run.text)
+        previous_italic = run.italic
+    return stretches
+
+
+def event_form(runs: list[Run]) -> str | None:
     """The form of an event: its italic part, unless the whole title is italic (then the italics are
     emphasis, not a form) or nothing is; in those cases the first known form word of the title."""
-    title = strip_markup(title_html)
-    italics = [strip_markup(m) for m in _ITALIC_RE.findall(title_html)]
+    title = _SPACE_RE.sub(" ", plain(runs))
+    italics = [stretch.strip() for stretch in _italic_stretches(runs)]
     italic_text = _SPACE_RE.sub("", "".join(italics))
     if italics and italic_text != _SPACE_RE.sub("", title):
         return italics[0].strip().rstrip(".,;: ").strip() or None
@@ -356,7 +210,7 @@ def _is_year_round(rows: list[SourceRow], year: int) -> bool:
     """A section of long-running activities: every event of it runs half a year or longer."""
     for row in rows:
         try:
-            reading = read_date(strip_markup(row.date_html), year)
+            reading = read_date(row.date, year)
         except DateReadError:
             return False
         if (
@@ -405,12 +259,14 @@ def build_document(
                 "section": section_id,
                 "number": row.number,
             }
-            form = event_form(row.title_html)
+            form = row.form or event_form(row.title)
             if form:
                 event["form"] = form
-            event["title"] = strip_markup(row.title_html)
-            event["date"] = strip_markup(row.date_html)
+            event["title"] = _SPACE_RE.sub(" ", plain(row.title))
+            event["date"] = row.date
             event["organizers"] = Flow(o.id for o in orgs)
+            if row.notes:
+                event["notes"] = row.notes
             events.append(event)
     contacts_by_id: dict[str, SourceContact] = {}
     for contact in doc.contacts:
@@ -496,19 +352,16 @@ def _indent(text: str) -> str:
     return "".join(f"  {line}" if line.strip() else line for line in text.splitlines(keepends=True))
 
 
-def import_source(source: Path, registry: Path, year: int, plan_id: str, timezone: str) -> str:
-    """Read the source table and return the plan YAML text. Raises InvalidInput with every problem."""
-    try:
-        text = source.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            [
-                Problem(
-                    str(source), 1, 1, "(file)", f"not UTF-8 text ({exc.reason})", "convert the file to UTF-8"
-                )
-            ]
-        ) from None
-    doc = parse_source(text, str(source))
+def import_source(
+    source: Path,
+    registry: Path,
+    year: int,
+    plan_id: str,
+    timezone: str,
+    columns: Columns | None = None,
+) -> str:
+    """Read the source document and return the plan YAML text. Raises InvalidInput with every problem."""
+    doc = lay_out(read_document(source), columns)
     known = load_registry(registry)
     document = build_document(doc, known, year, plan_id, timezone, str(source))
     return render_yaml(document, source.name)
