@@ -179,20 +179,36 @@ def show_command(plan: Path | None, org_ids: tuple[str, ...], month: str | None,
 @click.option(
     "--timezone", default="Europe/Kaliningrad", show_default=True, help="The plan's IANA time zone."
 )
+@click.option(
+    "--columns",
+    metavar="ROLE=N,...",
+    default=None,
+    help="The table's columns by hand, counted from 1, e.g. number=1,title=2,date=3,organizers=4 "
+    "(roles: number, title, form, date, time, organizers, place, notes).",
+)
 def import_command(
-    source: Path, year: int, output: Path | None, registry: Path, plan_id: str | None, timezone: str
+    source: Path,
+    year: int,
+    output: Path | None,
+    registry: Path,
+    plan_id: str | None,
+    timezone: str,
+    columns: str | None,
 ) -> None:
-    """Import a plan from its tab-separated text SOURCE into plan YAML.
+    """Import a plan from SOURCE (.docx, .odt, .html or tab-separated .txt) into plan YAML.
 
-    Organizer names that match no known organization are reported with their line, and nothing is
+    The table is found by its header row and each column's role by its header words (or --columns).
+    Organizer names that match no known organization are reported with their place, and nothing is
     written.
     """
     from plansync.planread.importer import import_source
+    from plansync.planread.layout import parse_columns
     from plansync.util.fileio import write_atomic
 
     if not registry.exists():
         raise UsageError(f"organizations registry {registry} not found; pass --registry FILE")
-    text = import_source(source, registry, year, plan_id or f"plan-{year}", timezone)
+    roles = parse_columns(columns) if columns is not None else None
+    text = import_source(source, registry, year, plan_id or f"plan-{year}", timezone, roles)
     if output is None:
         click.echo(text, nl=False)
     else:

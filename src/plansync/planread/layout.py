@@ -28,6 +28,9 @@ _ROLE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("title", r"мероприяти|тема|содержание"),
     )
 )
+# roles a table may give several columns («Сроки проведения» and «Дата и время»; «Ответственные» and
+# «Исполнители»): a row's filled cells of the role are read together
+_SEVERAL = frozenset({"date", "organizers", "place", "notes"})
 _NUMBER_RE = re.compile(r"(\d{1,5})\.?")
 _HEADING_RE = re.compile(
     r"^(?:[ivx]+\.?\s*)?(?:январь|февраль|март|апрель|май|июнь|июль|август|сентябрь|октябрь|ноябрь|декабрь"
@@ -120,7 +123,7 @@ def header_columns(row: Row) -> Columns | None:
     columns: Columns = {}
     for index, cell in enumerate(_grid(row)):
         role = role_of(cell.text()) if cell is not None else None
-        if role is not None and not (role in columns and role not in ("organizers", "notes", "place")):
+        if role is not None and not (role in columns and role not in _SEVERAL):
             columns.setdefault(role, []).append(index)
     return columns if "title" in columns and "date" in columns else None
 
@@ -274,7 +277,8 @@ class _Layout:
         return [c for i in columns.get(role, []) if i < len(grid) and (c := grid[i]) is not None]
 
     def _text(self, grid: list[Cell | None], columns: Columns, role: str) -> str:
-        return " ".join(t for c in self._cells(grid, columns, role) if (t := c.text()))
+        joiner = ", " if role == "date" else " "
+        return joiner.join(t for c in self._cells(grid, columns, role) if (t := c.text()))
 
     def _runs(self, grid: list[Cell | None], columns: Columns, role: str) -> list[Run]:
         runs: list[Run] = []

@@ -18,6 +18,12 @@ MAX_CELL_CHARS = 20_000
 MAX_BLOCKS = 50_000
 
 _SPACE_RE = re.compile(r"\s+")
+_MARK_RE = re.compile(r"\s*[0-9*†‡]{1,3}\)?\s*")
+
+
+def is_mark(text: str) -> bool:
+    """Raised text that is a footnote mark («1», «*», «2)»)."""
+    return bool(_MARK_RE.fullmatch(text))
 
 
 @dataclass(frozen=True)
