@@ -160,3 +160,24 @@ def test_another_regions_layout_imports_every_event_date_and_organizer(
         [sys.executable, "-m", "plansync", "validate", str(out)], capture_output=True, text=True, check=False
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_row_without_a_date_is_kept_undated_and_validate_warns(tmp_path: Path) -> None:
+    source = tmp_path / "plan.html"
+    source.write_text(
+        "<p>План на 2024 год</p><table><tr><th>№</th><th>Наименование</th><th>Сроки</th><th>Ответственные</th></tr>"
+        "<tr><td>1</td><td>Семинар</td><td>по отдельному плану</td><td>ГБУК «Калининградская областная научная библиотека»</td></tr>"
+        "<tr><td>2</td><td>Вебинар</td><td>12 марта</td><td>ГБУК «Калининградская областная научная библиотека»</td></tr></table>",
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan.yaml"
+    result = _import(source, "--year", "2024", "--registry", str(REGISTRY), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    events = yaml.safe_load(out.read_text(encoding="utf-8"))["events"]
+    assert [e.get("date_known", True) for e in events] == [False, True]
+    check = subprocess.run(
+        [sys.executable, "-m", "plansync", "validate", str(out)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0
+    assert "warning: event dated-01: the date is not known yet («по отдельному плану»)" in check.stderr
+    assert "valid: 2 events" in check.stdout

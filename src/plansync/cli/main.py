@@ -127,10 +127,16 @@ def validate_command(plan: Path | None) -> None:
 
     Exit status 0 when the plan is valid, 1 when it is not.
     """
-    from plansync.planread.planfile import load_plan
+    from plansync.planread.planfile import load_plan, undated_events
 
     path = _plan_path(plan)
     loaded = load_plan(path)
+    for event in undated_events(loaded):
+        click.echo(
+            f"{path}: warning: event {event.key}: the date is not known yet («{event.date_text}»); "
+            "calendars leave it out and digests list it as «дата уточняется» until `start:` is given",
+            err=True,
+        )
     click.echo(f"{path}: valid: {len(loaded.events)} events, {len(loaded.organizations)} organizations")
 
 

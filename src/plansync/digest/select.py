@@ -229,6 +229,9 @@ def _candidates(event: Event, period: Period) -> list[tuple[ItemKind, dt.date | 
 
 def items_of(plan: Plan, event: Event, period: Period, order: int) -> Item | None:
     """The one entry an event gets in this period, if any."""
+    if not event.reading.dated:  # «дата уточняется»: once a month, in the plan's year
+        months = [m for m in _month_starts(period) if m.year == plan.year]
+        return Item(plan, event, "undated", None, months[0], order) if months else None
     found = _candidates(event, period)
     if not found:
         return None
@@ -313,6 +316,8 @@ def rule_words(rrule: str) -> str:
 
 def _when(item: Item) -> str:
     r = item.event.reading
+    if not r.dated:
+        return "дата уточняется"
     if r.deadline or r.start is None:
         assert r.end is not None
         return f"{russian.deadline(r.end)}, {russian.weekday_short(r.end)}"

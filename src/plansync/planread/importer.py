@@ -206,6 +206,14 @@ def event_form(runs: list[Run]) -> str | None:
     return min(hits)[2] if hits else None
 
 
+def _names_no_date(text: str, year: int) -> bool:
+    try:
+        read_date(text, year)
+    except DateReadError as exc:
+        return exc.undated
+    return False
+
+
 def _is_year_round(rows: list[SourceRow], year: int) -> bool:
     """A section of long-running activities: every event of it runs half a year or longer."""
     for row in rows:
@@ -264,6 +272,8 @@ def build_document(
                 event["form"] = form
             event["title"] = _SPACE_RE.sub(" ", plain(row.title))
             event["date"] = row.date
+            if _names_no_date(row.date, year):
+                event["date_known"] = False  # «по отдельному плану»: kept, out of calendars until known
             event["organizers"] = Flow(o.id for o in orgs)
             if row.notes:
                 event["notes"] = row.notes
