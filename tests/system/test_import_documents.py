@@ -16,6 +16,7 @@ from tests.support.paths import PLAN_2024, REPO
 SOURCES = REPO / "data" / "sources"
 OTHER = SOURCES / "other-region"
 REGISTRY = REPO / "data" / "organizations.yaml"
+KONB = "ГБУК «Калининградская областная научная библиотека»"
 
 
 def _import(source: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -165,9 +166,10 @@ def test_another_regions_layout_imports_every_event_date_and_organizer(
 def test_a_row_without_a_date_is_kept_undated_and_validate_warns(tmp_path: Path) -> None:
     source = tmp_path / "plan.html"
     source.write_text(
-        "<p>План на 2024 год</p><table><tr><th>№</th><th>Наименование</th><th>Сроки</th><th>Ответственные</th></tr>"
-        "<tr><td>1</td><td>Семинар</td><td>по отдельному плану</td><td>ГБУК «Калининградская областная научная библиотека»</td></tr>"
-        "<tr><td>2</td><td>Вебинар</td><td>12 марта</td><td>ГБУК «Калининградская областная научная библиотека»</td></tr></table>",
+        "<p>План на 2024 год</p><table>"
+        "<tr><th>№</th><th>Наименование</th><th>Сроки</th><th>Ответственные</th></tr>"
+        f"<tr><td>1</td><td>Семинар</td><td>по отдельному плану</td><td>{KONB}</td></tr>"
+        f"<tr><td>2</td><td>Вебинар</td><td>12 марта</td><td>{KONB}</td></tr></table>",
         encoding="utf-8",
     )
     out = tmp_path / "plan.yaml"

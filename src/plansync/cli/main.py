@@ -176,10 +176,18 @@ def show_command(plan: Path | None, org_ids: tuple[str, ...], month: str | None,
 )
 @click.option(
     "--registry",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=DEFAULT_REGISTRY,
-    show_default=True,
-    help="Known organizations and their aliases, for splitting organizer cells.",
+    "registries",
+    type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True,
+    help="Known organizations and their aliases, for splitting organizer cells (repeatable: a later "
+    f"file, such as reviewed proposals, adds to the earlier ones) [default: {DEFAULT_REGISTRY}]",
+)
+@click.option(
+    "--proposed",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write organizers the registry does not know, for review "
+    "(default: OUTPUT's name + .proposed-organizations.yaml, or SOURCE's without -o).",
 )
 @click.option("--plan-id", default=None, help="Plan id (default: plan-YEAR).")
 @click.option(
@@ -196,25 +204,43 @@ def import_command(
     source: Path,
     year: int,
     output: Path | None,
-    registry: Path,
+    registries: tuple[Path, ...],
     plan_id: str | None,
     timezone: str,
     columns: str | None,
+    proposed: Path | None,
 ) -> None:
     """Import a plan from SOURCE (.docx, .odt, .html or tab-separated .txt) into plan YAML.
 
     The table is found by its header row and each column's role by its header words (or --columns).
-    Organizer names that match no known organization are reported with their place, and nothing is
-    written.
+    Organizers the registry does not know do not stop the import: they go into the plan under proposed
+    ids and into a proposals file to review, then to pass as another --registry.
     """
     from plansync.planread.importer import import_source
     from plansync.planread.layout import parse_columns
+    from plansync.planread.proposals import Proposal, render_proposals
     from plansync.util.fileio import write_atomic
 
-    if not registry.exists():
-        raise UsageError(f"organizations registry {registry} not found; pass --registry FILE")
+    registries = registries or (DEFAULT_REGISTRY,)
+    for registry in registries:
+        if not registry.is_file():
+            raise UsageError(f"organizations registry {registry} not found; pass --registry FILE")
     roles = parse_columns(columns) if columns is not None else None
-    text = import_source(source, registry, year, plan_id or f"plan-{year}", timezone, roles)
+    proposals: list[Proposal] = []
+    text = import_source(source, registries, year, plan_id or f"plan-{year}", timezone, roles, proposals)
+    if proposals:
+        base = output or source
+        proposed = proposed or base.with_name(f"{base.stem}.proposed-organizations.yaml")
+        again = " ".join(f"--registry {r}" for r in registries)
+        write_atomic(proposed, render_proposals(proposals, source.name, again, str(proposed)).encode("utf-8"))
+        for p in proposals:
+            close = f"; close to «{p.close_to}», proposed as its alias" if p.alias_of else ""
+            click.echo(f"warning: «{p.name}» ({', '.join(p.seen)}) is not in the registry{close}", err=True)
+        click.echo(
+            f"wrote {len(proposals)} proposed organization(s) to {proposed}: check them, then import "
+            f"again with {again} --registry {proposed}",
+            err=True,
+        )
     if output is None:
         click.echo(text, nl=False)
     else:

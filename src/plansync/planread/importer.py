@@ -11,8 +11,9 @@ Everything here is pure text-to-text so that importing the same source always gi
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,15 @@ import yaml
 from plansync.errors import InvalidInput, Problem
 from plansync.planread.dates import DateReadError, read_date
 from plansync.planread.layout import Columns, SourceContact, SourceDoc, SourceRow, lay_out
+from plansync.planread.proposals import Proposal, Proposer
 from plansync.planread.sources import read_document
 from plansync.planread.sources.model import Run
 from plansync.planread.sources.tab_text import read_tab_text
 from plansync.planread.yamlcheck import Checker, Node, read_file
 
 FORMAT_NOTE = "docs/plan-format.md"
+# run-together unknown names part after a closing quote and before a capital: «… г. Гусева» Калининградская …
+_NAME_END_RE = re.compile(r"(?<=»)\s+(?=[А-ЯЁA-Z])")
 _SPACE_RE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"“": "«", "”": "»", "„": "«", '"': "«", "‘": "'", "’": "'"})
 
@@ -78,17 +82,23 @@ def parse_source(text: str, file: str) -> SourceDoc:
 # -- organizations -------------------------------------------------------------------------------
 
 
-def load_registry(path: Path) -> list[KnownOrganization]:
-    checker = Checker(str(path))
-    root = read_file(path, checker)
-    known = checker.guarded(lambda: _read_registry(root, checker)) if root is not None else None
-    if checker.problems or known is None:
-        raise InvalidInput(checker.problems)
+def load_registry(path: Path | Sequence[Path]) -> list[KnownOrganization]:
+    """The known organizations of one or more registry files, read in order: a later file adds
+    organizations, and its `alias_of` entries (accepted proposals) add aliases to known ones."""
+    known: list[KnownOrganization] = []
+    problems: list[Problem] = []
+    for one in [path] if isinstance(path, Path) else path:
+        checker = Checker(str(one))
+        root = read_file(one, checker)
+        if root is not None:
+            checker.guarded(functools.partial(_read_registry, root, checker, known))
+        problems.extend(checker.problems)
+    if problems:
+        raise InvalidInput(problems)
     return known
 
 
-def _read_registry(root: Node, checker: Checker) -> list[KnownOrganization]:
-    known: list[KnownOrganization] = []
+def _read_registry(root: Node, checker: Checker, known: list[KnownOrganization]) -> None:
     top = checker.mapping(root, "", ("organizations",), required=("organizations",))
     items = (
         checker.sequence(top["organizations"].value, "organizations")
@@ -100,10 +110,27 @@ def _read_registry(root: Node, checker: Checker) -> list[KnownOrganization]:
         fields = checker.mapping(
             node,
             where,
-            ("id", "name", "short_name", "kind", "aliases"),
+            ("id", "name", "short_name", "kind", "aliases", "alias_of", "seen"),
             required=("id", "name", "short_name", "kind"),
         )
         if not fields or len(fields.keys() & {"id", "name", "short_name", "kind"}) < 4:
+            continue
+        if "alias_of" in fields:  # an accepted proposal: its name is another name of a known organization
+            target = checker.string(fields["alias_of"].value, f"{where}.alias_of")
+            name = checker.string(fields["name"].value, f"{where}.name")
+            index_of = {org.id: i for i, org in enumerate(known)}
+            if target is not None and target not in index_of:
+                checker.error(
+                    fields["alias_of"].value,
+                    f"{where}.alias_of",
+                    f"unknown organization '{target}'",
+                    "name an id of an earlier --registry file, or delete `alias_of` to make it a new one",
+                )
+            elif target is not None and name is not None:
+                org = known[index_of[target]]
+                known[index_of[target]] = KnownOrganization(
+                    org.id, org.name, org.short_name, org.kind, (*org.aliases, name)
+                )
             continue
         values = [
             checker.string(fields[k].value, f"{where}.{k}") for k in ("id", "name", "short_name", "kind")
@@ -115,7 +142,6 @@ def _read_registry(root: Node, checker: Checker) -> list[KnownOrganization]:
             continue
         org_id, name, short, kind = (v or "" for v in values)
         known.append(KnownOrganization(org_id, name, short, kind, tuple(a for a, _ in aliases)))
-    return known
 
 
 def _normalize(text: str) -> str:
@@ -231,12 +257,20 @@ def _is_year_round(rows: list[SourceRow], year: int) -> bool:
 
 
 def build_document(
-    doc: SourceDoc, known: list[KnownOrganization], year: int, plan_id: str, timezone: str, file: str
+    doc: SourceDoc,
+    known: list[KnownOrganization],
+    year: int,
+    plan_id: str,
+    timezone: str,
+    file_name: str,
+    proposals: list[Proposal] | None = None,
 ) -> dict[str, Any]:
-    """The plan as the nested dicts that `render_yaml` writes; raises on unmatched organizers."""
+    """The plan as the nested dicts that `render_yaml` writes. Organizers the registry does not know are
+    in it under proposed ids, and their proposals are added to `proposals`."""
+    proposals = [] if proposals is None else proposals
     matcher = OrganizerMatcher(known)
-    problems: list[Problem] = []
-    used: list[KnownOrganization] = []
+    proposer = Proposer(list(known))
+    used: list[KnownOrganization | Proposal] = []
     sections: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     section_ids: set[str] = set()
@@ -249,18 +283,14 @@ def build_document(
         section_ids.add(section_id)
         sections.append({"id": section_id, **({"title": section.heading} if section.heading else {})})
         for row in section.rows:
-            orgs, unmatched = matcher.split(row.organizers)
-            for piece in unmatched:
-                problems.append(
-                    Problem(
-                        file,
-                        row.line,
-                        1,
-                        f"row {row.number}: organizers",
-                        f"no known organization matches «{piece}»",
-                        "add it, or an alias of it, to the organizations registry and import again",
-                    )
-                )
+            orgs: list[KnownOrganization | Proposal] = []
+            for part in row.organizers.split("\n"):  # a cell's paragraphs never share an organization
+                found, unmatched = matcher.split(part)
+                orgs.extend(found)
+                seen = f"{file_name}:{row.line} row {row.number}"
+                pieces = [name for piece in unmatched for name in _NAME_END_RE.split(piece)]
+                orgs.extend(proposer.propose(name, seen) for name in pieces)
+            orgs = list({o.id: o for o in orgs}.values())
             used.extend(o for o in orgs if o not in used)
             event: dict[str, Any] = {
                 "key": f"{section_id}-{row.number:02d}",
@@ -280,36 +310,24 @@ def build_document(
             events.append(event)
     contacts_by_id: dict[str, SourceContact] = {}
     for contact in doc.contacts:
-        orgs, unmatched = matcher.split(contact.name)
-        if unmatched or len(orgs) != 1:
-            problems.append(
-                Problem(
-                    file,
-                    contact.line,
-                    1,
-                    "contacts",
-                    f"no single known organization matches «{contact.name}»",
-                    "add it to the organizations registry and import again",
-                )
-            )
-            continue
-        contacts_by_id[orgs[0].id] = contact
-        if orgs[0] not in used:
-            used.append(orgs[0])
-    if problems:
-        raise InvalidInput(problems)
+        found, unmatched = matcher.split(contact.name)
+        org: KnownOrganization | Proposal
+        if len(found) == 1 and not unmatched:
+            org = found[0]
+        else:
+            org = proposer.propose(contact.name, f"{file_name}:{contact.line} contacts")
+        contacts_by_id[org.id] = contact
+        if org not in used:
+            used.append(org)
     organizations = []
     for org in used:
-        entry: dict[str, Any] = {
-            "id": org.id,
-            "name": org.name,
-            "short_name": org.short_name,
-            "kind": org.kind,
-        }
+        short = org.short_name if isinstance(org, KnownOrganization) else org.name
+        entry: dict[str, Any] = {"id": org.id, "name": org.name, "short_name": short, "kind": org.kind}
         known_contact = contacts_by_id.get(org.id)
         if known_contact is not None:
             entry["contacts"] = {"phones": Flow(known_contact.phones), "emails": Flow(known_contact.emails)}
         organizations.append(entry)
+    proposals.extend(proposer.proposals)
     return {
         "plan": {"id": plan_id, "title": doc.title, "year": year, "timezone": timezone},
         "sections": sections,
@@ -335,7 +353,7 @@ _Dumper.add_representer(
 )
 
 
-def _dump(data: object) -> str:
+def dump_yaml(data: object) -> str:
     return yaml.dump(
         data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=False
     )
@@ -350,10 +368,10 @@ def render_yaml(document: dict[str, Any], source_name: str) -> str:
         f"# check it with `plansync validate`. Every field is described in {FORMAT_NOTE}.\n"
         f"# Never change an event `key` or an organization `id`: calendars and mail are keyed on them.\n"
     )
-    parts = [header, _dump({"plan": document["plan"]})]
-    parts.append(_dump({"sections": document["sections"]}))
-    parts.append(_dump({"organizations": document["organizations"]}))
-    events = "\n".join(_indent(_dump([event])) for event in document["events"])
+    parts = [header, dump_yaml({"plan": document["plan"]})]
+    parts.append(dump_yaml({"sections": document["sections"]}))
+    parts.append(dump_yaml({"organizations": document["organizations"]}))
+    events = "\n".join(_indent(dump_yaml([event])) for event in document["events"])
     parts.append("events:\n" + events)
     return "\n".join(parts)
 
@@ -364,14 +382,16 @@ def _indent(text: str) -> str:
 
 def import_source(
     source: Path,
-    registry: Path,
+    registry: Path | Sequence[Path],
     year: int,
     plan_id: str,
     timezone: str,
     columns: Columns | None = None,
+    proposals: list[Proposal] | None = None,
 ) -> str:
-    """Read the source document and return the plan YAML text. Raises InvalidInput with every problem."""
+    """Read the source document and return the plan YAML text; organizers the registry does not know
+    are added to `proposals`. Raises InvalidInput with every problem."""
     doc = lay_out(read_document(source), columns)
     known = load_registry(registry)
-    document = build_document(doc, known, year, plan_id, timezone, str(source))
+    document = build_document(doc, known, year, plan_id, timezone, source.name, proposals)
     return render_yaml(document, source.name)

@@ -277,8 +277,11 @@ class _Layout:
         return [c for i in columns.get(role, []) if i < len(grid) and (c := grid[i]) is not None]
 
     def _text(self, grid: list[Cell | None], columns: Columns, role: str) -> str:
+        cells = self._cells(grid, columns, role)
+        if role == "organizers":  # one organization a paragraph, as a person lays them out
+            return "\n".join(t for c in cells for p in c.paragraphs if (t := flat(p)))
         joiner = ", " if role == "date" else " "
-        return joiner.join(t for c in self._cells(grid, columns, role) if (t := c.text()))
+        return joiner.join(t for c in cells if (t := c.text()))
 
     def _runs(self, grid: list[Cell | None], columns: Columns, role: str) -> list[Run]:
         runs: list[Run] = []
@@ -298,7 +301,11 @@ class _Layout:
             row.date = f"{row.date} {date}"
         organizers = self._text(grid, columns, "organizers")
         if organizers:
-            row.organizers = f"{row.organizers} {organizers}"
+            row.organizers = (
+                f"{row.organizers} {organizers}"
+                if "\n" not in organizers
+                else f"{row.organizers}\n{organizers}"
+            )
 
     # -- contacts
 
