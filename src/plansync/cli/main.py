@@ -200,6 +200,13 @@ def show_command(plan: Path | None, org_ids: tuple[str, ...], month: str | None,
     help="The table's columns by hand, counted from 1, e.g. number=1,title=2,date=3,organizers=4 "
     "(roles: number, title, form, date, time, organizers, place, notes).",
 )
+@click.option(
+    "--into",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A re-issued plan: merge it into this plan file (keys and hand edits kept), printing the diff.",
+)
+@click.option("--dry-run", is_flag=True, help="With --into: only print the diff, write nothing.")
 def import_command(
     source: Path,
     year: int,
@@ -209,6 +216,8 @@ def import_command(
     timezone: str,
     columns: str | None,
     proposed: Path | None,
+    into: Path | None,
+    dry_run: bool,
 ) -> None:
     """Import a plan from SOURCE (.docx, .odt, .html or tab-separated .txt) into plan YAML.
 
@@ -216,20 +225,31 @@ def import_command(
     Organizers the registry does not know do not stop the import: they go into the plan under proposed
     ids and into a proposals file to review, then to pass as another --registry.
     """
-    from plansync.planread.importer import import_source
+    from plansync.planread.importer import import_document, render_yaml
     from plansync.planread.layout import parse_columns
     from plansync.planread.proposals import Proposal, render_proposals
     from plansync.util.fileio import write_atomic
 
+    if into is not None and output is not None:
+        raise UsageError("give either --into PLAN (merge a re-issued plan) or -o FILE, not both")
+    if dry_run and into is None:
+        raise UsageError("--dry-run goes with --into PLAN")
     registries = registries or (DEFAULT_REGISTRY,)
     for registry in registries:
         if not registry.is_file():
             raise UsageError(f"organizations registry {registry} not found; pass --registry FILE")
     roles = parse_columns(columns) if columns is not None else None
     proposals: list[Proposal] = []
-    text = import_source(source, registries, year, plan_id or f"plan-{year}", timezone, roles, proposals)
+    document = import_document(
+        source, registries, year, plan_id or f"plan-{year}", timezone, roles, proposals
+    )
+    if into is not None:
+        document = _merge_reissue(into, document)
+        if dry_run:
+            return
+    text = render_yaml(document, source.name)
     if proposals:
-        base = output or source
+        base = output or into or source
         proposed = proposed or base.with_name(f"{base.stem}.proposed-organizations.yaml")
         again = " ".join(f"--registry {r}" for r in registries)
         write_atomic(proposed, render_proposals(proposals, source.name, again, str(proposed)).encode("utf-8"))
@@ -241,11 +261,27 @@ def import_command(
             f"again with {again} --registry {proposed}",
             err=True,
         )
-    if output is None:
+    target = into or output
+    if target is None:
         click.echo(text, nl=False)
     else:
-        write_atomic(output, text.encode("utf-8"))
-        click.echo(f"wrote {output}", err=True)
+        write_atomic(target, text.encode("utf-8"))
+        click.echo(f"wrote {target}", err=True)
+
+
+def _merge_reissue(into: Path, document: dict[str, object]) -> dict[str, object]:
+    """The re-issued plan merged into the plan in use (checked first); prints the diff."""
+    import yaml
+
+    from plansync.planread.planfile import load_plan
+    from plansync.planread.reissue import reissue
+
+    load_plan(into)  # a broken plan is reported as usual, before anything is merged
+    old = yaml.safe_load(into.read_text(encoding="utf-8"))
+    merged = reissue(old, document)
+    for line in merged.lines():
+        click.echo(line)
+    return merged.document
 
 
 def _register_subcommands() -> None:

@@ -380,6 +380,22 @@ def _indent(text: str) -> str:
     return "".join(f"  {line}" if line.strip() else line for line in text.splitlines(keepends=True))
 
 
+def import_document(
+    source: Path,
+    registry: Path | Sequence[Path],
+    year: int,
+    plan_id: str,
+    timezone: str,
+    columns: Columns | None = None,
+    proposals: list[Proposal] | None = None,
+) -> dict[str, Any]:
+    """Read the source document into the plan's nested dicts; organizers the registry does not know
+    are added to `proposals`. Raises InvalidInput with every problem."""
+    doc = lay_out(read_document(source), columns)
+    known = load_registry(registry)
+    return build_document(doc, known, year, plan_id, timezone, source.name, proposals)
+
+
 def import_source(
     source: Path,
     registry: Path | Sequence[Path],
@@ -389,9 +405,6 @@ def import_source(
     columns: Columns | None = None,
     proposals: list[Proposal] | None = None,
 ) -> str:
-    """Read the source document and return the plan YAML text; organizers the registry does not know
-    are added to `proposals`. Raises InvalidInput with every problem."""
-    doc = lay_out(read_document(source), columns)
-    known = load_registry(registry)
-    document = build_document(doc, known, year, plan_id, timezone, source.name, proposals)
+    """Read the source document and return the plan YAML text."""
+    document = import_document(source, registry, year, plan_id, timezone, columns, proposals)
     return render_yaml(document, source.name)
