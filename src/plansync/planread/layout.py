@@ -31,6 +31,8 @@ _ROLE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # roles a table may give several columns («Сроки проведения» and «Дата и время»; «Ответственные» and
 # «Исполнители»): a row's filled cells of the role are read together
 _SEVERAL = frozenset({"date", "organizers", "place", "notes"})
+MAX_HEADER_CHARS = 120
+MAX_PROBLEMS = 50  # a document read with the wrong columns would report every row
 _NUMBER_RE = re.compile(r"(\d{1,5})\.?")
 _HEADING_RE = re.compile(
     r"^(?:[ivx]+\.?\s*)?(?:январь|февраль|март|апрель|май|июнь|июль|август|сентябрь|октябрь|ноябрь|декабрь"
@@ -121,11 +123,18 @@ def _grid(row: Row) -> list[Cell | None]:
 def header_columns(row: Row) -> Columns | None:
     """The column roles when the row is a header row (it names at least a title and a date)."""
     columns: Columns = {}
+    unknown = 0
     for index, cell in enumerate(_grid(row)):
-        role = role_of(cell.text()) if cell is not None else None
+        text = cell.text() if cell is not None else ""
+        if len(text) > MAX_HEADER_CHARS or _NUMBER_RE.fullmatch(text):
+            return None  # an event row that happens to say «период» or «название»
+        role = role_of(text) if text else None
+        unknown += bool(text) and role is None
         if role is not None and not (role in columns and role not in _SEVERAL):
             columns.setdefault(role, []).append(index)
-    return columns if "title" in columns and "date" in columns else None
+    if unknown > 1 or "title" not in columns or "date" not in columns:
+        return None
+    return columns
 
 
 class _Layout:
@@ -142,6 +151,10 @@ class _Layout:
 
     def problem(self, where: int, field_name: str, message: str, fix: str) -> None:
         self.problems.append(Problem(self.file, where, 1, field_name, message, fix))
+        if len(self.problems) >= MAX_PROBLEMS:
+            stop = "stopped after this many problems"
+            hint = "check the columns (--columns) and fix these first"
+            raise InvalidInput([*self.problems, Problem(self.file, where, 1, "(file)", stop, hint)])
 
     def read(self) -> SourceDoc:
         title: str | None = None

@@ -170,3 +170,34 @@ def test_docx_italic_styles_lists_and_footnote_marks(tmp_path: Path) -> None:
     row = plan.sections[0].rows[0]
     assert row.number == 7
     assert row.title == [Run("Семинар", True), Run(" «Чтение»"), Run(" "), Run("вторая строка")]
+
+
+def test_an_event_row_that_says_period_or_title_is_no_new_header() -> None:
+    doc = read_html(
+        _html(
+            "<tr><td>1</td><td><p>Семинар</p><p>второй абзац названия</p></td>"
+            "<td>в период с 3 по 14 марта</td><td>КОНБ</td></tr>"
+            "<tr><td>2</td><td>Вебинар</td><td>май</td><td>КОНБ</td></tr>"
+        ),
+        "p.html",
+    )
+    rows = lay_out(doc).sections[0].rows
+    assert [(r.number, r.organizers) for r in rows] == [(1, "КОНБ"), (2, "КОНБ")]
+
+
+def test_problems_stop_after_a_bounded_number() -> None:
+    rows = "<tr><td>x</td><td>a</td><td>май</td><td>b</td></tr>" * 500
+    with pytest.raises(InvalidInput) as info:
+        lay_out(read_html(_html(rows), "p.html"))
+    assert len(info.value.problems) == 51
+    assert info.value.problems[-1].message == "stopped after this many problems"
+
+
+def test_the_docx_benchmark_document_imports_every_row(tmp_path: Path) -> None:
+    from bench.import_docx import REGISTRY, make_docx
+    from plansync.planread.importer import import_source
+
+    path = tmp_path / "bench.docx"
+    make_docx(path, 120)
+    text = import_source(path, REGISTRY, 2025, "plan-2025", "Europe/Kaliningrad")
+    assert text.count("\n  - key: ") == 120
