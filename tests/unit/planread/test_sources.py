@@ -190,7 +190,7 @@ def test_problems_stop_after_a_bounded_number() -> None:
     with pytest.raises(InvalidInput) as info:
         lay_out(read_html(_html(rows), "p.html"))
     assert len(info.value.problems) == 51
-    assert info.value.problems[-1].message == "stopped after this many problems"
+    assert "stopped after this many problems" in [p.message for p in info.value.problems]
 
 
 def test_the_docx_benchmark_document_imports_every_row(tmp_path: Path) -> None:
