@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from plansync.errors import InvalidInput, Problem
 from plansync.planread.dates import DateReadError, read_date
 from plansync.planread.layout import Columns, SourceContact, SourceDoc, SourceRow, lay_out
@@ -28,6 +26,7 @@ from plansync.planread.sources import read_document
 from plansync.planread.sources.model import Run
 from plansync.planread.sources.tab_text import read_tab_text
 from plansync.planread.yamlcheck import Checker, Node, read_file
+from plansync.planread.yamlwrite import Flow, dump_yaml
 
 FORMAT_NOTE = "docs/plan-format.md"
 # run-together unknown names part after a closing quote and before a capital: «… г. Гусева» Калининградская …
@@ -337,26 +336,6 @@ def build_document(
 
 
 # -- writing YAML ----------------------------------------------------------------------------------
-
-
-class Flow(list[str]):
-    """A short list written on one line: `organizers: [konb, gaidar]`."""
-
-
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)  # indent lists under their key, as people write them
-
-
-_Dumper.add_representer(
-    Flow, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
-)
-
-
-def dump_yaml(data: object) -> str:
-    return yaml.dump(
-        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=False
-    )
 
 
 def render_yaml(document: dict[str, Any], source_name: str) -> str:

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from plansync.planread.yamlwrite import Flow, dump_yaml
+
 _LEGAL_FORMS = frozenset(
     {
         "гбук",
@@ -149,8 +151,6 @@ class Proposer:
 
 
 def render_proposals(proposals: list[Proposal], source_name: str, registry_args: str, file_name: str) -> str:
-    from plansync.planread.importer import Flow, dump_yaml  # (the one YAML writer)
-
     header = (
         f"# Organizations named in {source_name} that the registry does not know. Nothing here is applied.\n"
         "# Check each one: correct `name`, `short_name` and `kind`, delete what is not an organization;\n"

@@ -9,6 +9,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from plansync.planread.yamlwrite import Flow
+
 # what the published table says: replaced by the new import
 PUBLISHED = ("section", "number", "form", "title", "date", "date_known", "organizers")
 # what people add by hand: kept from the plan in use
@@ -90,8 +92,6 @@ def _match(
 
 
 def _flow_contacts(org: dict[str, Any]) -> dict[str, Any]:
-    from plansync.planread.importer import Flow  # (the YAML writer's one-line lists)
-
     contacts = org.get("contacts")
     if not isinstance(contacts, dict):
         return org
