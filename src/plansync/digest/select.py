@@ -338,6 +338,8 @@ def _when(item: Item) -> str:
 
 def _status(item: Item) -> str:
     r = item.event.reading
+    if not r.dated:  # what the plan says instead of a date: «по отдельному плану»
+        return item.event.date_text
     if item.kind in ("starts", "ends"):
         verb = "начинается" if item.kind == "starts" else "завершается"
         if item.day is not None:

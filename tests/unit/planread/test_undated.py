@@ -82,7 +82,7 @@ def test_digests_list_an_undated_event_once_a_month_as_date_to_be_announced() ->
     digest = next(d for d in select([plan], opens_june).digests if d.organization.id == "lib-a")
     assert [(i.event.key, i.kind) for i in digest.items] == [("d-1", "day"), ("u-1", "undated")]
     shown = view(digest)
-    assert [item.when for item in shown.fuzzy] == ["дата уточняется"]
+    assert [(item.when, item.status) for item in shown.fuzzy] == [("дата уточняется", "по отдельному плану")]
     for later in (mid_june, next_year):
         digest = next(d for d in select([plan], later).digests if d.organization.id == "lib-a")
         assert "u-1" not in [i.event.key for i in digest.items]
