@@ -46,6 +46,7 @@ _PHONE_LINE_RE = re.compile(
 )
 _EMAIL_LINE_RE = re.compile(r"^\s*e-?mail\s*:?\s*(?P<emails>.*)$", re.IGNORECASE)
 _EMAIL_RE = re.compile(r"[^\s,;<>:]+@[^\s,;<>]+")
+_CONTACTS_HEADING_RE = re.compile(r"^\s*контакт\w*\s+информаци\w*\s*:?\s*$", re.IGNORECASE)
 _PLAN_WORD_RE = re.compile(r"план", re.IGNORECASE)
 
 
@@ -328,7 +329,8 @@ class _Layout:
         previous: tuple[int, str] | None = None
         for where, raw in lines:
             line = " ".join(raw.split())
-            if not line:
+            if not line or _CONTACTS_HEADING_RE.match(line):
+                previous = None  # «Контактная информация:» names no organization
                 continue
             email_only = _EMAIL_LINE_RE.match(line)
             phone = None if email_only else _PHONE_LINE_RE.match(line)

@@ -201,3 +201,17 @@ def test_the_docx_benchmark_document_imports_every_row(tmp_path: Path) -> None:
     make_docx(path, 120)
     text = import_source(path, REGISTRY, 2025, "plan-2025", "Europe/Kaliningrad")
     assert text.count("\n  - key: ") == 120
+
+
+def test_html_formatting_left_open_ends_with_its_cell_and_the_contacts_heading_is_no_name() -> None:
+    doc = read_html(
+        _html(
+            "<tr><td>1</td><td><i>Семинар</td><td>май</td><td>КОНБ</td></tr>",
+            after="<p>Контактная информация:</p><p>Тел.: 1-23, e-mail: a@b.ru</p>",
+        ),
+        "p.html",
+    )
+    table = next(b for b in doc.blocks if isinstance(b, Table))
+    assert [c.runs() for c in table.rows[1].cells[1:3]] == [[Run("Семинар", True)], [Run("май")]]
+    with pytest.raises(InvalidInput, match="without an organization above it"):
+        lay_out(doc)

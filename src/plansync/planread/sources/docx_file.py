@@ -89,7 +89,7 @@ class _Reader:
     def table(self, tbl: Any) -> Table:
         table = Table()
         for tr in tbl.iter(_TR):
-            if tr.getparent() is not tbl:
+            if next(tr.iterancestors(_TBL), None) is not tbl:
                 continue  # rows of a nested table read as their cell's paragraphs
             self.where += 1
             cells: list[Cell] = []

@@ -106,12 +106,14 @@ class _Reader(HTMLParser):
             if tag == "tr":
                 self.end_row()
                 self.row = Row(self.getpos()[0], [])
+                self.stack.clear()  # formatting left open in a cell ends with it
                 return
             if tag in ("td", "th"):
                 if self.row is None:
                     self.row = Row(self.getpos()[0], [])
                 span = _SPAN_RE.match(attributes.get("colspan") or "1")
                 self.cell = Cell([[]], span=max(1, min(int(span[1]) if span else 1, 64)))
+                self.stack.clear()
                 self.cell_chars = 0
                 self.row.cells.append(self.cell)
                 self.limits.row(self.row.where, len(self.row.cells))
