@@ -245,17 +245,17 @@ def import_command(
     )
     if into is not None:
         document = _merge_reissue(into, document)
-        if dry_run:
-            return
+    for p in proposals:
+        close = f"; close to «{p.close_to}», proposed as its alias" if p.alias_of else ""
+        click.echo(f"warning: «{p.name}» ({', '.join(p.seen)}) is not in the registry{close}", err=True)
+    if dry_run:
+        return
     text = render_yaml(document, source.name)
     if proposals:
         base = output or into or source
         proposed = proposed or base.with_name(f"{base.stem}.proposed-organizations.yaml")
         again = " ".join(f"--registry {r}" for r in registries)
         write_atomic(proposed, render_proposals(proposals, source.name, again, str(proposed)).encode("utf-8"))
-        for p in proposals:
-            close = f"; close to «{p.close_to}», proposed as its alias" if p.alias_of else ""
-            click.echo(f"warning: «{p.name}» ({', '.join(p.seen)}) is not in the registry{close}", err=True)
         click.echo(
             f"wrote {len(proposals)} proposed organization(s) to {proposed}: check them, then import "
             f"again with {again} --registry {proposed}",
