@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from plansync.errors import InvalidInput
 from plansync.planread.importer import (
@@ -16,6 +17,7 @@ from plansync.planread.importer import (
     load_registry,
     parse_source,
 )
+from plansync.planread.sources.tab_text import marked_runs
 from tests.support.paths import PLAN_2024, REPO, SEED
 
 REGISTRY = REPO / "data" / "organizations.yaml"
@@ -72,37 +74,67 @@ def test_run_together_organizer_cells_are_split() -> None:
     assert [o.id for o in found] == ["konb", "project-office-konb"]
 
 
-def test_unknown_organizer_is_reported_with_its_line_and_nothing_written(tmp_path: Path) -> None:
+def test_unknown_organizers_are_proposed_for_review_and_merged_once_accepted(tmp_path: Path) -> None:
     source = tmp_path / "plan.txt"
     text = SEED.read_text(encoding="utf-8").replace(
         "8 февраля\tГБУК «Калининградская областная юношеская библиотека им. В. Маяковского»",
-        "8 февраля\tМБУК «Централизованная библиотечная система г. Гусева»",
+        "8 февраля\tМБУК «Централизованная библиотечная система г. Гусева» "
+        "Калининградская областная детская библиотека им. Гайдара",
     )
     source.write_text(text, encoding="utf-8")
     out = tmp_path / "out.yaml"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "plansync",
-            "import",
-            str(source),
-            "--year",
-            "2024",
-            "-o",
-            str(out),
-            "--registry",
-            str(REGISTRY),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 1
+    args = [sys.executable, "-m", "plansync", "import", str(source), "--year", "2024", "-o", str(out)]
+    result = subprocess.run([*args, "--registry", str(REGISTRY)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "г. Гусева»" in row and "8 февраля" in row)
-    assert f"{source}:{line}:1: row 6: organizers: no known organization matches " in result.stderr
-    assert "«МБУК «Централизованная библиотечная система г. Гусева»»" in result.stderr
+    proposed = tmp_path / "out.proposed-organizations.yaml"
+    assert f"({source.name}:{line} row 6) is not in the registry" in result.stderr
+    assert f"--registry {REGISTRY} --registry {proposed}" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not out.exists()
+    entries = yaml.safe_load(proposed.read_text(encoding="utf-8"))["organizations"]
+    assert [(e["id"], e["name"], e.get("alias_of"), e["seen"]) for e in entries] == [
+        (
+            "tsentralizovannaya-bibliotechnaya",
+            "МБУК «Централизованная библиотечная система г. Гусева»",
+            None,
+            [f"{source.name}:{line} row 6"],
+        ),
+        # close to a known organization: proposed as its alias, not applied
+        (
+            "kaliningradskaya-oblastnaya-detskaya",
+            "Калининградская областная детская библиотека им. Гайдара",
+            "gaidar",
+            [f"{source.name}:{line} row 6"],
+        ),
+    ]
+    plan = yaml.safe_load(out.read_text(encoding="utf-8"))
+    row = next(e for e in plan["events"] if e["key"] == "dated-06")
+    assert row["organizers"] == ["tsentralizovannaya-bibliotechnaya", "kaliningradskaya-oblastnaya-detskaya"]
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "plansync", "validate", str(out)], capture_output=True
+        ).returncode
+        == 0
+    )
+    # accepted as written: the new library is known, the near-match becomes an alias of gaidar
+    again = subprocess.run(
+        [*args, "--registry", str(REGISTRY), "--registry", str(proposed)], capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr
+    assert "not in the registry" not in again.stderr
+    row = next(e for e in yaml.safe_load(out.read_text(encoding="utf-8"))["events"] if e["key"] == "dated-06")
+    assert row["organizers"] == ["tsentralizovannaya-bibliotechnaya", "gaidar"]
+
+
+def test_an_alias_of_an_unknown_organization_is_reported(tmp_path: Path) -> None:
+    proposed = tmp_path / "p.yaml"
+    proposed.write_text(
+        "organizations:\n  - {id: x, name: X, short_name: X, kind: other, alias_of: nobody}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput) as info:
+        load_registry([REGISTRY, proposed])
+    assert info.value.problems[0].message == "unknown organization 'nobody'"
 
 
 def test_malformed_rows_are_reported(tmp_path: Path) -> None:
@@ -111,7 +143,7 @@ def test_malformed_rows_are_reported(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as info:
         import_source(source, REGISTRY, 2024, "p", "Europe/Kaliningrad")
     assert [(p.line, p.message) for p in info.value.problems] == [
-        (3, "a row needs four cells: number, title, date, organizers"),
+        (3, "a row needs its date, organizers filled"),
         (4, "a continuation row with no row above it"),
         (5, "the first cell «x» is not a row number"),
     ]
@@ -136,4 +168,4 @@ def test_malformed_rows_are_reported(tmp_path: Path) -> None:
     ],
 )
 def test_form(title_html: str, form: str | None) -> None:
-    assert event_form(title_html) == form
+    assert event_form(marked_runs(title_html)) == form

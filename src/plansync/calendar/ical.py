@@ -241,7 +241,7 @@ def build_vevent(
 
     start, end = r.start, r.end
     if start is None and end is None:
-        return None  # the reader never gives this; nothing to place
+        return None  # an undated event (`date_known: false`): nothing to place in a calendar
     if start is None:
         assert end is not None
         notes.append(f"Срок: до {end:%d.%m.%Y}")

@@ -141,10 +141,16 @@ def validate_command(plan: Path | None, config_file: Path | None) -> None:
 
     Exit status 0 when the plan is valid, 1 when it is not.
     """
-    from plansync.planread.planfile import load_plan
+    from plansync.planread.planfile import load_plan, undated_events
 
     for path in _plan_paths(plan, config_file):
         loaded = load_plan(path)
+        for event in undated_events(loaded):
+            click.echo(
+                f"{path}: warning: event {event.key}: the date is not known yet («{event.date_text}»); "
+                "calendars leave it out and digests list it as «дата уточняется» until `start:` is given",
+                err=True,
+            )
         click.echo(f"{path}: valid: {len(loaded.events)} events, {len(loaded.organizations)} organizations")
 
 
@@ -190,35 +196,116 @@ def show_command(
 )
 @click.option(
     "--registry",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "registries",
+    type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True,
+    help="Known organizations and their aliases, for splitting organizer cells (repeatable: a later "
+    f"file, such as reviewed proposals, adds to the earlier ones; default: ./{DEFAULT_REGISTRY} when "
+    "there is one, else the registry plansync ships).",
+)
+@click.option(
+    "--proposed",
+    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Known organizations and their aliases, for splitting organizer cells "
-    f"(default: ./{DEFAULT_REGISTRY} when there is one, else the registry plansync ships).",
+    help="Where to write organizers the registry does not know, for review "
+    "(default: OUTPUT's name + .proposed-organizations.yaml, or SOURCE's without -o).",
 )
 @click.option("--plan-id", default=None, help="Plan id (default: plan-YEAR).")
 @click.option(
     "--timezone", default="Europe/Kaliningrad", show_default=True, help="The plan's IANA time zone."
 )
+@click.option(
+    "--columns",
+    metavar="ROLE=N,...",
+    default=None,
+    help="The table's columns by hand, counted from 1, e.g. number=1,title=2,date=3,organizers=4 "
+    "(roles: number, title, form, date, time, organizers, place, notes).",
+)
+@click.option(
+    "--into",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A re-issued plan: merge it into this plan file (keys and hand edits kept), printing the diff.",
+)
+@click.option("--dry-run", is_flag=True, help="With --into: only print the diff, write nothing.")
 def import_command(
-    source: Path, year: int, output: Path | None, registry: Path | None, plan_id: str | None, timezone: str
+    source: Path,
+    year: int,
+    output: Path | None,
+    registries: tuple[Path, ...],
+    plan_id: str | None,
+    timezone: str,
+    columns: str | None,
+    proposed: Path | None,
+    into: Path | None,
+    dry_run: bool,
 ) -> None:
-    """Import a plan from its tab-separated text SOURCE into plan YAML.
+    """Import a plan from SOURCE (.docx, .odt, .html or tab-separated .txt) into plan YAML.
 
-    Organizer names that match no known organization are reported with their line, and nothing is
-    written.
+    The table is found by its header row and each column's role by its header words (or --columns).
+    Organizers the registry does not know do not stop the import: they go into the plan under proposed
+    ids and into a proposals file to review, then to pass as another --registry.
     """
-    from plansync.planread.importer import import_source
+    from plansync.planread.importer import import_document, render_yaml
+    from plansync.planread.layout import parse_columns
+    from plansync.planread.proposals import Proposal, render_proposals
     from plansync.util.fileio import write_atomic
     from plansync.util.shipped import REGISTRY, shipped_file
 
-    if registry is None:
-        registry = DEFAULT_REGISTRY if DEFAULT_REGISTRY.is_file() else shipped_file("example", REGISTRY)
-    text = import_source(source, registry, year, plan_id or f"plan-{year}", timezone)
-    if output is None:
+    if into is not None and output is not None:
+        raise UsageError("give either --into PLAN (merge a re-issued plan) or -o FILE, not both")
+    if dry_run and into is None:
+        raise UsageError("--dry-run goes with --into PLAN")
+    if not registries:
+        shipped = DEFAULT_REGISTRY if DEFAULT_REGISTRY.is_file() else shipped_file("example", REGISTRY)
+        registries = (shipped,)
+    for registry in registries:
+        if not registry.is_file():
+            raise UsageError(f"organizations registry {registry} not found; pass --registry FILE")
+    roles = parse_columns(columns) if columns is not None else None
+    proposals: list[Proposal] = []
+    document = import_document(
+        source, registries, year, plan_id or f"plan-{year}", timezone, roles, proposals
+    )
+    if into is not None:
+        document = _merge_reissue(into, document)
+    for p in proposals:
+        close = f"; close to «{p.close_to}», proposed as its alias" if p.alias_of else ""
+        click.echo(f"warning: «{p.name}» ({', '.join(p.seen)}) is not in the registry{close}", err=True)
+    if dry_run:
+        return
+    text = render_yaml(document, source.name)
+    if proposals:
+        base = output or into or source
+        proposed = proposed or base.with_name(f"{base.stem}.proposed-organizations.yaml")
+        again = " ".join(f"--registry {r}" for r in registries)
+        write_atomic(proposed, render_proposals(proposals, source.name, again, str(proposed)).encode("utf-8"))
+        click.echo(
+            f"wrote {len(proposals)} proposed organization(s) to {proposed}: check them, then import "
+            f"again with {again} --registry {proposed}",
+            err=True,
+        )
+    target = into or output
+    if target is None:
         click.echo(text, nl=False)
     else:
-        write_atomic(output, text.encode("utf-8"))
-        click.echo(f"wrote {output}", err=True)
+        write_atomic(target, text.encode("utf-8"))
+        click.echo(f"wrote {target}", err=True)
+
+
+def _merge_reissue(into: Path, document: dict[str, object]) -> dict[str, object]:
+    """The re-issued plan merged into the plan in use (checked first); prints the diff."""
+    import yaml
+
+    from plansync.planread.planfile import load_plan
+    from plansync.planread.reissue import reissue
+
+    load_plan(into)  # a broken plan is reported as usual, before anything is merged
+    old = yaml.safe_load(into.read_text(encoding="utf-8"))
+    merged = reissue(old, document)
+    for line in merged.lines():
+        click.echo(line)
+    return merged.document
 
 
 def _register_subcommands() -> None:

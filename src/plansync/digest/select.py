@@ -225,6 +225,9 @@ def _candidates(event: Event, period: Period) -> list[tuple[ItemKind, dt.date | 
 
 def items_of(plan: Plan, event: Event, period: Period, order: int) -> Item | None:
     """The one entry an event gets in this period, if any."""
+    if not event.reading.dated:  # «дата уточняется»: once a month, in the plan's year
+        months = [m for m in _month_starts(period) if m.year == plan.year]
+        return Item(plan, event, "undated", None, months[0], order) if months else None
     found = _candidates(event, period)
     if not found:
         return None
@@ -309,6 +312,8 @@ def rule_words(rrule: str) -> str:
 
 def _when(item: Item) -> str:
     r = item.event.reading
+    if not r.dated:
+        return "дата уточняется"
     if r.deadline or r.start is None:
         assert r.end is not None
         return f"{russian.deadline(r.end)}, {russian.weekday_short(r.end)}"
@@ -329,6 +334,8 @@ def _when(item: Item) -> str:
 
 def _status(item: Item) -> str:
     r = item.event.reading
+    if not r.dated:  # what the plan says instead of a date: «по отдельному плану»
+        return item.event.date_text
     if item.kind in ("starts", "ends"):
         verb = "начинается" if item.kind == "starts" else "завершается"
         if item.day is not None:

@@ -25,6 +25,11 @@ class Reading:
     deadline: bool  # True for «до D» (then end is D, start None)
     note: str | None  # the words not consumed, e.g. "приём заявок", "по запросам"
 
+    @property
+    def dated(self) -> bool:
+        """False for an event kept in the plan without a date (`date_known: false`)."""
+        return self.start is not None or self.end is not None
+
     def to_json(self) -> dict[str, object]:
         """Plain JSON data: dates 'YYYY-MM-DD', times 'HH:MM', keys in the field order."""
         return {

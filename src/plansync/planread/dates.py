@@ -35,10 +35,11 @@ class DateReadError(ValueError):
     """Text that is not a readable date. `reason` says, in English, what could not be read (quoting the
     fragment) and how to write it instead; `str(error) == reason`."""
 
-    def __init__(self, text: str, reason: str) -> None:
+    def __init__(self, text: str, reason: str, *, undated: bool = False) -> None:
         super().__init__(reason)
         self.text = text
         self.reason = reason
+        self.undated = undated  # the cell names no date at all («по отдельному плану»)
 
     def __str__(self) -> str:
         return self.reason
@@ -50,9 +51,14 @@ class DateReadError(ValueError):
 class _Fail(Exception):
     """Raised deep in the parser with the reason only; read_date adds the text."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, undated: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.undated = undated
+
+
+class _Undated(str):
+    """The reason a cell was refused, when the cell names no date at all (kept in the cache as a str)."""
 
 
 # --- Normalisation -----------------------------------------------------------------------------------
@@ -164,9 +170,9 @@ _HALF_WORDS = frozenset({"полугодие", "полугодия", "полуг
 _YEAR_WORDS = frozenset({"год", "года", "году", "г", "гг", "годы", "годов", "годах"})
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 _ORDINAL_WORDS = {
-    **dict.fromkeys(("первый", "первое", "первого", "первом", "первая"), 1),
-    **dict.fromkeys(("второй", "второе", "второго", "втором", "вторая"), 2),
-    **dict.fromkeys(("третий", "третье", "третьего", "третьем", "третья"), 3),
+    **dict.fromkeys(("первый", "первое", "первого", "первом", "первая", "первой", "первую"), 1),
+    **dict.fromkeys(("второй", "второе", "второго", "втором", "вторая", "вторую"), 2),
+    **dict.fromkeys(("третий", "третье", "третьего", "третьем", "третья", "третьей", "третью"), 3),
     **dict.fromkeys(("четвертый", "четвертое", "четвертого", "четвертом", "четвертая"), 4),
 }
 _COUNT_WORDS = {"один": 1, "одна": 1, "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6}
@@ -199,7 +205,22 @@ _UNIT_MANY: dict[str, _Freq] = {
 }
 _EVERY = frozenset({"каждый", "каждую", "каждое", "каждые"})
 _TIMES_COUNT = {"дважды": 2, "трижды": 3}
-_HOUR_WORDS = frozenset({"ч", "час", "часов"})
+_HOUR_WORDS = frozenset({"ч", "час", "часа", "часов"})
+_DECADE_WORDS = frozenset({"декада", "декады", "декаде", "декаду"})
+# «каждый последний вторник месяца»: the weekday's place in the month (BYDAY=-1TU)
+_NTH_WORDS = {
+    **dict.fromkeys(("первый", "первую", "первое"), 1),
+    **dict.fromkeys(("второй", "вторую", "второе"), 2),
+    **dict.fromkeys(("третий", "третью", "третье"), 3),
+    **dict.fromkeys(("четвертый", "четвертую", "четвертое"), 4),
+    **dict.fromkeys(("последний", "последнюю", "последнее"), -1),
+}
+_ALWAYS_WORDS = frozenset({"постоянно", "круглогодично"})
+# Words before a date that say how to read it, and nothing else: «Начало – 4 декабря» opens a period,
+# «уже в январе» is the date itself, «ориентировочно май» keeps the word as the note.
+_LEAD_START = frozenset({"начало", "старт"})
+_LEAD_SILENT = frozenset({"уже"})
+_LEAD_NOTE = frozenset({"ориентировочно", "предположительно", "примерно", "планируется"})
 # what a number in a note may count without being a date: grades, minutes, people, copies, ages
 _COUNT_UNITS = frozenset(
     {"кл", "класс", "класса", "классов", "мин", "минут", "минуты", "чел", "человек", "экз", "шт", "лет"}
@@ -212,6 +233,7 @@ _RULE_STARTS = frozenset({*_REPEAT_WORDS, *_TIMES_COUNT, *_COUNT_WORDS, *_EVERY,
 _TOKEN_RE = re.compile(
     r"""
     (?P<time>[0-9]{1,2}:[0-9]{2})(?![0-9])
+    |(?P<dashdate>[0-9]{1,2}-[0-9]{1,2}-[0-9]{4})(?![0-9])
     |(?P<dotdate>[0-9]{1,2}\.[0-9]{1,2}(?:\.(?:[0-9]{4}|[0-9]{2}))?)(?![0-9])
     |(?P<ord>[0-9]{1,2}-?(?:ый|ий|ой|ое|ее|ая|ого|го|ом|й|е|я|м))(?![а-я])
     |(?P<num>[0-9]+)
@@ -302,6 +324,7 @@ class _RuleItem(NamedTuple):
     byday: tuple[int, ...]
     s: int
     e: int
+    nth: int = 0  # the weekday's place in the month: 1 the first, -1 the last
 
 
 class _WeekdayItem(NamedTuple):
@@ -313,6 +336,7 @@ class _WeekdayItem(NamedTuple):
 _Item: TypeAlias = _DateItem | _TimeItem | _RuleItem | _WeekdayItem
 _PRECISION: dict[str, Precision] = {
     "day": "day",
+    "decade": "day",  # ten exact days
     "month": "month",
     "quarter": "quarter",
     "half": "half",
@@ -383,6 +407,14 @@ class _Cell:
 
     def year_after(self, i: int) -> tuple[int | None, int]:
         """An optional year after a date: «2025», «2025 г.», «2025 года»."""
+        if (  # «Среда, 12 марта, 2025»: the year after a comma
+            self.kind(i) == "sep"
+            and self.toks[i].w == ","
+            and self.kind(i + 1) == "num"
+            and len(self.toks[i + 1].w) == 4
+            and (i + 2 >= self.n or self.kind(i + 2) == "sep" or self.word(i + 2) in _YEAR_WORDS)
+        ):
+            i += 1
         if self.kind(i) == "num" and len(self.toks[i].w) == 4:
             year = int(self.toks[i].w)
             i += 1
@@ -399,10 +431,12 @@ class _Cell:
             return None
         t = self.toks[i]
         kind = t.kind
-        if kind == "dotdate":
-            parts = t.w.split(".")
+        if kind in ("dotdate", "dashdate"):
+            parts = t.w.replace("-", ".").split(".")
             year: int | None = None
             j = i + 1
+            if self.kind(j) == "sep" and self.toks[j].w == "." and self.toks[j].s == t.e and len(parts) == 2:
+                j += 1  # «10.03.»: the dot closes the date
             if len(parts) == 3:
                 year = int(parts[2]) + (2000 if len(parts[2]) == 2 else 0)
                 if self.word(j) in _YEAR_WORDS:
@@ -440,6 +474,11 @@ class _Cell:
                 year, j = self.year_after(i + 2)
                 period = "quarter" if unit in _QUARTER_WORDS else "half"
                 return _Point(period, number, 0, year, t.s, self.toks[j - 1].e, j, "")
+            if unit in _DECADE_WORDS and kind in ("ord", "word") and self.word(i + 2) in _MONTHS:
+                year, j = self.year_after(i + 3)  # «3-я декада октября»: days 21 to the month's end
+                return _Point(
+                    "decade", number, _MONTHS[self.word(i + 2)], year, t.s, self.toks[j - 1].e, j, ""
+                )
             if kind == "num" and len(t.w) == 4 and unit in _YEAR_WORDS:
                 return _Point("year", 0, 0, number, t.s, self.toks[i + 1].e, i + 2, "")
         return _Point("bare", number, 0, None, t.s, t.e, i + 1, kind)
@@ -459,6 +498,11 @@ class _Cell:
             return day, day
         if p.kind == "month":
             return dt.date(year, p.month, 1), _month_end(year, p.month)
+        if p.kind == "decade":
+            if not 1 <= p.n <= 3:
+                raise _Fail(f"{_quote(fragment)} is not a valid date: a month has three decades (1–3)")
+            last = _month_end(year, p.month) if p.n == 3 else dt.date(year, p.month, 10 * p.n)
+            return dt.date(year, p.month, 10 * p.n - 9), last
         if p.kind == "quarter":
             if not 1 <= p.n <= 4:
                 raise _Fail(f"{_quote(fragment)} is not a valid date: there is no quarter {p.n} (only I–IV)")
@@ -537,7 +581,9 @@ class _Cell:
                     item = self.period(p1, p2, s)
                     if item is not None:
                         return item, p2.nxt
-            if p1.kind == "bare" or w == "от":  # «от» needs its «до»
+            if w == "от" and p1.kind == "day":  # «от 12.03.2025»: the day itself
+                return self.single(p1, s), p1.nxt
+            if p1.kind == "bare" or w == "от":  # otherwise «от» needs its «до»
                 return None
             open_start = self.single(p1, s)
             return open_start._replace(end=None, ep=None), p1.nxt
@@ -560,15 +606,35 @@ class _Cell:
                     f"instead (e.g. '{before:%d.%m}' or '{last:%d.%m}')"
                 )
             item = self.single(p, s)
-            return item._replace(start=None, sp=None, deadline=True), p.nxt
-        if w == "по":  # «по 7 ноября» alone: an end without a start
+            end = p.nxt + (self.word(p.nxt) == "включительно")
+            return item._replace(start=None, sp=None, deadline=True, e=self.toks[end - 1].e), end
+        if w == "по":  # «по 15 мая» alone, in a plan's date column: the deadline
             p = self.point(i + 1)
-            if p is not None and p.kind != "bare":
+            if p is None or p.kind == "bare":
+                return None
+            if p.kind != "day":
+                fragment = self.frag(s, p.e)
+                first, last = self.bounds(p, p.year if p.year is not None else self.year, fragment)
                 raise _Fail(
-                    f"{_quote(self.frag(s, p.e))} gives an end but no start; write the whole period "
-                    "(from the first day to the last) or a deadline"
+                    f"{_quote(fragment)} gives an end but no start; write the last day as the deadline "
+                    f"(e.g. 'по {last:%d.%m}') or the whole period"
                 )
-            return None
+            item = self.single(p, s)
+            end = p.nxt + (self.word(p.nxt) == "включительно")
+            return item._replace(start=None, sp=None, deadline=True, e=self.toks[end - 1].e), end
+        if w in _ALWAYS_WORDS:  # «постоянно»: all the plan year
+            first, last = dt.date(self.year, 1, 1), dt.date(self.year, 12, 31)
+            return _DateItem(first, last, "year", "year", False, s, self.toks[i].e), i + 1
+        if w == "на" and self.word(i + 1) != "протяжении":  # «на 1 апреля»: as of that day
+            p = self.point(i + 1)
+            if p is None or p.kind == "bare":
+                return None
+            return self.single(p, s), p.nxt
+        if w in ("в", "во") and self.word(i + 1) == "период":  # «в период с 3 по 14 марта»
+            inner = self.date_expr(i + 2) if i + 2 < self.n else None
+            if inner is None:
+                return None
+            return inner[0]._replace(s=s), inner[1]
         if w in ("в", "во") or (w == "на" and self.word(i + 1) == "протяжении"):
             # «в июне», «в III квартале»; in «в течение года», «на протяжении года» «года» is the plan year
             j = i + 1
@@ -614,6 +680,13 @@ class _Cell:
         s = self.toks[i].s
         explicit = w in ("в", "во")
         j = i + 1 if w in ("в", "во", "с", "со") else i
+        if (
+            explicit
+            and self.kind(j) == "num"
+            and self.word(j + 1) in _HOUR_WORDS
+            and int(self.toks[j].w) <= 23
+        ):
+            return _TimeItem(dt.time(int(self.toks[j].w)), None, None, s, self.toks[j + 1].e), j + 2
         first = self.clock(j)
         if first is None:
             return None
@@ -700,6 +773,12 @@ class _Cell:
                 freq, end = unit
                 # an RRULE cannot say "twice a month" without the days: keep those words as a note
                 return _RuleItem(freq if times == 1 else None, (), t.s, self.toks[end - 1].e), end
+        if w in _EVERY and self.word(i + 1) in _NTH_WORDS:  # «каждый последний вторник месяца»
+            nth = _NTH_WORDS[self.word(i + 1)]
+            day = _WEEKDAYS_ACC.get(self.word(i + 2))
+            if day is not None:
+                end = i + 3 + (self.word(i + 3) == "месяца")
+                return _RuleItem(("MONTHLY", 1), (day,), t.s, self.toks[end - 1].e, nth), end
         if w in _EVERY:
             days = self.weekday_list(i + 1, _WEEKDAYS_ACC)
             if days is not None:
@@ -750,7 +829,7 @@ class _Cell:
 
     def looks_like_date(self, t: _Tok) -> bool:
         """A token that must not end up in a note: part of a date that could not be read."""
-        if t.kind in ("num", "ord", "dotdate", "time"):
+        if t.kind in ("num", "ord", "dotdate", "dashdate", "time"):
             return True
         if t.kind == "other":
             return t.w.isdigit()
@@ -802,6 +881,22 @@ class _Cell:
             "or a year with its word"
         )
 
+    def lead(self, run: list[_Tok], item: _DateItem, notes: list[tuple[int, str]]) -> _DateItem:
+        """Read the words right before a date when they say only how to read it; the run is then used."""
+        words = [r.w for r in run if r.kind != "dash"]
+        if len(words) != 1:
+            return item
+        word = words[0]
+        single = item.start == item.end or (item.sp == item.ep and item.sp != "day")
+        if word in _LEAD_START and item.start is not None and item.end is not None and single:
+            run.clear()  # «Начало – 4 декабря», «Начало – март»: the period opens then
+            return item._replace(end=None, ep=None)
+        if word in _LEAD_SILENT:
+            run.clear()
+        elif word in _LEAD_NOTE:
+            self.note_of(run, notes)
+        return item
+
     def note_of(self, run: list[_Tok], notes: list[tuple[int, str]]) -> None:
         """Keep a run of note words, whitespace collapsed; a dash between a date and its note is no note."""
         first, last = 0, len(run) - 1
@@ -843,6 +938,7 @@ class _Cell:
                 continue
             item, i = found
             if isinstance(item, _DateItem):
+                item = self.lead(run, item, notes)
                 if any(r.kind != "dash" for r in run):
                     # «после 20 ноября», «не ранее марта»: words glued to a date may change its meaning
                     raise _Fail(
@@ -935,6 +1031,11 @@ class _Cell:
                     "are different repetitions; keep one of them"
                 )
             days.update(rule.byday)
+            if rule.nth != first.nth:
+                raise _Fail(
+                    f"{_quote(self.frag(first.s, first.e))} and {_quote(self.frag(rule.s, rule.e))} "
+                    "are different repetitions; keep one of them"
+                )
         if first.freq is None:  # said in words only, already kept as a note
             return None
         freq, interval = first.freq
@@ -942,7 +1043,8 @@ class _Cell:
         if interval != 1:
             rrule += f";INTERVAL={interval}"
         if days:
-            rrule += ";BYDAY=" + ",".join(_BYDAY[d] for d in sorted(days))
+            nth = str(first.nth) if first.nth else ""
+            rrule += ";BYDAY=" + ",".join(nth + _BYDAY[d] for d in sorted(days))
         return rrule
 
     def check_weekday(self, weekday: _WeekdayItem, date: _DateItem) -> None:
@@ -981,7 +1083,9 @@ class _Cell:
             )
         return _Fail(
             f"no date found in {_quote(text)}; write a day (e.g. '12.03' or '12.03.2025'), a month, "
-            "a quarter, a half-year, the whole year or a range of these"
+            "a quarter, a half-year, the whole year or a range of these, or mark the event "
+            "`date_known: false`",
+            undated=True,
         )
 
 
@@ -1057,7 +1161,7 @@ def read_date(text: str, year: int) -> Reading:
         )
     result = _read_cached(text, year)
     if isinstance(result, str):
-        raise DateReadError(text, result)
+        raise DateReadError(text, result, undated=isinstance(result, _Undated))
     return result
 
 
@@ -1083,4 +1187,4 @@ def _read(text: str, year: int, *, fast: bool = True) -> Reading | str:
             )
         return _Cell(src, toks, year).read(text)
     except _Fail as fail:
-        return fail.reason
+        return _Undated(fail.reason) if fail.undated else fail.reason

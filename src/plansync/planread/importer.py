@@ -11,25 +11,26 @@ Everything here is pure text-to-text so that importing the same source always gi
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from plansync.errors import InvalidInput, Problem
 from plansync.planread.dates import DateReadError, read_date
+from plansync.planread.layout import Columns, SourceContact, SourceDoc, SourceRow, lay_out
+from plansync.planread.proposals import Proposal, Proposer
+from plansync.planread.sources import read_document
+from plansync.planread.sources.model import Run
+from plansync.planread.sources.tab_text import read_tab_text
 from plansync.planread.yamlcheck import Checker, Node, read_file
+from plansync.planread.yamlwrite import Flow, dump_yaml
 
 FORMAT_NOTE = "docs/plan-format.md"
-_ITALIC_RE = re.compile(r"<i>(.*?)</i>", re.DOTALL)
-_TAG_RE = re.compile(r"</?i>")
-_NUMBER_RE = re.compile(r"(\d{1,5})\.?")
-_CONTACTS_RE = re.compile(r"контактная информация", re.IGNORECASE)
-_PHONE_LINE_RE = re.compile(r"^\s*тел\.?\s*:?\s*(?P<phones>.*?)[,;]?\s*e-?mail\s*:\s*(?P<emails>.*)$", re.I)
-_EMAIL_RE = re.compile(r"[^\s,;<>]+@[^\s,;<>]+")
+# run-together unknown names part after a closing quote and before a capital: «… г. Гусева» Калининградская …
+_NAME_END_RE = re.compile(r"(?<=»)\s+(?=[А-ЯЁA-Z])")
 _SPACE_RE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"“": "«", "”": "»", "„": "«", '"': "«", "‘": "'", "’": "'"})
 
@@ -60,37 +61,6 @@ _FORM_RES = tuple(
 )
 
 
-@dataclass
-class SourceRow:
-    line: int
-    number: int
-    title_html: str
-    date_html: str
-    organizers: str
-
-
-@dataclass
-class SourceSection:
-    line: int
-    heading: str | None
-    rows: list[SourceRow] = field(default_factory=list)
-
-
-@dataclass
-class SourceContact:
-    line: int
-    name: str
-    phones: list[str]
-    emails: list[str]
-
-
-@dataclass
-class SourceDoc:
-    title: str
-    sections: list[SourceSection]
-    contacts: list[SourceContact]
-
-
 @dataclass(frozen=True)
 class KnownOrganization:
     id: str
@@ -104,151 +74,30 @@ class KnownOrganization:
 
 
 def parse_source(text: str, file: str) -> SourceDoc:
-    """Split the source text into title, sections of rows, and contacts; report malformed lines."""
-    problems: list[Problem] = []
-    title: str | None = None
-    sections: list[SourceSection] = []
-    contacts: list[SourceContact] = []
-    in_contacts = False
-    last_row: SourceRow | None = None
-    for line_no, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\r\n")
-        if not line.strip():
-            continue
-        if in_contacts:
-            _read_contact_line(line, line_no, file, contacts, problems)
-            continue
-        if "\t" not in line:
-            if _CONTACTS_RE.match(line.strip()):
-                in_contacts = True
-            elif title is None:
-                title = line.strip()
-            else:
-                sections.append(SourceSection(line_no, line.strip()))
-                last_row = None
-            continue
-        cells = [cell.strip() for cell in line.split("\t")]
-        first = cells[0]
-        if first.startswith("№"):
-            continue  # the table's header row
-        if not first:
-            if last_row is None:
-                problems.append(
-                    Problem(
-                        file,
-                        line_no,
-                        1,
-                        "row",
-                        "a continuation row with no row above it",
-                        "put a number in the first cell or join it to the row above",
-                    )
-                )
-                continue
-            _continue_row(last_row, cells[1:])
-            continue
-        number = _NUMBER_RE.fullmatch(first)
-        if number is None:
-            problems.append(
-                Problem(
-                    file,
-                    line_no,
-                    1,
-                    "row",
-                    f"the first cell «{first}» is not a row number",
-                    "start each row with its number, like `1` or `1.`",
-                )
-            )
-            continue
-        if len(cells) < 4 or not all(cells[1:4]):
-            problems.append(
-                Problem(
-                    file,
-                    line_no,
-                    1,
-                    "row",
-                    "a row needs four cells: number, title, date, organizers",
-                    "separate the cells with tabs and fill each one",
-                )
-            )
-            continue
-        if not sections:
-            sections.append(SourceSection(line_no, None))
-        last_row = SourceRow(line_no, int(number[1]), cells[1], cells[2], " ".join(cells[3:]).strip())
-        sections[-1].rows.append(last_row)
-    if title is None:
-        problems.append(
-            Problem(
-                file,
-                1,
-                1,
-                "title",
-                "no title line before the table",
-                "put the plan's title on the first line",
-            )
-        )
-    if problems:
-        raise InvalidInput(problems)
-    assert title is not None
-    return SourceDoc(title, [s for s in sections if s.rows], contacts)
-
-
-def _continue_row(row: SourceRow, cells: list[str]) -> None:
-    """A broken cell continues on the next line: glue each non-empty piece to its column."""
-    pieces = [*cells, "", "", ""][:3]
-    if pieces[0]:
-        row.title_html = f"{_unclose(row.title_html, pieces[0])} {pieces[0]}"
-    if pieces[1]:
-        row.date_html = f"{row.date_html} {pieces[1]}"
-    if pieces[2]:
-        row.organizers = f"{row.organizers} {pieces[2]}"
-
-
-def _unclose(before: str, continuation: str) -> str:
-    """The conversion that broke a cell also closed its quotation early: «…пользователями»
-    + «библиотеки»». When the continuation closes a quote it never opened, the quote above was
-    closed too soon, so drop that early closing mark."""
-    if continuation.count("»") > continuation.count("«") and before.endswith("»"):
-        return before[:-1]
-    return before
-
-
-def _read_contact_line(
-    line: str, line_no: int, file: str, contacts: list[SourceContact], problems: list[Problem]
-) -> None:
-    match = _PHONE_LINE_RE.match(line)
-    if match is None:
-        contacts.append(SourceContact(line_no, line.strip(), [], []))
-        return
-    if not contacts or contacts[-1].phones or contacts[-1].emails:
-        problems.append(
-            Problem(
-                file,
-                line_no,
-                1,
-                "contacts",
-                "a phone/e-mail line without an organization above it",
-                "put the organization's name on the line before",
-            )
-        )
-        return
-    contacts[-1].phones = [p.strip() for p in re.split(r"[,;]", match["phones"]) if p.strip()]
-    contacts[-1].emails = _EMAIL_RE.findall(match["emails"])
+    """The tab-separated text form of a plan, laid out as title, sections of rows, and contacts."""
+    return lay_out(read_tab_text(text, file))
 
 
 # -- organizations -------------------------------------------------------------------------------
 
 
-def load_registry(path: Path) -> list[KnownOrganization]:
-    checker = Checker(str(path))
-    root = read_file(path, checker)
-    known = checker.guarded(lambda: _read_registry(root, checker)) if root is not None else None
-    if checker.problems or known is None:
-        raise InvalidInput(checker.problems)
+def load_registry(path: Path | Sequence[Path]) -> list[KnownOrganization]:
+    """The known organizations of one or more registry files, read in order: a later file adds
+    organizations, and its `alias_of` entries (accepted proposals) add aliases to known ones."""
+    known: list[KnownOrganization] = []
+    problems: list[Problem] = []
+    for one in [path] if isinstance(path, Path) else path:
+        checker = Checker(str(one))
+        root = read_file(one, checker)
+        if root is not None:
+            checker.guarded(functools.partial(_read_registry, root, checker, known))
+        problems.extend(checker.problems)
+    if problems:
+        raise InvalidInput(problems)
     return known
 
 
-def _read_registry(root: Node, checker: Checker) -> list[KnownOrganization]:
-    known: list[KnownOrganization] = []
+def _read_registry(root: Node, checker: Checker, known: list[KnownOrganization]) -> None:
     top = checker.mapping(root, "", ("organizations",), required=("organizations",))
     items = (
         checker.sequence(top["organizations"].value, "organizations")
@@ -260,10 +109,27 @@ def _read_registry(root: Node, checker: Checker) -> list[KnownOrganization]:
         fields = checker.mapping(
             node,
             where,
-            ("id", "name", "short_name", "kind", "aliases"),
+            ("id", "name", "short_name", "kind", "aliases", "alias_of", "seen"),
             required=("id", "name", "short_name", "kind"),
         )
         if not fields or len(fields.keys() & {"id", "name", "short_name", "kind"}) < 4:
+            continue
+        if "alias_of" in fields:  # an accepted proposal: its name is another name of a known organization
+            target = checker.string(fields["alias_of"].value, f"{where}.alias_of")
+            name = checker.string(fields["name"].value, f"{where}.name")
+            index_of = {org.id: i for i, org in enumerate(known)}
+            if target is not None and target not in index_of:
+                checker.error(
+                    fields["alias_of"].value,
+                    f"{where}.alias_of",
+                    f"unknown organization '{target}'",
+                    "name an id of an earlier --registry file, or delete `alias_of` to make it a new one",
+                )
+            elif target is not None and name is not None:
+                org = known[index_of[target]]
+                known[index_of[target]] = KnownOrganization(
+                    org.id, org.name, org.short_name, org.kind, (*org.aliases, name)
+                )
             continue
         values = [
             checker.string(fields[k].value, f"{where}.{k}") for k in ("id", "name", "short_name", "kind")
@@ -275,7 +141,6 @@ def _read_registry(root: Node, checker: Checker) -> list[KnownOrganization]:
             continue
         org_id, name, short, kind = (v or "" for v in values)
         known.append(KnownOrganization(org_id, name, short, kind, tuple(a for a, _ in aliases)))
-    return known
 
 
 def _normalize(text: str) -> str:
@@ -331,15 +196,29 @@ def cell_fragment(cell: str, normalized_piece: str) -> str:
 # -- building the plan -----------------------------------------------------------------------------
 
 
-def strip_markup(html: str) -> str:
-    return _TAG_RE.sub("", html).strip()
+def plain(runs: list[Run]) -> str:
+    return "".join(run.text for run in runs).strip()
 
 
-def event_form(title_html: str) -> str | None:
+def _italic_stretches(runs: list[Run]) -> list[str]:
+    """The text of each stretch of consecutive italic runs."""
+    stretches: list[str] = []
+    previous_italic = False
+    for run in runs:
+        if run.italic:
+            if previous_italic:
+                stretches[-1] += run.text
+            else:
+                stretches.append(run.text)
+        previous_italic = run.italic
+    return stretches
+
+
+def event_form(runs: list[Run]) -> str | None:
     """The form of an event: its italic part, unless the whole title is italic (then the italics are
     emphasis, not a form) or nothing is; in those cases the first known form word of the title."""
-    title = strip_markup(title_html)
-    italics = [strip_markup(m) for m in _ITALIC_RE.findall(title_html)]
+    title = _SPACE_RE.sub(" ", plain(runs))
+    italics = [stretch.strip() for stretch in _italic_stretches(runs)]
     italic_text = _SPACE_RE.sub("", "".join(italics))
     if italics and italic_text != _SPACE_RE.sub("", title):
         return italics[0].strip().rstrip(".,;: ").strip() or None
@@ -352,11 +231,19 @@ def event_form(title_html: str) -> str | None:
     return min(hits)[2] if hits else None
 
 
+def _names_no_date(text: str, year: int) -> bool:
+    try:
+        read_date(text, year)
+    except DateReadError as exc:
+        return exc.undated
+    return False
+
+
 def _is_year_round(rows: list[SourceRow], year: int) -> bool:
     """A section of long-running activities: every event of it runs half a year or longer."""
     for row in rows:
         try:
-            reading = read_date(strip_markup(row.date_html), year)
+            reading = read_date(row.date, year)
         except DateReadError:
             return False
         if (
@@ -369,12 +256,20 @@ def _is_year_round(rows: list[SourceRow], year: int) -> bool:
 
 
 def build_document(
-    doc: SourceDoc, known: list[KnownOrganization], year: int, plan_id: str, timezone: str, file: str
+    doc: SourceDoc,
+    known: list[KnownOrganization],
+    year: int,
+    plan_id: str,
+    timezone: str,
+    file_name: str,
+    proposals: list[Proposal] | None = None,
 ) -> dict[str, Any]:
-    """The plan as the nested dicts that `render_yaml` writes; raises on unmatched organizers."""
+    """The plan as the nested dicts that `render_yaml` writes. Organizers the registry does not know are
+    in it under proposed ids, and their proposals are added to `proposals`."""
+    proposals = [] if proposals is None else proposals
     matcher = OrganizerMatcher(known)
-    problems: list[Problem] = []
-    used: list[KnownOrganization] = []
+    proposer = Proposer(list(known))
+    used: list[KnownOrganization | Proposal] = []
     sections: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     section_ids: set[str] = set()
@@ -387,63 +282,51 @@ def build_document(
         section_ids.add(section_id)
         sections.append({"id": section_id, **({"title": section.heading} if section.heading else {})})
         for row in section.rows:
-            orgs, unmatched = matcher.split(row.organizers)
-            for piece in unmatched:
-                problems.append(
-                    Problem(
-                        file,
-                        row.line,
-                        1,
-                        f"row {row.number}: organizers",
-                        f"no known organization matches «{piece}»",
-                        "add it, or an alias of it, to the organizations registry and import again",
-                    )
-                )
+            orgs: list[KnownOrganization | Proposal] = []
+            for part in row.organizers.split("\n"):  # a cell's paragraphs never share an organization
+                found, unmatched = matcher.split(part)
+                orgs.extend(found)
+                seen = f"{file_name}:{row.line} row {row.number}"
+                pieces = [name for piece in unmatched for name in _NAME_END_RE.split(piece)]
+                orgs.extend(proposer.propose(name, seen) for name in pieces)
+            orgs = list({o.id: o for o in orgs}.values())
             used.extend(o for o in orgs if o not in used)
             event: dict[str, Any] = {
                 "key": f"{section_id}-{row.number:02d}",
                 "section": section_id,
                 "number": row.number,
             }
-            form = event_form(row.title_html)
+            form = row.form or event_form(row.title)
             if form:
                 event["form"] = form
-            event["title"] = strip_markup(row.title_html)
-            event["date"] = strip_markup(row.date_html)
+            event["title"] = _SPACE_RE.sub(" ", plain(row.title))
+            event["date"] = row.date
+            if _names_no_date(row.date, year):
+                event["date_known"] = False  # «по отдельному плану»: kept, out of calendars until known
             event["organizers"] = Flow(o.id for o in orgs)
+            if row.notes:
+                event["notes"] = row.notes
             events.append(event)
     contacts_by_id: dict[str, SourceContact] = {}
     for contact in doc.contacts:
-        orgs, unmatched = matcher.split(contact.name)
-        if unmatched or len(orgs) != 1:
-            problems.append(
-                Problem(
-                    file,
-                    contact.line,
-                    1,
-                    "contacts",
-                    f"no single known organization matches «{contact.name}»",
-                    "add it to the organizations registry and import again",
-                )
-            )
-            continue
-        contacts_by_id[orgs[0].id] = contact
-        if orgs[0] not in used:
-            used.append(orgs[0])
-    if problems:
-        raise InvalidInput(problems)
+        found, unmatched = matcher.split(contact.name)
+        org: KnownOrganization | Proposal
+        if len(found) == 1 and not unmatched:
+            org = found[0]
+        else:
+            org = proposer.propose(contact.name, f"{file_name}:{contact.line} contacts")
+        contacts_by_id[org.id] = contact
+        if org not in used:
+            used.append(org)
     organizations = []
     for org in used:
-        entry: dict[str, Any] = {
-            "id": org.id,
-            "name": org.name,
-            "short_name": org.short_name,
-            "kind": org.kind,
-        }
+        short = org.short_name if isinstance(org, KnownOrganization) else org.name
+        entry: dict[str, Any] = {"id": org.id, "name": org.name, "short_name": short, "kind": org.kind}
         known_contact = contacts_by_id.get(org.id)
         if known_contact is not None:
             entry["contacts"] = {"phones": Flow(known_contact.phones), "emails": Flow(known_contact.emails)}
         organizations.append(entry)
+    proposals.extend(proposer.proposals)
     return {
         "plan": {"id": plan_id, "title": doc.title, "year": year, "timezone": timezone},
         "sections": sections,
@@ -455,26 +338,6 @@ def build_document(
 # -- writing YAML ----------------------------------------------------------------------------------
 
 
-class Flow(list[str]):
-    """A short list written on one line: `organizers: [konb, gaidar]`."""
-
-
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)  # indent lists under their key, as people write them
-
-
-_Dumper.add_representer(
-    Flow, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
-)
-
-
-def _dump(data: object) -> str:
-    return yaml.dump(
-        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=False
-    )
-
-
 def render_yaml(document: dict[str, Any], source_name: str) -> str:
     header = (
         f"# {document['plan']['title']}\n"
@@ -484,10 +347,10 @@ def render_yaml(document: dict[str, Any], source_name: str) -> str:
         f"# check it with `plansync validate`. Every field is described in {FORMAT_NOTE}.\n"
         f"# Never change an event `key` or an organization `id`: calendars and mail are keyed on them.\n"
     )
-    parts = [header, _dump({"plan": document["plan"]})]
-    parts.append(_dump({"sections": document["sections"]}))
-    parts.append(_dump({"organizations": document["organizations"]}))
-    events = "\n".join(_indent(_dump([event])) for event in document["events"])
+    parts = [header, dump_yaml({"plan": document["plan"]})]
+    parts.append(dump_yaml({"sections": document["sections"]}))
+    parts.append(dump_yaml({"organizations": document["organizations"]}))
+    events = "\n".join(_indent(dump_yaml([event])) for event in document["events"])
     parts.append("events:\n" + events)
     return "\n".join(parts)
 
@@ -496,19 +359,31 @@ def _indent(text: str) -> str:
     return "".join(f"  {line}" if line.strip() else line for line in text.splitlines(keepends=True))
 
 
-def import_source(source: Path, registry: Path, year: int, plan_id: str, timezone: str) -> str:
-    """Read the source table and return the plan YAML text. Raises InvalidInput with every problem."""
-    try:
-        text = source.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            [
-                Problem(
-                    str(source), 1, 1, "(file)", f"not UTF-8 text ({exc.reason})", "convert the file to UTF-8"
-                )
-            ]
-        ) from None
-    doc = parse_source(text, str(source))
+def import_document(
+    source: Path,
+    registry: Path | Sequence[Path],
+    year: int,
+    plan_id: str,
+    timezone: str,
+    columns: Columns | None = None,
+    proposals: list[Proposal] | None = None,
+) -> dict[str, Any]:
+    """Read the source document into the plan's nested dicts; organizers the registry does not know
+    are added to `proposals`. Raises InvalidInput with every problem."""
+    doc = lay_out(read_document(source), columns)
     known = load_registry(registry)
-    document = build_document(doc, known, year, plan_id, timezone, str(source))
+    return build_document(doc, known, year, plan_id, timezone, source.name, proposals)
+
+
+def import_source(
+    source: Path,
+    registry: Path | Sequence[Path],
+    year: int,
+    plan_id: str,
+    timezone: str,
+    columns: Columns | None = None,
+    proposals: list[Proposal] | None = None,
+) -> str:
+    """Read the source document and return the plan YAML text."""
+    document = import_document(source, registry, year, plan_id, timezone, columns, proposals)
     return render_yaml(document, source.name)

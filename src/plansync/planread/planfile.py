@@ -35,7 +35,7 @@ ORG_FIELDS = ("id", "name", "short_name", "kind", "contacts")
 CONTACT_FIELDS = ("phones", "emails")
 EVENT_FIELDS = (
     "key", "section", "number", "form", "title", "date", "organizers", "notes",
-    "start", "end", "time", "end_time", "rrule",
+    "start", "end", "time", "end_time", "rrule", "date_known",
 )  # fmt: skip
 EVENT_REQUIRED = ("key", "title", "date", "organizers")
 
@@ -291,7 +291,13 @@ def _read_event(
     title, form, date_text, notes = text("title"), text("form"), text("date"), text("notes")
     organizers = _read_organizers(fields, where, c, organizations)
     override = _read_override(fields, where, c)
-    reading = _read_reading(fields, where, c, date_text, year, override)
+    date_known = (
+        c.boolean(fields["date_known"].value, f"{where}.date_known") if "date_known" in fields else True
+    )
+    if date_known is False:
+        reading = _undated(fields, where, c, date_text, override)
+    else:
+        reading = _read_reading(fields, where, c, date_text, year, override)
     if key is None or title is None or date_text is None or organizers is None or reading is None:
         return None
     return Event(
@@ -422,6 +428,29 @@ def _read_time(fields: dict[str, Entry], name: str, where: str, c: Checker) -> d
         c.error(node, f"{where}.{name}", f"'{value}' is not a valid time", "write HH:MM, e.g. 14:00")
         return None
     return dt.time(int(match[1]), int(match[2]))
+
+
+def _undated(
+    fields: dict[str, Entry], where: str, c: Checker, date_text: str | None, override: DateOverride | None
+) -> Reading | None:
+    """`date_known: false`: the event stays in the plan without a date («по отдельному плану»)."""
+    if date_text is None or override is None:
+        return None
+    given = [name for name in ("start", "end", "time", "end_time", "rrule") if name in fields]
+    if given:
+        c.error(
+            fields[given[0]].value,
+            f"{where}.{given[0]}",
+            "the event says `date_known: false` and also gives its date",
+            "remove `date_known: false` now that the date is known",
+        )
+        return None
+    return Reading(date_text, None, None, None, None, None, None, None, False, None)
+
+
+def undated_events(plan: Plan) -> list[Event]:
+    """The events kept without a date: calendars leave them out, digests list them as «дата уточняется»."""
+    return [event for event in plan.events if not event.reading.dated]
 
 
 def _read_reading(

@@ -66,7 +66,7 @@ def describe_reading(reading: Reading) -> str:
         if reading.start_precision != "day" or reading.end_precision != "day":
             period += f"  [{reading.start.isoformat()} … {reading.end.isoformat()}]"
     else:
-        period = "no period"
+        period = "date not known (date_known: false)"
     parts = [period]
     if reading.time is not None:
         span = f"{reading.time:%H:%M}"

@@ -1,0 +1,217 @@
+"""The document readers and the layout step: formatting as data, merged headings, list numbers, footnote
+marks, contacts anywhere, the header words of other regions, and untrusted files bounded."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+
+from plansync.errors import InvalidInput
+from plansync.planread.layout import lay_out, parse_columns, role_of
+from plansync.planread.sources import read_document
+from plansync.planread.sources.html_table import read_html
+from plansync.planread.sources.model import MAX_ROWS, MAX_UNPACKED_BYTES, Run, Table
+
+HEADER = (
+    "<tr><th>№ п/п</th><th>Наименование мероприятия</th><th>Сроки проведения</th><th>Ответственные</th></tr>"
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "role"),
+    [
+        ("№ п/п", "number"),
+        ("Наименование мероприятия", "title"),
+        ("Наименование мероприятия (форма и название)", "title"),
+        ("Форма", "form"),
+        ("Форма проведения", "form"),
+        ("Сроки проведения", "date"),
+        ("Дата и время", "date"),
+        ("Дата проведения", "date"),
+        ("Время", "time"),
+        ("Ответственные", "organizers"),
+        ("Исполнители", "organizers"),
+        ("Организаторы мероприятия", "organizers"),
+        ("Место проведения", "place"),
+        ("Примечание", "notes"),
+        ("Мероприятие", "title"),
+        ("Бюджет", None),
+    ],
+)
+def test_column_roles_from_header_words(header: str, role: str | None) -> None:
+    assert role_of(header) == role
+
+
+def _html(rows: str, before: str = "<p>План на 2025 год</p>", after: str = "") -> str:
+    return f"<html><body>{before}<table>{HEADER}{rows}</table>{after}</body></html>"
+
+
+def test_html_cells_formatting_is_data() -> None:
+    doc = read_html(
+        _html(
+            "<tr><td>1</td><td><em>Вебинар</em>&nbsp;«Книги»<sup>2</sup></td><td>май</td><td>A<br>B</td></tr>"
+        ),
+        "p.html",
+    )
+    table = next(b for b in doc.blocks if isinstance(b, Table))
+    cells = table.rows[1].cells
+    assert cells[1].runs() == [Run("Вебинар", True), Run("\u00a0«Книги»")]
+    assert cells[1].text() == "Вебинар «Книги»"
+    assert cells[3].paragraphs == [[Run("A")], [Run("B")]]
+
+
+def test_layout_headings_numbering_rows_lists_and_contacts_before_the_table() -> None:
+    doc = read_html(
+        _html(
+            '<tr><td>1</td><td>2</td><td>3</td><td>4</td></tr><tr><td colspan="4">Январь</td></tr>'
+            "<tr><td><ol><li></li></ol></td><td>Семинар</td><td>12 января</td><td>КОНБ</td></tr>"
+            "<tr><td><ol><li></li></ol></td><td>Вебинар</td><td>20 января</td><td>КОНБ</td></tr>"
+            "<tr><td></td><td>(продолжение)</td><td></td><td></td></tr>",
+            before="<p>План на 2025 год</p><p>КОНБ</p><p>Тел.: 1-23, e-mail: a@b.ru</p>",
+        ),
+        "p.html",
+    )
+    plan = lay_out(doc)
+    assert plan.title == "План на 2025 год"
+    assert [s.heading for s in plan.sections] == ["Январь"]
+    rows = plan.sections[0].rows
+    assert [(r.number, "".join(x.text for x in r.title), r.date) for r in rows] == [
+        (1, "Семинар", "12 января"),
+        (2, "Вебинар (продолжение)", "20 января"),
+    ]
+    assert [(c.name, c.phones, c.emails) for c in plan.contacts] == [("КОНБ", ["1-23"], ["a@b.ru"])]
+
+
+def test_a_document_without_a_plan_table_says_to_give_the_columns() -> None:
+    doc = read_html("<p>План</p><table><tr><td>a</td><td>b</td></tr></table>", "p.html")
+    with pytest.raises(InvalidInput) as info:
+        lay_out(doc)
+    assert "--columns" in info.value.problems[0].hint
+
+
+def test_columns_by_hand_are_checked() -> None:
+    assert parse_columns("number=1,title=2,date=3,organizers=4,organizers=5") == {
+        "number": [0],
+        "title": [1],
+        "date": [2],
+        "organizers": [3, 4],
+    }
+
+
+def test_too_many_rows_stop_the_reader() -> None:
+    rows = "<tr><td>1</td><td>a</td><td>май</td><td>b</td></tr>" * (MAX_ROWS + 1)
+    with pytest.raises(InvalidInput, match="more than"):
+        read_html(_html(rows), "p.html")
+
+
+def test_a_docx_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("word/document.xml", b"\0" * (MAX_UNPACKED_BYTES + 1))
+    with pytest.raises(InvalidInput) as info:
+        read_document(bomb)
+    assert "unpacks to" in info.value.problems[0].message
+
+
+def test_an_odt_with_entities_is_refused(tmp_path: Path) -> None:
+    odt = tmp_path / "laughs.odt"
+    content = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        b'<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0">&b;'
+        b"</office:document-content>"
+    )
+    with zipfile.ZipFile(odt, "w") as package:
+        package.writestr("content.xml", content)
+    with pytest.raises(InvalidInput) as info:
+        read_document(odt)
+    assert "DTD or entities" in info.value.problems[0].message
+
+
+@pytest.mark.parametrize("name", ["plan.docx", "plan.odt"])
+def test_a_file_that_is_no_package_is_a_clear_error(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"just text")
+    with pytest.raises(InvalidInput, match="not a"):
+        read_document(path)
+
+
+def test_an_unknown_extension_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(b"%PDF")
+    with pytest.raises(InvalidInput, match=r"cannot read '\.pdf'"):
+        read_document(path)
+
+
+def test_docx_italic_styles_lists_and_footnote_marks(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_paragraph("План на 2025 год")
+    table = document.add_table(rows=3, cols=4)
+    for cell, text in zip(table.rows[0].cells, ["№", "Наименование", "Дата", "Организаторы"], strict=True):
+        cell.text = text
+    heading = table.rows[1].cells[0].merge(table.rows[1].cells[3])
+    heading.text = "II квартал"
+    cells = table.rows[2].cells
+    cells[0].text = "7."
+    title = cells[1].paragraphs[0]
+    title.add_run("Семинар").italic = True
+    title.add_run(" «Чтение»")
+    mark = title.add_run("1")
+    mark.font.superscript = True
+    cells[1].add_paragraph("вторая строка")
+    cells[2].text = "апрель"
+    cells[3].text = "КОНБ"
+    path = tmp_path / "plan.docx"
+    document.save(str(path))
+    plan = lay_out(read_document(path))
+    assert [s.heading for s in plan.sections] == ["II квартал"]
+    row = plan.sections[0].rows[0]
+    assert row.number == 7
+    assert row.title == [Run("Семинар", True), Run(" «Чтение»"), Run(" "), Run("вторая строка")]
+
+
+def test_an_event_row_that_says_period_or_title_is_no_new_header() -> None:
+    doc = read_html(
+        _html(
+            "<tr><td>1</td><td><p>Семинар</p><p>второй абзац названия</p></td>"
+            "<td>в период с 3 по 14 марта</td><td>КОНБ</td></tr>"
+            "<tr><td>2</td><td>Вебинар</td><td>май</td><td>КОНБ</td></tr>"
+        ),
+        "p.html",
+    )
+    rows = lay_out(doc).sections[0].rows
+    assert [(r.number, r.organizers) for r in rows] == [(1, "КОНБ"), (2, "КОНБ")]
+
+
+def test_problems_stop_after_a_bounded_number() -> None:
+    rows = "<tr><td>x</td><td>a</td><td>май</td><td>b</td></tr>" * 500
+    with pytest.raises(InvalidInput) as info:
+        lay_out(read_html(_html(rows), "p.html"))
+    assert len(info.value.problems) == 51
+    assert "stopped after this many problems" in [p.message for p in info.value.problems]
+
+
+def test_the_docx_benchmark_document_imports_every_row(tmp_path: Path) -> None:
+    from bench.import_docx import REGISTRY, make_docx
+    from plansync.planread.importer import import_source
+
+    path = tmp_path / "bench.docx"
+    make_docx(path, 120)
+    text = import_source(path, REGISTRY, 2025, "plan-2025", "Europe/Kaliningrad")
+    assert text.count("\n  - key: ") == 120
+
+
+def test_html_formatting_left_open_ends_with_its_cell_and_the_contacts_heading_is_no_name() -> None:
+    doc = read_html(
+        _html(
+            "<tr><td>1</td><td><i>Семинар</td><td>май</td><td>КОНБ</td></tr>",
+            after="<p>Контактная информация:</p><p>Тел.: 1-23, e-mail: a@b.ru</p>",
+        ),
+        "p.html",
+    )
+    table = next(b for b in doc.blocks if isinstance(b, Table))
+    assert [c.runs() for c in table.rows[1].cells[1:3]] == [[Run("Семинар", True)], [Run("май")]]
+    with pytest.raises(InvalidInput, match="without an organization above it"):
+        lay_out(doc)
