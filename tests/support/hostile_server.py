@@ -185,6 +185,9 @@ class HostileServer:
             if found is None:
                 return 404, [("Content-Length", "0")], iter(())
             return 200, [("ETag", _etag(found)), ("Content-Length", str(len(found)))], iter((found,))
+        if method == "PROPFIND" and path.rstrip("/") == "/.well-known/caldav" and self.other is not None:
+            # discovery that leads elsewhere: the password must not follow
+            return 301, [("Location", f"{self.other.base}/dav/"), ("Content-Length", "0")], iter(())
         if method == "PROPFIND":
             return 404, [("Content-Length", "0")], iter(())  # no stamps, no ctag: every run lists
         if method == "REPORT" and b"sync-collection" in body:

@@ -63,6 +63,7 @@ class Listing:
     removed: frozenset[str] = frozenset()
     sync_token: str | None = None
     ctag: str | None = None
+    outside: tuple[str, ...] = ()  # hrefs the server listed that lie outside the calendar: ignored
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ import logging
 import ssl
 import threading
 import time
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast, get_args
@@ -54,7 +55,8 @@ from plansync.caldav.backend import (
     norm_href,
     parent_collection,
 )
-from plansync.caldav.http import AuthScheme, HTTPSession, Response
+from plansync.caldav.hrefs import confine, origin_of
+from plansync.caldav.http import MAX_RESPONSE_BYTES, AuthScheme, HTTPSession, Response, ResponseTooLarge
 from plansync.caldav.problems import UID_CLASH, Refusal, explain, read_refusal
 from plansync.caldav.retry import (
     RETRY_STATUSES,
@@ -106,6 +108,7 @@ class CalDAVBackend:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         writers: int = WRITERS,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.url = url  # as configured: `/.well-known/caldav` is a URL of its own, never appended to
         self._base = url  # what the hrefs a server reports are relative to: its home once discovered
@@ -117,6 +120,7 @@ class CalDAVBackend:
             username = unquote(parts.username)
             if password is None and parts.password is not None:
                 password = unquote(parts.password)
+        self._origin = origin_of(url)  # every request, and the password, go here and nowhere else
         self._http = HTTPSession(
             username=username,
             password=password,
@@ -124,6 +128,8 @@ class CalDAVBackend:
             verify_tls=verify_tls,
             ca_file=ca_file,
             timeout=timeout,
+            origin=self._origin,
+            max_bytes=max_response_bytes,
         )
         self._raw_request: Callable[..., Any] = self._http_request
         self._made: set[str] = set()
@@ -143,25 +149,41 @@ class CalDAVBackend:
     # -- plumbing --
 
     def _http_request(
-        self, url: str, method: str, body: str | bytes, headers: Mapping[str, str] | None
+        self,
+        url: str,
+        method: str,
+        body: str | bytes,
+        headers: Mapping[str, str] | None,
+        sink: Callable[[bytes], None] | None = None,
     ) -> Response:
         data = body.encode("utf-8") if isinstance(body, str) else body
         sent = {"Accept": "text/xml, text/calendar", **(headers or {})}
         if data and not any(k.lower() == "content-type" for k in sent):
             sent["Content-Type"] = "text/xml"
-        return self._http.request(method, str(url), data or None, sent)
+        return self._http.request(method, str(url), data or None, sent, sink=sink)
 
     def _abs(self, href: str) -> str:
         return urljoin(self._base, href)
 
     def _request(
-        self, url: str, method: str, body: str | bytes = "", headers: Mapping[str, str] | None = None
+        self,
+        url: str,
+        method: str,
+        body: str | bytes = "",
+        headers: Mapping[str, str] | None = None,
+        *,
+        sinks: Callable[[], Callable[[bytes], None]] | None = None,
     ) -> Any:
         if self._unreachable is not None:
             raise Unreachable(self._unreachable)
+        if self._origin is not None and origin_of(str(url)) != self._origin:
+            raise BackendError(
+                f"{method} {_show(str(url))}: not the configured server ({_show(self.url)}); plansync sends "
+                "nothing, and no password, anywhere else"
+            )
         self._count()
         try:
-            response = self._send(url, method, body, dict(headers or {}))
+            response = self._send(url, method, body, dict(headers or {}), sinks=sinks)
         except Exception as exc:  # network errors come under many names
             if _refused_connection(exc):
                 self._unreachable = (
@@ -181,9 +203,12 @@ class CalDAVBackend:
         method: str = "GET",
         body: str | bytes = "",
         headers: Mapping[str, str] | None = None,
+        *,
+        sinks: Callable[[], Callable[[bytes], None]] | None = None,
     ) -> Any:
         """One request on the keep-alive connection, retried when that is safe (see
-        plansync.caldav.retry); a refused connection is not retried (nobody is there to answer)."""
+        plansync.caldav.retry); a refused connection or a too large answer is not retried. `sinks`
+        makes a fresh consumer of the streamed answer for each attempt."""
         send = self._raw_request
         where = _show(str(url))
         safe = may_retry(method, headers)
@@ -193,9 +218,13 @@ class CalDAVBackend:
             response: Any = None
             retry_after: float | None = None
             try:
-                response = send(url, method, body, headers)
+                if sinks is not None:
+                    response = send(url, method, body, headers, sinks())
+                else:
+                    response = send(url, method, body, headers)
             except Exception as exc:
-                if not safe or permanent(exc) or _refused_connection(exc):
+                final = permanent(exc) or _refused_connection(exc) or isinstance(exc, ResponseTooLarge)
+                if not safe or final:
                     raise
                 problem = _reason(exc)
             else:
@@ -226,6 +255,50 @@ class CalDAVBackend:
         with self._counting:  # a calendar may be made while the writers send
             self.requests += n
             self.retries += int(retry)
+
+    def _same_origin(self, url: str, verb: str) -> str:
+        """`url` if it is on the configured server; a server that points elsewhere gets no request."""
+        if self._origin is not None and origin_of(url) != self._origin:
+            raise BackendError(
+                f"the server {verb} {_show(url)}, which is not the configured server ({_show(self.url)}); "
+                "plansync sends the password nowhere else: if that is the right server, put its URL in "
+                "caldav.url"
+            )
+        return url
+
+    def _multistatus(
+        self,
+        url: str,
+        method: str,
+        body: str,
+        headers: Mapping[str, str],
+        pick: Callable[[ET.Element], _Picked | None],
+    ) -> tuple[Any, _Multistatus]:
+        """A request whose 207 answer is parsed as it arrives: `pick` turns each DAV:response into what
+        is kept of it, and the element is dropped (the answer is never held whole, neither as bytes nor
+        as a tree). Any other status comes back with its body as usual."""
+        attempts: list[_Multistatus] = []
+
+        def fresh() -> Callable[[bytes], None]:
+            attempts.append(_Multistatus(pick))
+            return attempts[-1].feed
+
+        response = self._request(url, method, body, headers, sinks=fresh)
+        parsed = attempts[-1] if attempts else _Multistatus(pick)
+        if int(response.status) == 207:
+            parsed.close()
+        return response, parsed
+
+    def _inside(self, href: str, calendar_url: str, outside: list[str] | None = None) -> str | None:
+        """The href of an object of this calendar, or None (noted in `outside`) for anything that lies
+        elsewhere: another collection, another host, `..`."""
+        if self._origin is None:
+            return norm_href(href)
+        found = confine(href, calendar_url, self._origin)
+        itself = norm_href(urljoin(calendar_url, href)).rstrip("/") == norm_href(calendar_url).rstrip("/")
+        if found is None and not itself and outside is not None:
+            outside.append(href[:300])
+        return found
 
     def _xml(self, response: Any) -> ET.Element:
         raw = _body(response)
@@ -284,7 +357,7 @@ class CalDAVBackend:
             status = int(response.status)
             location = response.headers.get("Location")
             if status in (301, 302, 303, 307, 308) and location:
-                url = urljoin(url, location)  # RFC 6764: the redirect is the way in
+                url = self._same_origin(urljoin(url, location), "sends plansync to")  # RFC 6764: the way in
                 continue
             well_known = urlsplit(url).path.rstrip("/").endswith("/.well-known/caldav")
             if status == 404 and well_known:
@@ -302,10 +375,10 @@ class CalDAVBackend:
                 return parent_collection(url)
             home = _prop_href(resp, f"{CALDAV}calendar-home-set")
             if home is not None:
-                return _slash(urljoin(url, home))
+                return _slash(self._same_origin(urljoin(url, home), "names a calendar home on"))
             principal = _prop_href(resp, f"{DAV}current-user-principal")
             if principal is not None and urljoin(url, principal) not in seen:
-                url = urljoin(url, principal)
+                url = self._same_origin(urljoin(url, principal), "names a principal on")
                 continue
             if well_known and urljoin(url, "/") not in seen:  # Xandikos answers there, naming nothing
                 url = urljoin(url, "/")
@@ -338,7 +411,9 @@ class CalDAVBackend:
             display = _ok_prop(resp, f"{DAV}displayname")
             if href_el is None or not href_el.text or not display or not _is_calendar(resp):
                 continue
-            found.setdefault(display, _slash(urljoin(home, href_el.text.strip())))
+            calendar = _slash(urljoin(home, href_el.text.strip()))
+            if calendar.startswith(home) and origin_of(calendar) == self._origin:
+                found.setdefault(display, calendar)  # (another user's, or another host's: not ours)
         self._options.calendars = found
         return found.get(name)
 
@@ -462,8 +537,17 @@ class CalDAVBackend:
             "<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"
         )
         headers = {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"}
+
+        def pick(resp: ET.Element) -> _Picked | None:
+            href_el = resp.find(f"{DAV}href")
+            if href_el is None or not href_el.text:
+                return None
+            direct = resp.find(f"{DAV}status")
+            gone = direct is not None and " 404" in (direct.text or "")
+            return href_el.text, None if gone else _etag_of(resp), None
+
         try:
-            response = self._request(calendar_url, "REPORT", body, headers)
+            response, parsed = self._multistatus(calendar_url, "REPORT", body, headers, pick)
         except _AuthError as exc:
             if exc.refusal.has("supported-report"):
                 raise _Unsupported from None  # SabreDAV 1.x: 403, the RFC 3253 way
@@ -481,31 +565,28 @@ class CalDAVBackend:
             if token:
                 raise _TokenRejected  # Xandikos: 412; others: 409 or 400 with DAV:valid-sync-token
             raise _Unsupported
-        root = self._xml(response)
+        parsed.check()
         items: dict[str, str] = {}
         removed: set[str] = set()
-        base = norm_href(calendar_url)
-        for resp in root.iter(f"{DAV}response"):
-            href_el = resp.find(f"{DAV}href")
-            if href_el is None or not href_el.text:
+        outside: list[str] = []
+        for raw, etag, _ in parsed.picked:
+            href = self._inside(raw, calendar_url, outside)
+            if href is None:
                 continue
-            href = norm_href(href_el.text)
-            if href == base or href.endswith("/"):
-                continue
-            direct = resp.find(f"{DAV}status")
-            if direct is not None and " 404" in (direct.text or ""):
-                removed.add(href)
-                continue
-            etag = _etag_of(resp)
             if etag is None:
                 removed.add(href)
             else:
                 items[href] = etag
-        token_el = root.find(f"{DAV}sync-token")
-        new_token = token_el.text if token_el is not None and token_el.text else None
+        new_token = parsed.sync_token
         if new_token is None:
             self._options.sync_collection = False  # without a token there is no increment to have
-        return Listing(complete=token is None, items=items, removed=frozenset(removed), sync_token=new_token)
+        return Listing(
+            complete=token is None,
+            items=items,
+            removed=frozenset(removed),
+            sync_token=new_token,
+            outside=tuple(outside),
+        )
 
     def _ctag(self, calendar_url: str) -> str | None:
         body = (
@@ -536,25 +617,42 @@ class CalDAVBackend:
             '<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">'
             "<d:prop><d:getetag/><d:resourcetype/><cs:getctag/></d:prop></d:propfind>"
         )
-        root = self._xml(self._propfind(calendar_url, body, depth=1))
-        base = norm_href(calendar_url)
-        items: dict[str, str] = {}
-        ctag: str | None = None
-        for resp in root.iter(f"{DAV}response"):
+        base = norm_href(calendar_url).rstrip("/")
+
+        def pick(resp: ET.Element) -> _Picked | None:
             href_el = resp.find(f"{DAV}href")
             if href_el is None or not href_el.text:
-                continue
-            href = norm_href(href_el.text)
-            if href == base or href.rstrip("/") == base.rstrip("/"):
+                return None
+            if norm_href(urljoin(calendar_url, href_el.text)).rstrip("/") == base:
                 el = resp.find(f".//{CS}getctag")
-                ctag = el.text if el is not None and el.text else None
+                return "", None, el.text if el is not None and el.text else None  # the calendar itself
+            if resp.find(f".//{DAV}collection") is not None:
+                return None
+            return href_el.text, _etag_of(resp), None
+
+        headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+        try:
+            response, parsed = self._multistatus(calendar_url, "PROPFIND", body, headers, pick)
+        except _AuthError as exc:
+            raise exc.public() from None
+        if int(response.status) == 404:
+            raise BackendError(
+                f"calendar {_show(calendar_url)} not found (404); check calendars.*.url in the config"
+            )
+        if int(response.status) != 207:
+            raise BackendError(f"PROPFIND {_show(calendar_url)}: HTTP {response.status}")
+        parsed.check()
+        items: dict[str, str] = {}
+        ctag: str | None = None
+        outside: list[str] = []
+        for raw, etag, data in parsed.picked:
+            if raw == "":
+                ctag = data
                 continue
-            if href.endswith("/") or resp.find(f".//{DAV}collection") is not None:
-                continue
-            etag = _etag_of(resp)
-            if etag is not None:
+            href = self._inside(raw, calendar_url, outside)
+            if href is not None and etag is not None:
                 items[href] = etag
-        return Listing(complete=True, items=items, ctag=ctag)
+        return Listing(complete=True, items=items, ctag=ctag, outside=tuple(outside))
 
     # -- contents --
 
@@ -572,25 +670,21 @@ class CalDAVBackend:
             # RFC 4791 7.9: no Depth header for calendar-multiget.
             headers = {"Content-Type": "application/xml; charset=utf-8"}
             try:
-                response = self._request(calendar_url, "REPORT", body, headers)
+                response, parsed = self._multistatus(calendar_url, "REPORT", body, headers, _pick_object)
             except _AuthError as exc:
                 raise exc.public() from None
             if int(response.status) != 207:
                 raise BackendError(f"calendar-multiget on {_show(calendar_url)}: HTTP {response.status}")
-            try:
-                root = self._xml(response)
-            except BackendError:
+            if parsed.failed is not None:
                 # One object's bytes (a NUL, say) can make the whole answer bad XML: fetch that batch one
                 # object at a time, so that the bad one is read as what it is and the others as usual.
                 out.update((norm_href(h), found) for h in batch if (found := self.get(h)) is not None)
                 continue
-            for resp in root.iter(f"{DAV}response"):
-                href_el = resp.find(f"{DAV}href")
-                data = resp.find(f".//{CALDAV}calendar-data")
-                etag = _etag_of(resp)
-                if href_el is None or not href_el.text or data is None or etag is None:
-                    continue  # gone meanwhile (404 in the response)
-                out[norm_href(href_el.text)] = (etag, (data.text or "").encode("utf-8"))
+            asked = {norm_href(h) for h in batch}
+            for raw, etag, data in parsed.picked:
+                href = self._inside(raw, calendar_url)
+                if href is not None and href in asked and etag is not None and data is not None:
+                    out[href] = (etag, data.encode("utf-8"))  # (anything not asked for is not taken)
         return out
 
     def get(self, href: str) -> tuple[str, bytes] | None:
@@ -674,6 +768,67 @@ class CalDAVBackend:
 
 
 # -- helpers ------------------------------------------------------------------------------------------
+
+
+_Picked = tuple[str, str | None, str | None]  # (href as given, etag, a text: calendar data or ctag)
+
+
+def _pick_object(resp: ET.Element) -> _Picked | None:
+    href_el = resp.find(f"{DAV}href")
+    data = resp.find(f".//{CALDAV}calendar-data")
+    if href_el is None or not href_el.text or data is None:
+        return None  # gone meanwhile (404 in the response)
+    return href_el.text, _etag_of(resp), data.text or ""
+
+
+class _Multistatus:
+    """A multistatus answer parsed as it arrives (expat: no entities resolved, nothing fetched), each
+    DAV:response kept as `pick` makes it and dropped from the tree."""
+
+    def __init__(self, pick: Callable[[ET.Element], _Picked | None]) -> None:
+        self._parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
+        self._pick = pick
+        self._root: ET.Element | None = None
+        self.picked: list[_Picked] = []
+        self.sync_token: str | None = None
+        self.failed: str | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        if self.failed is None:
+            try:
+                self._parser.feed(chunk)
+                self._drain()
+            except ET.ParseError as exc:
+                self.failed = str(exc)
+
+    def close(self) -> None:
+        if self.failed is None:
+            try:
+                self._parser.close()
+                self._drain()
+            except ET.ParseError as exc:
+                self.failed = str(exc)
+
+    def check(self) -> None:
+        if self.failed is not None:
+            raise BackendError(f"the server sent a malformed XML answer ({self.failed})")
+
+    def _drain(self) -> None:
+        for pair in self._parser.read_events():
+            event, element = typing.cast(tuple[str, ET.Element], pair)  # ("start" and "end" give elements)
+            if event == "start":
+                if self._root is None:
+                    self._root = element
+                continue
+            if element.tag == f"{DAV}response":
+                found = self._pick(element)
+                if found is not None:
+                    self.picked.append(found)
+                element.clear()
+                if self._root is not None and len(self._root) and self._root[-1] is element:
+                    self._root.remove(element)  # not even the empty shell stays
+            elif element.tag == f"{DAV}sync-token" and element.text:
+                self.sync_token = element.text
 
 
 class _AuthError(Exception):

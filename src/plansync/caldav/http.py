@@ -18,22 +18,28 @@ is safe to send again); an answer of any status is returned as it is.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import select
 import socket
 import ssl
 import threading
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, urlsplit
 
+from plansync.caldav.hrefs import Origin
 from plansync.util.logs import register_secret
 
 AuthScheme = Literal["auto", "basic", "digest", "bearer"]
 
 USER_AGENT = "plansync"
+# The most an answer may hold: a sync-collection listing of 10,000 events is a few megabytes, a multiget
+# batch of events far less (configurable: caldav.max_response_mb).
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 # Characters left as they are in a request target: the reserved ones and "%" (already encoded).
 _SAFE = "!#$%&'()*+,/:;=?@[]~"
@@ -59,8 +65,12 @@ class HTTPSession:
         verify_tls: bool = True,
         ca_file: str | None = None,
         timeout: float = 30.0,
+        origin: Origin | None = None,
+        max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
-        self.timeout = timeout
+        self.timeout = timeout  # seconds for a whole request: connecting, sending, the whole answer
+        self.origin = origin  # the only (scheme, host, port) the credentials go to (None: any)
+        self.max_bytes = max_bytes
         self.verify_tls = verify_tls
         self.ca_file = ca_file
         self._authorization: str | None = None  # sent up front (Basic or Bearer)
@@ -107,7 +117,12 @@ class HTTPSession:
         url: str,
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        sink: Callable[[bytes], None] | None = None,
     ) -> Response:
+        """One request. A 207 answer's body is handed to `sink` as it arrives (then `Response.body` is
+        empty), any other is kept. Raises TimeoutError when the whole exchange takes longer than `timeout`,
+        ResponseTooLarge past `max_bytes`."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:
@@ -120,7 +135,10 @@ class HTTPSession:
         names = {k.lower() for k in sent}
         if "user-agent" not in names:
             sent["User-Agent"] = USER_AGENT
-        own_login = "authorization" not in names
+        # The credentials go to the configured origin only, whatever a server's href or redirect says.
+        own_login = "authorization" not in names and (
+            self.origin is None or self.origin == (scheme, parts.hostname.lower(), port)
+        )
         digest = self._digest if own_login else None
         if own_login and digest is not None and digest.active:
             header = digest.header(method, url, body)
@@ -129,31 +147,67 @@ class HTTPSession:
         elif own_login and self._authorization is not None:
             sent["Authorization"] = self._authorization
         key = (scheme, parts.hostname, port)
-        answer = self._exchange(key, method, target, body, sent)
+        answer = self._exchange(key, method, target, body, sent, sink)
         if answer.status == 401 and digest is not None:
             challenge = _digest_challenge(answer.headers.get_all("WWW-Authenticate") or [])
             if challenge is not None and digest.take(challenge, basic_sent="Authorization" in sent):
                 sent["Authorization"] = digest.header(method, url, body) or ""
-                answer = self._exchange(key, method, target, body, sent)
+                answer = self._exchange(key, method, target, body, sent, sink)
         return answer
 
     def _exchange(
-        self, key: tuple[str, str, int], method: str, target: str, body: bytes | None, sent: Mapping[str, str]
+        self,
+        key: tuple[str, str, int],
+        method: str,
+        target: str,
+        body: bytes | None,
+        sent: Mapping[str, str],
+        sink: Callable[[bytes], None] | None,
     ) -> Response:
         conn = self._take(key)
+        # The whole exchange has one deadline: a server that answers a byte at a time (each in time for
+        # a socket timeout) is cut off when it is reached.
+        expired = threading.Event()
+        watchdog = threading.Timer(self.timeout, _cut, (conn, expired))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             conn.request(method, target, body=body, headers=dict(sent))
             answer = conn.getresponse()
-            data = answer.read()
-        except BaseException:
+            # Only a multistatus answer is streamed: an error's body (or a login challenge's) is kept.
+            data = self._read(answer, sink if answer.status == 207 else None)
+        except BaseException as exc:
             conn.close()  # half a request or half an answer: this connection is done
+            if expired.is_set() and not isinstance(exc, ResponseTooLarge):
+                raise TimeoutError(f"timed out: no whole answer within {self.timeout:.0f} s") from None
             raise
-        if answer.will_close:
+        finally:
+            watchdog.cancel()
+        if answer.will_close or expired.is_set():
             conn.close()
         else:
             with self._lock:
                 self._idle.setdefault(key, []).append(conn)
         return Response(answer.status, answer.reason, answer.headers, data)
+
+    def _read(self, answer: http.client.HTTPResponse, sink: Callable[[bytes], None] | None) -> bytes:
+        """The body, at most `max_bytes` of it (a longer one is refused as soon as it shows)."""
+        declared = answer.getheader("Content-Length", "")
+        if declared.strip().isdigit() and int(declared) > self.max_bytes:
+            raise ResponseTooLarge(self.max_bytes)
+        kept: list[bytes] = []
+        total = 0
+        while chunk := answer.read(_CHUNK):  # (read, not read1: it ends the answer for the next request)
+            total += len(chunk)
+            if total > self.max_bytes:
+                raise ResponseTooLarge(self.max_bytes)
+            if sink is not None:
+                sink(chunk)
+            else:
+                kept.append(chunk)
+        if answer.length:  # the connection ended before the Content-Length it announced
+            raise http.client.IncompleteRead(b"", answer.length)
+        return b"".join(kept)
 
     def _take(self, key: tuple[str, str, int]) -> http.client.HTTPConnection:
         """The most recently used idle connection to `key`, or a new one."""
@@ -180,6 +234,25 @@ class HTTPSession:
                     context.verify_mode = ssl.CERT_NONE
                 self._ssl = context
             return self._ssl
+
+
+class ResponseTooLarge(Exception):
+    """An answer longer than the session allows (caldav.max_response_mb)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"the answer is larger than {limit // (1024 * 1024)} MB; raise caldav.max_response_mb if "
+            "the calendar is really that large"
+        )
+
+
+def _cut(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """The deadline of an exchange passed: end its connection, so that the thread reading it stops."""
+    expired.set()
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _dropped(sock: socket.socket) -> bool:

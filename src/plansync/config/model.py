@@ -100,6 +100,7 @@ class CalDAVConfig:
     embedded: EmbeddedServer = field(default_factory=EmbeddedServer)
     ca_file: Path | None = None  # the CA (or self-signed certificate) the server's is checked against
     auth: str = "auto"  # auto | basic | digest | bearer
+    max_response_mb: int = 64  # the largest answer taken from the server
 
     @property
     def is_embedded(self) -> bool:
@@ -123,6 +124,7 @@ class SyncConfig:
     interval: dt.timedelta = dt.timedelta(minutes=15)
     # A calendar whose last-modified stamp says nothing changed is still listed this often (0: always).
     recheck_every: dt.timedelta = dt.timedelta(hours=1)
+    max_run_time: dt.timedelta = dt.timedelta(hours=2)  # a run that reaches it stops between two writes
 
 
 @dataclass(frozen=True)

@@ -473,7 +473,18 @@ KEYS: tuple[Key, ...] = (
         "certificate verification; switch it off only for a test server (warns once a run); prefer "
         "`caldav.ca_file`",
     ),
-    Key("caldav.timeout", Number(1, 600), 30.0, "seconds per request"),
+    Key(
+        "caldav.timeout",
+        Number(1, 600),
+        30.0,
+        "seconds a request may take in all: connecting, sending and the whole answer",
+    ),
+    Key(
+        "caldav.max_response_mb",
+        Integer(1, 4096),
+        64,
+        "the largest answer taken from the server, in MB (a listing of 10,000 events is a few MB)",
+    ),
     Key(
         "caldav.connections",
         Integer(1, 16),
@@ -527,6 +538,14 @@ KEYS: tuple[Key, ...] = (
         "a calendar whose last-modified stamp (or getctag) says nothing changed is not listed, except this "
         'often (`0`: list every calendar on every run); see "How a run notices changes" below',
         shown="`1h`",
+    ),
+    Key(
+        "sync.max_run_time",
+        Duration(),
+        dt.timedelta(hours=2),
+        "the longest a sync may take (a first sync of 10,000 events takes minutes): a run that reaches it "
+        "stops between two writes, exits 1 and the next run goes on from there",
+        shown="`2h`",
     ),
     # digest
     Key(

@@ -56,6 +56,7 @@ class CalendarServer:
                 password=self._embedded.password,
                 timeout=caldav.timeout,
                 writers=caldav.connections,
+                max_response_bytes=caldav.max_response_mb * 1024 * 1024,
             )
         secret = caldav.password.resolve(self.environ)
         url = urlsplit(caldav.url)
@@ -77,4 +78,5 @@ class CalendarServer:
             writers=caldav.connections,
             auth=caldav_auth(caldav.auth),
             ca_file=str(caldav.ca_file) if caldav.ca_file is not None else None,
+            max_response_bytes=caldav.max_response_mb * 1024 * 1024,
         )

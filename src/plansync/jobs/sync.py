@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Iterator, Mapping, Sequence
 
 from plansync.caldav.backend import Backend
 from plansync.config.model import Config
+from plansync.errors import PlansyncError
 from plansync.jobs.calendars import CalendarServer
 from plansync.jobs.runlog import record_sync
 from plansync.model.plan import Plan
@@ -37,6 +39,7 @@ def run_sync(
     the state, and sync through `backend`, else a backend of `server` (the service's, already running),
     else of a server started for this run; then record the outcome."""
     cache = load_cache(config, given=plans)
+    checkpoint = _bounded(checkpoint, config.sync.max_run_time)
     with sync_lock(config.state_dir):
         state = open_state(config.state_dir)
         try:
@@ -62,6 +65,26 @@ def run_sync(
             cache.save(result, whole=not org_ids)
         record_sync(config.state_dir, result, dt.datetime.now(dt.UTC))
     return result
+
+
+class RunTooLong(PlansyncError):
+    """A sync reached sync.max_run_time; it stopped between two writes (the next run goes on)."""
+
+
+def _bounded(checkpoint: Checkpoint | None, limit: dt.timedelta) -> Checkpoint:
+    """The checkpoint the engine calls between two steps, with the run's deadline added."""
+    deadline = time.monotonic() + limit.total_seconds()
+
+    def check() -> None:
+        if checkpoint is not None:
+            checkpoint()
+        if time.monotonic() > deadline:
+            raise RunTooLong(
+                f"the sync took longer than sync.max_run_time ({limit}) and stopped between two writes; "
+                "the next run goes on from there (a slow server? see `plansync status`)"
+            )
+
+    return check
 
 
 @contextlib.contextmanager

@@ -32,6 +32,7 @@ from plansync.caldav.backend import (
     Stamp,
     norm_href,
 )
+from plansync.caldav.hrefs import inside
 from plansync.caldav.retry import stop_waiting
 from plansync.calendar import ical
 from plansync.config.model import CalendarTarget, SyncConfig
@@ -418,6 +419,12 @@ class SyncEngine:
             if empty
             else self.backend.listing(url, sync_token=token, ctag=ctag)
         )
+        if listing.outside:
+            shown = ", ".join(listing.outside[:3]) + (", …" if len(listing.outside) > 3 else "")
+            cal.report.notices.append(
+                f"the server listed {len(listing.outside)} href(s) outside this calendar ({shown}): "
+                "ignored, nothing is sent there"
+            )
         if listing.complete:
             etags = dict(listing.items)
         else:
@@ -597,6 +604,7 @@ class SyncEngine:
             elif action.kind == "update":
                 want = _need(action.desired)
                 assert action.href is not None and action.etag is not None
+                _confined(action.href, url)
                 current = cal.bodies.get(action.href)
                 if current is None or current[0] != action.etag:
                     raise PreconditionFailed(action.href)  # changed since we looked: re-decide
@@ -604,6 +612,7 @@ class SyncEngine:
                 self._written(url, cal, want, action.href, etag)
             elif action.kind == "delete":
                 assert action.href is not None and action.etag is not None
+                _confined(action.href, url)
                 self.backend.delete(action.href, action.etag)
                 with state.transaction():
                     state.drop_record(url, action.uid)
@@ -723,6 +732,12 @@ def _listing_estimate(calendars: Sequence[_Calendar], these: Sequence[_Calendar]
 def _need(desired: Desired | None) -> Desired:
     assert desired is not None
     return desired
+
+
+def _confined(href: str, calendar_url: str) -> None:
+    """A write goes only to an object inside the calendar (whatever an older state database holds)."""
+    if not inside(href, calendar_url):
+        raise BackendError(f"{href} is not inside the calendar {calendar_url}; plansync leaves it alone")
 
 
 def _spec(target: CalendarTarget) -> str:
