@@ -140,9 +140,12 @@ class DigestConfig:
     include_others: bool = True
     attach_ics: bool = True
     templates: Path | None = None  # a folder whose templates override the shipped ones
-    schedule_weekday: int = 0  # Monday
-    schedule_time: dt.time = dt.time(8, 0)
+    # Thursday 10:00: the coming week's Monday events get four working days' notice, and Friday is
+    # left to prepare (docs/digests.md).
+    schedule_weekday: int = 3
+    schedule_time: dt.time = dt.time(10, 0)
     period_days: int = 7
+    lead_days: int = 7  # exact events are announced at least this many days before
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,9 @@ class MailConfig:
     transport: Literal["outbox", "smtp"] = "outbox"
     outbox: Path = Path("outbox")
     smtp: SMTPConfig = field(default_factory=SMTPConfig)
+    sender: str | None = None  # mail.from (or its alias digest.from); required for SMTP
+    reply_to: str | None = None  # mail.reply_to (or digest.reply_to): the coordinator; required for SMTP
+    unsubscribe_url: str | None = None  # an RFC 8058 one-click unsubscribe URL, if there is one
 
 
 @dataclass(frozen=True)
@@ -258,7 +264,9 @@ def apply_environment(config: Config, env: Mapping[str, str]) -> Config:
         mail = replace(mail, transport="outbox", outbox=Path(env["PLANSYNC_OUTBOX"]))
     if caldav.embedded.storage is None:
         caldav = replace(caldav, embedded=replace(caldav.embedded, storage=state_dir / "radicale"))
-    return replace(config, caldav=caldav, state_dir=state_dir, mail=mail)
+    config = replace(config, caldav=caldav, state_dir=state_dir, mail=mail)
+    check_sender(config)
+    return config
 
 
 TOP = ("plans", "state_dir", "caldav", "calendars", "sync", "digest", "mail", "log_level")
@@ -284,9 +292,58 @@ def _read_config(root: Node, c: Checker, base: Path) -> Config | None:
         return None
     assert caldav is not None and calendars is not None and sync is not None
     assert digest is not None and mail is not None
+    digest, mail = _merge_senders(digest, mail, top.get("digest"))
     return Config(
         path_or_none(c.file), tuple(plans), state_dir, caldav, calendars, sync, digest, mail, log_level
     )
+
+
+def _merge_senders(
+    digest: DigestConfig, mail: MailConfig, digest_entry: Entry | None
+) -> tuple[DigestConfig, MailConfig]:
+    """mail.from and mail.reply_to win; digest.from and digest.reply_to are their older names."""
+    from dataclasses import replace
+
+    digest_fields = digest_entry.value if digest_entry is not None else None
+    old_from = (
+        digest.sender
+        if isinstance(digest_fields, MappingNode)
+        and any(isinstance(k, ScalarNode) and k.value == "from" for k, _ in digest_fields.pairs())
+        else None
+    )
+    sender = mail.sender or old_from
+    reply_to = mail.reply_to or digest.reply_to
+    mail = replace(mail, sender=sender, reply_to=reply_to)
+    return replace(digest, sender=sender or digest.sender, reply_to=reply_to), mail
+
+
+def check_sender(config: Config) -> None:
+    """SMTP refuses to start without a real sender and a reply address: a mail from localhost is
+    rejected by many servers, and people need somewhere to answer."""
+    mail = config.mail
+    if mail.transport != "smtp":
+        return
+    where = f"{config.source}: " if config.source is not None else ""
+    if (
+        not mail.sender
+        or _address_domain(mail.sender) in ("", "localhost")
+        or "." not in _address_domain(mail.sender)
+    ):
+        raise PlansyncError(
+            f"{where}mail.from is not set to a real address, and SMTP needs one (servers reject mail "
+            "from localhost); add `from: Сводный план <plan@your-library.ru>` under `mail:`"
+        )
+    if not mail.reply_to:
+        raise PlansyncError(
+            f"{where}mail.reply_to is not set, and SMTP needs it so people can answer the digests; "
+            "add `reply_to: Coordinator <coordinator@your-library.ru>` under `mail:`"
+        )
+
+
+def _address_domain(value: str) -> str:
+    import email.utils
+
+    return email.utils.parseaddr(value)[1].rpartition("@")[2].lower()
 
 
 def path_or_none(file: str) -> Path | None:
@@ -566,6 +623,7 @@ def _read_digest(entry: Entry | None, c: Checker, base: Path) -> DigestConfig | 
         "templates",
         "schedule",
         "period_days",
+        "lead_days",
     )
     fields = c.mapping(entry.value, "digest", allowed)
     if fields is None:
@@ -614,9 +672,15 @@ def _read_digest(entry: Entry | None, c: Checker, base: Path) -> DigestConfig | 
         if "period_days" in fields
         else d.period_days
     )
-    if sender is None or None in flags.values() or period is None:
+    lead_days = (
+        c.integer(fields["lead_days"].value, "digest.lead_days", 0, 60)
+        if "lead_days" in fields
+        else d.lead_days
+    )
+    if sender is None or None in flags.values() or period is None or lead_days is None:
         return None
     return DigestConfig(
+        lead_days=lead_days,
         sender=sender,
         reply_to=reply_to,
         send_empty=bool(flags["send_empty"]),
@@ -632,9 +696,32 @@ def _read_digest(entry: Entry | None, c: Checker, base: Path) -> DigestConfig | 
 def _read_mail(entry: Entry | None, c: Checker, base: Path) -> MailConfig | None:
     if entry is None:
         return MailConfig(outbox=_under(base, Path("outbox")))
-    fields = c.mapping(entry.value, "mail", ("transport", "outbox", "smtp"))
+    fields = c.mapping(
+        entry.value, "mail", ("transport", "outbox", "smtp", "from", "reply_to", "unsubscribe_url")
+    )
     if fields is None:
         return None
+    addresses: dict[str, str | None] = {}
+    for name in ("from", "reply_to"):
+        value = c.string(fields[name].value, f"mail.{name}", max_length=300) if name in fields else None
+        if value is not None and ("\n" in value or "\r" in value or "@" not in value):
+            c.error(
+                fields[name].value,
+                f"mail.{name}",
+                f"'{value}' is not a mail address",
+                "write `Name <address@example.ru>` or `address@example.ru`",
+            )
+        addresses[name] = value
+    unsubscribe_url = None
+    if "unsubscribe_url" in fields:
+        unsubscribe_url = c.string(fields["unsubscribe_url"].value, "mail.unsubscribe_url", max_length=500)
+        if unsubscribe_url is not None and not re.fullmatch(r"https://[^\s<>\"]+", unsubscribe_url):
+            c.error(
+                fields["unsubscribe_url"].value,
+                "mail.unsubscribe_url",
+                f"'{unsubscribe_url}' is not an https:// URL",
+                "write the https:// address of the one-click unsubscribe page, or remove the line",
+            )
     transport = (
         _choice(fields["transport"], "mail.transport", ("outbox", "smtp"), c)
         if "transport" in fields
@@ -683,4 +770,11 @@ def _read_mail(entry: Entry | None, c: Checker, base: Path) -> MailConfig | None
         )
     if transport is None or outbox is None:
         return None
-    return MailConfig(transport=transport, outbox=outbox, smtp=smtp)  # type: ignore[arg-type]
+    return MailConfig(
+        transport=transport,  # type: ignore[arg-type]
+        outbox=outbox,
+        smtp=smtp,
+        sender=addresses["from"],
+        reply_to=addresses["reply_to"],
+        unsubscribe_url=unsubscribe_url,
+    )

@@ -133,7 +133,7 @@ def send_digests(
     that failed permanently or wait for their backoff. `transport` replaces the configured one (tests).
     """
     from plansync.digest.mail import Renderer
-    from plansync.digest.select import digest_period, select, today_in
+    from plansync.digest.select import Rules, digest_period, issued_before, select, today_in
     from plansync.planread.planfile import load_plan
 
     now = now if now is not None else dt.datetime.now(dt.UTC)
@@ -143,7 +143,10 @@ def send_digests(
         raise UsageError("the config names no plan; add one under `plans:`")
     day = as_of if as_of is not None else today_in(plans[0].timezone, now)
     period = digest_period(day, config.digest.period_days)
-    selection = select(plans, period, include_others=config.digest.include_others)
+    rules = Rules(
+        lead_days=config.digest.lead_days, issued_before=issued_before(config.digest.schedule_weekday)
+    )
+    selection = select(plans, period, include_others=config.digest.include_others, rules=rules)
 
     pairs = [(d, r) for d in selection.digests for r in d.recipients]
     if to is not None:
@@ -204,17 +207,25 @@ class _Job:
 
     def _message(self, digest: Digest, recipient: str) -> tuple[str, str, bytes]:
         """(subject, Message-ID, bytes) of this recipient's message, rendered now."""
-        from plansync.digest.mail import Rendered, build_message, calendar_bytes
+        from plansync.digest.mail import Rendered, build_message, calendar_bytes, list_info
 
         key = digest.organization.id
         rendered = self._rendered.get(key)
         if rendered is None:
-            rendered = self.renderer.render(digest, reply_to=self.config.digest.reply_to)
+            rendered = self.renderer.render(
+                digest, reply_to=self.config.digest.reply_to, listing=list_info(self.config.mail)
+            )
             self._rendered[key] = rendered
         assert isinstance(rendered, Rendered)
         ics = calendar_bytes(digest, self.now) if self.config.digest.attach_ics else None
         msg = build_message(
-            rendered, digest=digest, recipient=recipient, config=self.config.digest, now=self.now, ics=ics
+            rendered,
+            digest=digest,
+            recipient=recipient,
+            config=self.config.digest,
+            now=self.now,
+            ics=ics,
+            listing=list_info(self.config.mail),
         )
         return rendered.subject, str(msg["Message-ID"]), msg.as_bytes()
 
