@@ -31,9 +31,9 @@ def make_config(
     attach_ics: bool = True,
 ) -> Config:
     mail = (
-        MailConfig(transport="smtp", outbox=tmp / "outbox", smtp=smtp)
+        MailConfig(transport="smtp", outbox=tmp / "outbox", smtp=smtp, sender=SENDER, reply_to=REPLY_TO)
         if smtp
-        else MailConfig(outbox=tmp / "outbox")
+        else MailConfig(outbox=tmp / "outbox", sender=SENDER, reply_to=REPLY_TO)
     )
     return Config(
         source=None,

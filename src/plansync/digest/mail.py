@@ -86,6 +86,12 @@ class Rendered:
     html: str
 
 
+def _sentence(text: str) -> str:
+    """Text ending as a sentence: a full stop unless it already ends with one."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def _one_line(text: str) -> str:
     """Header text from templates or the plan: every run of whitespace, CR and LF included, is a space."""
     return " ".join(text.split())
@@ -108,6 +114,7 @@ class Renderer:
             keep_trailing_newline=True,
             auto_reload=False,
         )
+        self.env.filters["sentence"] = _sentence
         self.subject = self.env.get_template(TEMPLATE_NAMES[0])
         self.text = self.env.get_template(TEMPLATE_NAMES[1])
         self.html = self.env.get_template(TEMPLATE_NAMES[2])

@@ -8,7 +8,7 @@ covers the *period* Monday–Sunday that follows. Rules (docs/digests.md says wh
   recurrence of a span).
 - Ahead, so there is time to prepare: an exact event or a day-precise start in the digest issued at
   least `lead_days` days before it (the day falls in [issued + lead, issued + lead + 7)); a deadline
-  likewise 14 days before, and again in its own week.
+  (and the day-precise end of a span, «по 31 октября») likewise 14 days before, and again in its week.
 - Month-level (an event dated by one fuzzy unit: «май», «III квартал»): in the last digest issued
   before its month. A fuzzy boundary of a span (year-round activities) in the first digest of the
   month it starts or ends in; a recurrence as before (once a month for frequent ones).
@@ -262,6 +262,8 @@ def _candidates(event: Event, period: Period, rules: Rules) -> list[Candidate]:
         if _before_month(r.start, rules, period):  # «май», «III квартал»: before the unit begins
             found.append(("undated", None, r.start, "later"))
         return found
+    if r.end_precision == "day" and r.end in rules.lead_window(period, rules.deadline_days):
+        found.append(("ends", r.end, r.end, "ahead"))  # the end of a span is a deadline: «по 31 октября»
     for kind, day, precision in (("starts", r.start, r.start_precision), ("ends", r.end, r.end_precision)):
         hit = _boundary(day, precision, period)
         if hit is not None:
@@ -452,8 +454,8 @@ def _status(item: Item) -> str:
         if item.day is not None:
             verb = "начинается" if item.kind == "starts" else "завершается"
             return f"{verb} {russian.day(item.day)}, {russian.weekday_short(item.day)}"
-        # The dates already say the month («с января по декабрь»): say only which end this is.
-        return "начало" if item.kind == "starts" else "завершение"
+        # The dates already say the months («с января по декабрь»): only the last month needs a word.
+        return "" if item.kind == "starts" else "последний месяц"
     if item.kind == "recurs":
         if item.day is not None:
             return f"очередной раз — {russian.day(item.day)}, {russian.weekday_short(item.day)}"

@@ -33,6 +33,6 @@ def quotes(value: str) -> str:
 
 def text(value: str) -> str:
     """Quotes nested and the spaces that must not break made non-breaking."""
-    value = quotes(value)
+    value = quotes(re.sub(r"«\s+", "«", re.sub(r"\s+»", "»", value)))
     value = _BOUND.sub(lambda m: m.group(1) + NBSP, value)
     return _YEAR.sub(lambda m: m.group(1) + NBSP + m.group(2), value)

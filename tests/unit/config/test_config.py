@@ -27,7 +27,7 @@ def test_shipped_config_uses_the_embedded_server_and_the_2024_plan() -> None:
     assert config.state_dir.resolve() == REPO / "state"
     assert config.sync.conflict_policy == "plan-wins" and config.sync.interval == dt.timedelta(minutes=15)
     assert config.mail.transport == "outbox"
-    assert config.digest.schedule_weekday == 0 and config.digest.schedule_time == dt.time(8, 0)
+    assert config.digest.schedule_weekday == 3 and config.digest.schedule_time == dt.time(10, 0)
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
