@@ -31,8 +31,8 @@ from plansync.digest.select import Digest, DigestView, view
 from plansync.errors import PlansyncError
 
 __all__ = [
-    "MaildirTransport",
     "ListInfo",
+    "MaildirTransport",
     "Rendered",
     "Renderer",
     "SMTPTransport",

@@ -35,8 +35,8 @@ __all__ = [
     "Item",
     "ItemView",
     "OrganizerView",
-    "Rules",
     "Period",
+    "Rules",
     "Selection",
     "digest_period",
     "issued_before",
@@ -213,7 +213,7 @@ def _boundary(day: dt.date, precision: str | None, period: Period) -> tuple[dt.d
     return (None, day.replace(day=1)) if period.opens(day) else None
 
 
-def _month_level(event: Event) -> bool:
+def month_level(event: Event) -> bool:
     r = event.reading
     return (
         r.start is not None
@@ -258,7 +258,7 @@ def _candidates(event: Event, period: Period, rules: Rules) -> list[Candidate]:
             day = max(r.start, period.start)
             found.append(("day", day, day, "week"))
         return found
-    if _month_level(event):
+    if month_level(event):
         if _before_month(r.start, rules, period):  # «май», «III квартал»: before the unit begins
             found.append(("undated", None, r.start, "later"))
         return found
@@ -312,7 +312,7 @@ def _for_others(item: Item, period: Period) -> bool:
     r = event.reading
     if r.start is None or r.deadline or not period.opens(r.start):
         return False
-    return _month_level(event) or (item.kind == "starts" and r.start_precision != "day")
+    return month_level(event) or (item.kind == "starts" and r.start_precision != "day")
 
 
 def select(
@@ -353,7 +353,7 @@ def _region_item(plan: Plan, event: Event, period: Period, order: int) -> Item |
     """An event as the other libraries see it this week, if at all."""
     found = [c for c in _candidates(event, period, Rules()) if c[3] != "ahead"]
     r = event.reading
-    if _month_level(event) and r.start is not None and period.opens(r.start):
+    if month_level(event) and r.start is not None and period.opens(r.start):
         found.append(("undated", None, r.start, "later"))
     candidates = [Item(plan, event, k, d, a, order, s) for k, d, a, s in found]
     chosen = [i for i in candidates if _for_others(i, period)]
