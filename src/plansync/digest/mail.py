@@ -27,6 +27,7 @@ from typing import Protocol
 import jinja2
 
 from plansync.config.load import DigestConfig, MailConfig, Secret, SMTPConfig
+from plansync.digest.changes import Changes
 from plansync.digest.select import Digest, DigestView, view
 from plansync.errors import PlansyncError
 
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 TEMPLATE_NAMES = ("digest_subject.txt.j2", "digest.txt.j2", "digest.html.j2")
+CHANGES_TEMPLATE = "changes.txt.j2"
 PRODID = "-//plansync//weekly digest//RU"
 LOCAL_SENDER = "plansync <plansync@localhost>"  # the outbox's sender when none is configured
 log = logging.getLogger(__name__)
@@ -129,6 +131,26 @@ class Renderer:
             where = f" ({exc.filename}:{exc.lineno})" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
             raise PlansyncError(f"digest template error{where}: {exc}; fix the template") from exc
 
+    def render_changes(
+        self,
+        digest: Digest,
+        changes: Changes,
+        *,
+        reply_to: str | None = None,
+        listing: ListInfo | None = None,
+    ) -> Rendered:
+        """A change notice: plain text only, short."""
+        d = view(digest)
+        try:
+            text = self.env.get_template(CHANGES_TEMPLATE).render(
+                d=d, changes=changes, reply_to=_bare(reply_to) if reply_to else None, list=listing
+            )
+        except jinja2.TemplateError as exc:
+            raise PlansyncError(
+                f"digest template error ({CHANGES_TEMPLATE}): {exc}; fix the template"
+            ) from exc
+        return Rendered(f"Изменения в плане на {d.period}", text, "")
+
     def _render(self, d: DigestView, reply_to: str | None, listing: ListInfo | None) -> Rendered:
         subject = _one_line(self.subject.render(d=d, reply_to=reply_to, list=listing))
         text = self.text.render(d=d, reply_to=reply_to, list=listing)
@@ -196,6 +218,8 @@ def build_message(
     msg["Subject"] = _one_line(rendered.subject)
     msg["Date"] = email.utils.format_datetime(now)
     msg["Message-ID"] = message_id(recipient, digest.period.key, sender, kind)
+    if kind != "digest":  # a change notice answers the week's digest: mail clients thread them
+        msg["In-Reply-To"] = msg["References"] = message_id(recipient, digest.period.key, sender)
     plan_id = (
         digest.items[0].plan.id if digest.items else (digest.others[0].plan.id if digest.others else "plan")
     )
@@ -209,7 +233,8 @@ def build_message(
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to us
     msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="base64")
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
+    if rendered.html:
+        msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
     if ics is not None:
         msg.add_attachment(
             ics,
