@@ -249,8 +249,8 @@ def build_message(
 
 
 def calendar_bytes(digest: Digest, now: dt.datetime) -> bytes | None:
-    """The own entries the digest lists this week and ahead, as METHOD:PUBLISH, built as the recipient's synced calendar has
-    them; None when there is none."""
+    """The own entries the digest lists this week and ahead, as METHOD:PUBLISH, built as the
+    recipient's synced calendar has them (same UIDs); None when there is none."""
     from plansync.calendar import ical
 
     dated = [

@@ -243,11 +243,9 @@ def set_stopped(config: Config, address: str, *, stop: bool, now: dt.datetime | 
     with digest_lock(config.state_dir), Ledger(ledger_path(config.state_dir)) as ledger:
         if stop:
             changed = ledger.stop(bare, now)
-            return (
-                f"{bare}: stopped; no digest or change notice goes there (undo: plansync digest --resume {bare})"
-                if changed
-                else f"{bare}: was already stopped"
-            )
+            if not changed:
+                return f"{bare}: was already stopped"
+            return f"{bare}: stopped; no digest or notice goes there (undo: plansync digest --resume {bare})"
         changed = ledger.resume(bare)
         return f"{bare}: digests resumed" if changed else f"{bare}: was not stopped"
 

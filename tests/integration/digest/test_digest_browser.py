@@ -91,9 +91,10 @@ def test_html_digest_shows_its_content_once_escaped(tmp_path: Path) -> None:
 GEOMETRY = (
     "<script>window.addEventListener('load', () => {const w = document.querySelector('p.when');"
     "const t = document.querySelector('p.title'); const g = document.createElement('pre'); g.id = 'geometry';"
-    "g.textContent = JSON.stringify({whenTop: w.getBoundingClientRect().top, titleTop: t.getBoundingClientRect().top,"
-    "titleWidth: t.getBoundingClientRect().width, page: document.querySelector('.card').getBoundingClientRect().right,"
-    "viewport: window.innerWidth}); document.documentElement.appendChild(g);});</script>"
+    "const card = document.querySelector('.card').getBoundingClientRect();"
+    "g.textContent = JSON.stringify({whenTop: w.getBoundingClientRect().top,"
+    "titleTop: t.getBoundingClientRect().top, titleWidth: t.getBoundingClientRect().width,"
+    "page: card.right, viewport: window.innerWidth}); document.documentElement.appendChild(g);});</script>"
 )
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from plansync.digest.send import send_digests
 from tests.support.configs import NOW, make_config, smtp_config
-from tests.support.smtp import PASSWORD, USER, SMTPServer, smtp_server, tls_files  # noqa: F401
+from tests.support.smtp import PASSWORD, USER, SMTPServer, smtp_server, tls_files
 
 ENV = {"TEST_SMTP_PASSWORD": PASSWORD}
 
@@ -43,8 +43,8 @@ def score(binary: str, message: bytes, home: Path) -> tuple[float, str]:
 
 
 def test_a_digest_through_smtp_is_not_spam(
-    smtp_server: SMTPServer,  # noqa: F811
-    tls_files,  # noqa: F811
+    smtp_server: SMTPServer,
+    tls_files,
     tmp_path: Path,
 ) -> None:
     binary = spamassassin()

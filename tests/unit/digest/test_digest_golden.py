@@ -1,7 +1,8 @@
 """Golden files: the plain-text digests of whole 2024 weeks, as the libraries would receive them.
 
-Each file holds every library's digest of one week (or why it is not sent), every Monday of the year. They were read through
-by hand; after a deliberate change, regenerate with PLANSYNC_UPDATE_GOLDEN=1 and read the diff.
+Each file holds every library's digest of one week (or why it is not sent), every Monday of the
+year. They were read through by hand; after a deliberate change, regenerate with
+PLANSYNC_UPDATE_GOLDEN=1 and read the diff.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from functools import cache
 
 import pytest
 
-from plansync.digest.select import Digest, Rules, month_level, digest_period, select
+from plansync.digest.select import Digest, Rules, digest_period, month_level, select
 from plansync.model.plan import Event, Plan
 from plansync.planread.planfile import load_plan
 from tests.support.paths import PLAN_2024
@@ -61,11 +61,11 @@ def events(kind: str) -> list[Event]:
         r = event.reading
         if not any(plan().organization(o).contacts.emails for o in event.organizers):
             continue
-        if kind == "exact" and r.start is not None and r.start_precision == "day" and not r.deadline:
-            out.append(event)
-        elif kind == "deadline" and deadline_day(event) is not None:
-            out.append(event)
-        elif kind == "month" and month_level(event):
+        if (
+            (kind == "exact" and r.start is not None and r.start_precision == "day" and not r.deadline)
+            or (kind == "deadline" and deadline_day(event) is not None)
+            or (kind == "month" and month_level(event))
+        ):
             out.append(event)
     return out
 
