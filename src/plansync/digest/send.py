@@ -206,8 +206,7 @@ def send_digests(
         )
         try:
             outcomes += [job.send(d, r, ledger, sender, resend) for d, r in pairs]
-            today = today_in(plans[0].timezone, now)
-            outcomes += job.send_changes(plans, rules, pairs, ledger, sender, today)
+            outcomes += job.send_changes(plans, rules, pairs, ledger, sender, day)
         finally:
             sender.close()
         outcomes += [
@@ -452,8 +451,9 @@ class _Job:
         transport: Transport,
         today: dt.date,
     ) -> list[Outcome]:
-        """One «Изменения в плане» notice per recipient and week already sent whose entries changed
-        since; ledgered like a digest (the key names the changes), so it goes out once."""
+        """One «Изменения в плане» notice per recipient and week already sent, not over by `today`
+        (the run's day, --as-of included), whose entries changed since; ledgered like a digest (the
+        key names the changes), so it goes out once."""
         from plansync.digest.changes import diff, fingerprints, notice_key
         from plansync.digest.mail import SendError, build_message, list_info
         from plansync.digest.select import Period, select
