@@ -23,7 +23,8 @@ def config_file(tmp_path: Path) -> Path:
     path.write_text(
         f"plans: [{PLAN_2024}]\nstate_dir: state\n"
         "mail:\n  transport: outbox\n  outbox: outbox\n"
-        '  from: "Сводный план библиотек <plan@lib39.ru>"\n  reply_to: "Методический отдел КОНБ <nmo@lib39.ru>"\n',
+        '  from: "Сводный план библиотек <plan@lib39.ru>"\n'
+        '  reply_to: "Методический отдел КОНБ <nmo@lib39.ru>"\n',
         encoding="utf-8",
     )
     return path
@@ -150,7 +151,9 @@ def test_a_change_to_a_week_already_sent_goes_out_once(config_file: Path, tmp_pa
     third = invoke("--config", str(config_file), "--as-of", "2024-05-17")
     assert "changes-sent" not in third.output
     box = mailbox.Maildir(config_file.parent / "outbox", create=False)
-    messages = [email.message_from_bytes(box.get_bytes(k), policy=email.policy.default) for k in box.keys()]
+    messages = [
+        email.message_from_bytes(box.get_bytes(k), policy=email.policy.default) for k in box.iterkeys()
+    ]
     notices = [m for m in messages if str(m["Subject"]).startswith("Изменения в плане")]
     assert len(notices) == 4
     body = notices[0].get_content()
