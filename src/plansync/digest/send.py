@@ -146,14 +146,15 @@ def send_digests(
     environ: Mapping[str, str] | None = None,
     plans: Sequence[Plan] | None = None,
 ) -> DigestReport:
-    """Send the digest of the period `as_of` falls before (see digest.digest_period) to every contact.
+    """Send the digest of the period `as_of` falls before (see digest.digest_period) to every contact;
+    without `as_of`, the digest due now by `digest.schedule`.
 
     dry_run: report what would happen, change nothing. preview: write .txt/.html/.eml files to the
     folder instead of sending (ledger untouched). to: only this address. resend: also retry digests
     that failed permanently or wait for their backoff. `transport` replaces the configured one (tests).
     """
     from plansync.digest.mail import Renderer
-    from plansync.digest.select import Rules, digest_period, issued_before, select, today_in
+    from plansync.digest.select import Rules, digest_period, issued_before, select
     from plansync.planread.planfile import load_plan
 
     now = now if now is not None else dt.datetime.now(dt.UTC)
@@ -161,7 +162,13 @@ def send_digests(
         plans = [load_plan(path) for path in config.plans]
     if not plans:
         raise UsageError("the config names no plan; add one under `plans:`")
-    day = as_of if as_of is not None else today_in(plans[0].timezone, now)
+    if as_of is not None:
+        day = as_of
+    else:  # the digest due now by the schedule (a holiday moves it earlier), whenever a timer runs this
+        from plansync.service.schedule import due_digest
+
+        digest = config.digest
+        day = due_digest(now, digest.schedule_weekday, digest.schedule_time, plans[0].timezone)[1]
     period = digest_period(day, config.digest.period_days)
     rules = Rules(
         lead_days=config.digest.lead_days, issued_before=issued_before(config.digest.schedule_weekday)
