@@ -436,9 +436,13 @@ def _when(item: Item) -> str:
     elif item.kind == "day" and r.start == r.end:
         when = f"{russian.day(r.start)}, {russian.weekday_short(r.start)}"
     elif item.kind == "undated":
-        # A month-long activity («январь (приём работ)») is not a date to be fixed later.
-        tail = typography.text(r.note) if r.note else "дата уточняется"
-        when = f"{russian.within(r.start, r.start_precision)}, {tail}"
+        # A month-long activity («январь (приём работ)», «Приём заявок…») is not a date to be fixed later.
+        if r.note:
+            when = f"{russian.within(r.start, r.start_precision)}, {typography.text(r.note)}"
+        elif _lasts_the_unit(item.event) and r.start_precision == "month":
+            when = f"в течение {russian.month_genitive(r.start.month)}"
+        else:
+            when = f"{russian.within(r.start, r.start_precision)}, дата уточняется"
     else:
         when = russian.span(r.start, r.start_precision, r.end, r.end_precision)
     if r.rrule:
@@ -448,12 +452,17 @@ def _when(item: Item) -> str:
     return when
 
 
+def _lasts_the_unit(event: Event) -> bool:
+    """An intake («Прием заявок», «Приём работ») runs through its month rather than on one day."""
+    return any(_same_words(text or "").startswith("прием") for text in (event.title, event.form))
+
+
 def _status(item: Item) -> str:
     r = item.event.reading
     if item.kind in ("starts", "ends"):
-        if item.day is not None:
-            verb = "начинается" if item.kind == "starts" else "завершается"
-            return f"{verb} {russian.day(item.day)}, {russian.weekday_short(item.day)}"
+        if item.day is not None:  # the dates already name the day: say which end it is, and its weekday
+            which = "первый день" if item.kind == "starts" else "последний день"
+            return f"{which}, {russian.weekday_short(item.day)}"
         # The dates already say the months («с января по декабрь»): only the last month needs a word.
         return "" if item.kind == "starts" else "последний месяц"
     if item.kind == "recurs":

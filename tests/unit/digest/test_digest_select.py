@@ -104,7 +104,7 @@ def test_span_with_an_exact_end_is_announced_in_the_week_it_ends() -> None:
     assert weeks_mentioning(plan, "g") == [D(2024, 1, 1), D(2024, 10, 21), D(2024, 10, 28)]
     digest = select([plan], digest_period(D(2024, 10, 28))).digests[0]
     item = view(digest).exact[0]
-    assert (item.when, item.status) == ("с января по 31\xa0октября", "завершается 31\xa0октября, чт")
+    assert (item.when, item.status) == ("с января по 31\xa0октября", "последний день, чт")
 
 
 def test_weekly_activity_is_mentioned_once_a_month_not_every_week() -> None:
@@ -185,3 +185,26 @@ def test_rule_words() -> None:
     assert rule_words("FREQ=WEEKLY") == "еженедельно"
     assert rule_words("FREQ=MONTHLY;INTERVAL=3") == "ежеквартально"
     assert rule_words("FREQ=WEEKLY;BYDAY=TU,TH") == "еженедельно: вт, чт"
+
+
+def test_a_month_long_intake_is_not_a_date_to_be_fixed() -> None:
+    plan = make_plan(
+        event("intake", "декабрь", "lib-a", title="Прием заявок на конкурс"),
+        event("works", "январь (прием работ)", "lib-a", title="Региональный конкурс"),
+        event("seminar", "декабрь", "lib-a", title="Семинар"),
+    )
+    december = view(select([plan], digest_period(D(2024, 12, 2))).digests[0])
+    assert [v.when for v in december.fuzzy] == ["в течение декабря", "в декабре, дата уточняется"]
+    january = view(select([plan], digest_period(D(2024, 1, 1))).digests[0])
+    assert [v.when for v in january.fuzzy] == ["в январе, прием работ"]
+
+
+def test_the_form_is_not_repeated_when_the_title_says_it_with_e_for_yo() -> None:
+    plan = make_plan(
+        replace(event("a", "20 мая", "lib-a", title="Вебинар «Приём гостей»"), form="Вебинар."),
+        replace(event("b", "21 мая", "lib-a", title="Отчетный семинар"), form="Отчётный семинар"),
+        replace(event("c", "22 мая", "lib-a", title="Встреча"), form="Семинар"),
+    )
+    items = view(select([plan], digest_period(D(2024, 5, 20))).digests[0]).exact
+    assert [v.form for v in items] == ["", "", "Семинар"]
+    assert [v.organizers_label for v in items] == ["Организатор"] * 3
