@@ -107,6 +107,8 @@ def test_unsubscribe_is_honoured_without_editing_the_plan(config_file: Path) -> 
     assert stop.exit_code == 0 and "kobs@inbox.ru: stopped" in stop.output
     again = invoke("--config", str(config_file), "--unsubscribe", "kobs@inbox.ru")
     assert "already stopped" in again.output
+    dry = invoke("--config", str(config_file), "--as-of", "2024-05-20", "--dry-run")
+    assert "stopped       kobs@inbox.ru (kosb)" in dry.output
     sent = invoke("--config", str(config_file), "--as-of", "2024-05-20")
     assert sent.exit_code == 0, sent.output
     assert "stopped       kobs@inbox.ru (kosb)" in sent.output and "total: 3 sent, 1 stopped" in sent.output

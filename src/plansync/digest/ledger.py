@@ -250,7 +250,11 @@ class Ledger:
         return cursor.rowcount == 1
 
     def stopped(self) -> set[str]:
-        return {str(r[0]) for r in self._db.execute("SELECT recipient FROM stopped").fetchall()}
+        try:
+            rows = self._db.execute("SELECT recipient FROM stopped").fetchall()
+        except sqlite3.OperationalError:  # a ledger from before the table, opened read-only
+            return set()
+        return {str(r[0]) for r in rows}
 
     def held(self) -> list[Entry]:
         """Permanent failures not yet resolved, of every period, except to stopped addresses."""

@@ -324,8 +324,12 @@ class _Job:
         ledger = Ledger(path, read_only=True) if path.exists() else None
         try:
             out = []
+            stopped = ledger.stopped() if ledger is not None else set()
             for digest, recipient in pairs:
                 org = digest.organization.id
+                if recipient.lower() in stopped:
+                    out.append(Outcome(org, recipient, "stopped", len(digest.items)))
+                    continue
                 if self._skip_empty(digest):
                     out.append(Outcome(org, recipient, "empty", 0))
                     continue

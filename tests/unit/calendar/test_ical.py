@@ -257,3 +257,13 @@ def test_serialising_waits_for_the_write_and_gives_the_same_bytes_later(
     time.sleep(1.05)  # DTSTAMP has whole seconds: it must be the one fixed when rendering
     assert desired.body == first and len(calls) == 2
     assert b"DTSTAMP:" in first and ical.parse(first).hash == desired.hash
+
+
+def test_a_deadline_is_marked_as_a_deadline() -> None:
+    due = vevent("до 20 ноября")
+    assert str(due["SUMMARY"]).startswith("Срок: ")
+    assert "Срок" in [str(c) for c in due["CATEGORIES"].cats]
+    assert due["TRANSP"] == "TRANSPARENT"
+    assert due.decoded("DTSTART") == dt.date(2024, 11, 20)
+    meeting = vevent("20 ноября")
+    assert not str(meeting["SUMMARY"]).startswith("Срок") and "TRANSP" not in meeting
