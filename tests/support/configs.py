@@ -29,11 +29,14 @@ def make_config(
     templates: Path | None = None,
     send_empty: bool = False,
     attach_ics: bool = True,
+    include_others: bool = False,
 ) -> Config:
+    """A config in code. `include_others` is off by default: the week of 20 May then goes to exactly
+    the two libraries with events of their own, which the ledger and transport tests count on."""
     mail = (
-        MailConfig(transport="smtp", outbox=tmp / "outbox", smtp=smtp)
+        MailConfig(transport="smtp", outbox=tmp / "outbox", smtp=smtp, sender=SENDER, reply_to=REPLY_TO)
         if smtp
-        else MailConfig(outbox=tmp / "outbox")
+        else MailConfig(outbox=tmp / "outbox", sender=SENDER, reply_to=REPLY_TO)
     )
     return Config(
         source=None,
@@ -46,6 +49,7 @@ def make_config(
             sender=SENDER,
             reply_to=REPLY_TO,
             send_empty=send_empty,
+            include_others=include_others,
             attach_ics=attach_ics,
             templates=templates,
         ),

@@ -16,7 +16,7 @@ calendars:
   konb: {name: КОНБ — план}
   gaidar: {url: "https://dav.example.ru/cal/gaidar/"}
 sync: {conflict_policy: report, long_span_days: 40, max_delete_share: 0.3, interval: 10m}
-digest: {from: "План <plan@example.ru>", schedule: "mon 08:00", period_days: 7}
+digest: {from: "План <plan@example.ru>", reply_to: nmo@example.ru, schedule: "mon 08:00", period_days: 7}
 mail:
   transport: smtp
   smtp: {host: smtp.example.ru, port: 587, security: starttls, username: konb, password_env: SMTP_PW}

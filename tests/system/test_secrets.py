@@ -163,7 +163,8 @@ def test_tls_verification_is_on_by_default(tmp_path: Path) -> None:
     assert CalDAVConfig().verify_tls and SMTPConfig().verify_tls
     path = tmp_path / "plansync.yaml"
     path.write_text(
-        "plans: [plan.yaml]\ncaldav: {url: 'https://dav.example.ru/'}\nmail: {transport: smtp}\n",
+        "plans: [plan.yaml]\ncaldav: {url: 'https://dav.example.ru/'}\n"
+        "mail: {transport: smtp, from: plan@lib39.ru, reply_to: nmo@lib39.ru}\n",
         encoding="utf-8",
     )
     config = load_config(path, {})

@@ -127,6 +127,7 @@ class Setup:
             + caldav
             + f"sync:\n  interval: {self.interval}\n"
             + 'digest:\n  from: "Сводный план библиотек <plansync@example.org>"\n  schedule: mon 08:00\n'
+            + "  reply_to: nmo@lib39.ru\n"
             + mail,
             encoding="utf-8",
         )
@@ -435,13 +436,16 @@ def test_digest_is_sent_once_at_the_scheduled_time(
     assert all(m.tls and m.authenticated for m in smtp.messages)
     assert serve.since(mark).count("digest 2024-05-20: sent") == 2
 
-    # Time goes on, and a plan edit makes the service look again: the ledger sends nothing twice.
+    # Time goes on, and a plan edit makes the service look again: the ledger sends no digest twice,
+    # and the change to the week already sent goes out once, as a short notice.
     mark = serve.mark()
     setup.set_clock("2024-05-20T06:30:00+00:00")
     setup.retitle("e1", "Семинар, новое название")
     serve.wait_for("already-sent", after=mark, count=2)
+    serve.wait_for("changes-sent", after=mark, count=2)
     serve.wait_ticks(2)
-    assert len(smtp.messages) == 2
+    assert len(smtp.messages) == 4
+    assert sum(s.startswith("Изменения в плане") for s in subjects(smtp)) == 2
     status = setup.status()
     assert status["digests"] == {"pending": [], "failed": []}
     assert serve.stop() == 0

@@ -40,6 +40,7 @@ MARKS = (MARK_PLAN, MARK_EVENT, MARK_CALENDAR, MARK_HASH)
 OWNED = ("SUMMARY", "DESCRIPTION", "DTSTART", "DTEND", "DURATION", "RRULE", "TRANSP", "STATUS", "CATEGORIES",
          *MARKS)  # fmt: skip
 DEFAULT_DURATION = dt.timedelta(hours=1)  # a time without an end time
+DEADLINE_LABEL = "Срок"  # SUMMARY prefix and CATEGORY of a deadline «до D»
 
 APPROXIMATE = {
     "month": "в течение месяца",
@@ -254,7 +255,10 @@ def build_vevent(
     vevent = icalendar.Event()
     vevent.add("UID", event_uid(plan.id, event.key, calendar_id))
     vevent.add("DTSTAMP", stamp or dt.datetime.now(dt.UTC).replace(microsecond=0))
-    vevent.add("SUMMARY", " ".join(event.title.split()))  # a title is one line in every calendar app
+    title = " ".join(event.title.split())  # a title is one line in every calendar app
+    # A deadline «до D» is not a meeting: named as one, shown as free time, filed under «Срок».
+    is_deadline = r.deadline or r.start is None
+    vevent.add("SUMMARY", f"{DEADLINE_LABEL}: {title}" if is_deadline else title)
 
     if r.rrule:
         first = _first_occurrence(r.rrule, start, end)
@@ -300,8 +304,11 @@ def build_vevent(
         # Shown as free time and tentative: the plan gives only a period, not the day.
         vevent.add("TRANSP", "TRANSPARENT")
         vevent.add("STATUS", "TENTATIVE")
-    if event.form:
-        vevent.add("CATEGORIES", [event.form])
+    if is_deadline and not approximate:
+        vevent.add("TRANSP", "TRANSPARENT")
+    categories = ([DEADLINE_LABEL] if is_deadline else []) + ([event.form] if event.form else [])
+    if categories:
+        vevent.add("CATEGORIES", categories)
     vevent.add("DESCRIPTION", _description(plan, event, approximate, notes))
     vevent.add(MARK_PLAN, plan.id)
     vevent.add(MARK_EVENT, event.key)

@@ -23,8 +23,19 @@ from plansync.errors import UsageError
 )
 @click.option("--to", "to", metavar="ADDRESS", default=None, help="Only the digest for this address.")
 @click.option(
-    "--resend", is_flag=True, help="Also retry digests that failed permanently or are waiting to retry."
+    "--resend",
+    is_flag=True,
+    help="Also retry digests that failed permanently or are waiting to retry; with --to, send that "
+    "address's digest of the week again even if it went out.",
 )
+@click.option(
+    "--unsubscribe",
+    "unsubscribe",
+    metavar="ADDRESS",
+    default=None,
+    help="Stop sending digests to ADDRESS (kept in the digest ledger; the plan stays as it is).",
+)
+@click.option("--resume", "resume", metavar="ADDRESS", default=None, help="Undo --unsubscribe for ADDRESS.")
 def digest_command(
     config_file: Path | None,
     as_of: str | None,
@@ -32,15 +43,28 @@ def digest_command(
     preview: Path | None,
     to: str | None,
     resend: bool,
+    unsubscribe: str | None,
+    resume: str | None,
 ) -> None:
     """Send this week's digest of plan events to each organization's e-mail addresses.
 
     Each (address, week) is sent once: a rerun sends nothing twice, a failed send is retried by later
-    runs. Exit status 1 when a digest failed permanently, 75 when one will be retried later.
+    runs; a change to a week already sent goes out once as «Изменения в плане». Exit status 1 when a
+    digest failed permanently (in this run or held from an earlier one), 75 when one will be retried.
     """
     from plansync.config.load import load_config
-    from plansync.digest.send import DigestFailed, send_digests
+    from plansync.digest.send import DigestFailed, send_digests, set_stopped
 
+    if unsubscribe is not None or resume is not None:
+        if unsubscribe is not None and resume is not None:
+            raise UsageError("--unsubscribe and --resume do not go together; give one")
+        others = dry_run or preview is not None or to is not None or resend or as_of is not None
+        if others:
+            raise UsageError("--unsubscribe and --resume only record the request; run them on their own")
+        address = unsubscribe if unsubscribe is not None else resume
+        assert address is not None
+        click.echo(set_stopped(load_config(config_file), address, stop=unsubscribe is not None))
+        return
     if dry_run and preview is not None:
         raise UsageError("--dry-run and --preview do not go together; --preview never sends anyway")
     config = load_config(config_file)

@@ -8,6 +8,7 @@ its folder, so a unit file or a cron job can run plansync from any working direc
 
 from __future__ import annotations
 
+import email.utils
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -79,7 +80,9 @@ def load_config(explicit: Path | None = None, environ: Mapping[str, str] | None 
     if checker.problems or root is None:
         raise InvalidInput(checker.problems)
     values.update(environment_values(env))
-    return _build(values, path, env)
+    config = _build(values, path, env)
+    check_sender(config)
+    return config
 
 
 def _read_section(node: Node, section: str, c: Checker, base: Path, out: dict[str, object]) -> None:
@@ -141,6 +144,26 @@ def _fields(values: Mapping[str, object], section: str) -> dict[str, object]:
     return out
 
 
+def check_sender(config: Config) -> None:
+    """SMTP refuses to start without a real sender and a reply address: mail from localhost is rejected
+    by many servers, and people need somewhere to answer."""
+    mail = config.mail
+    if mail.transport != "smtp":
+        return
+    where = f"{config.source}: " if config.source is not None else ""
+    domain = email.utils.parseaddr(mail.sender or "")[1].rpartition("@")[2].lower()
+    if not mail.sender or domain in ("", "localhost") or "." not in domain:
+        raise PlansyncError(
+            f"{where}mail.from is not set to a real address, and SMTP needs one (servers reject mail "
+            "from localhost); add `from: Сводный план <plan@your-library.ru>` under `mail:`"
+        )
+    if not mail.reply_to:
+        raise PlansyncError(
+            f"{where}mail.reply_to is not set, and SMTP needs it so people can answer the digests; "
+            "add `reply_to: Coordinator <coordinator@your-library.ru>` under `mail:`"
+        )
+
+
 def _build(values: Mapping[str, object], source: Path, env: Mapping[str, str]) -> Config:
     state_dir = values.get("state_dir")
     state = state_dir if isinstance(state_dir, Path) else default_state_dir(env)
@@ -148,6 +171,13 @@ def _build(values: Mapping[str, object], source: Path, env: Mapping[str, str]) -
     embedded.setdefault("storage", state / "radicale")
     mail = _fields(values, "mail")
     mail.setdefault("outbox", state / "outbox")
+    digest = _fields(values, "digest")
+    # mail.from and mail.reply_to win; digest.from and digest.reply_to are their older names.
+    mail.setdefault("sender", digest.get("sender"))
+    mail.setdefault("reply_to", digest.get("reply_to"))
+    for name in ("sender", "reply_to"):
+        if mail.get(name) is not None:
+            digest[name] = mail[name]
     top = _fields(values, "")
     return Config(
         source=source,
@@ -156,7 +186,7 @@ def _build(values: Mapping[str, object], source: Path, env: Mapping[str, str]) -
         caldav=CalDAVConfig(**_fields(values, "caldav"), embedded=EmbeddedServer(**embedded)),  # type: ignore[arg-type]
         calendars=top.get("calendars", {}),  # type: ignore[arg-type]
         sync=SyncConfig(**_fields(values, "sync")),  # type: ignore[arg-type]
-        digest=DigestConfig(**_fields(values, "digest")),  # type: ignore[arg-type]
+        digest=DigestConfig(**digest),  # type: ignore[arg-type]
         mail=MailConfig(**mail, smtp=SMTPConfig(**_fields(values, "mail.smtp"))),  # type: ignore[arg-type]
         log_level=str(top.get("log_level", "info")),
     )

@@ -135,9 +135,12 @@ class DigestConfig:
     include_others: bool = True
     attach_ics: bool = True
     templates: Path | None = None  # a folder whose templates override the shipped ones
-    schedule_weekday: int = 0  # Monday
-    schedule_time: dt.time = dt.time(8, 0)
+    # Thursday 10:00: the coming week's Monday events get four working days' notice, and Friday is
+    # left to prepare (docs/digests.md).
+    schedule_weekday: int = 3
+    schedule_time: dt.time = dt.time(10, 0)
     period_days: int = 7
+    lead_days: int = 7  # exact events are announced at least this many days before
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,9 @@ class MailConfig:
     transport: Transport = "outbox"
     outbox: Path = Path("outbox")  # load_config puts it under the state folder unless set
     smtp: SMTPConfig = field(default_factory=SMTPConfig)
+    sender: str | None = None  # mail.from (or its older name digest.from); required for SMTP
+    reply_to: str | None = None  # mail.reply_to (or digest.reply_to): the coordinator; required for SMTP
+    unsubscribe_url: str | None = None  # an RFC 8058 one-click unsubscribe URL, if there is one
 
 
 @dataclass(frozen=True)

@@ -342,6 +342,11 @@ def loopback_only(value: object) -> None:
         )
 
 
+def https_only(value: object) -> None:
+    if isinstance(value, str) and not value.lower().startswith("https://"):
+        raise Invalid("a one-click unsubscribe page must be https://", "write its https:// address")
+
+
 def mail_address(value: object) -> None:
     text = str(value)
     if "\n" in text or "\r" in text or "@" not in text:
@@ -552,11 +557,23 @@ KEYS: tuple[Key, ...] = (
         "digest.from",
         Text(max_length=300),
         "plansync <plansync@localhost>",
-        "the From of the digests",
+        "the older name of `mail.from` (still read; `mail.from` wins)",
         checks=(mail_address,),
         field="sender",
     ),
-    Key("digest.reply_to", Text(max_length=300), None, "Reply-To", checks=(mail_address,)),
+    Key(
+        "digest.reply_to",
+        Text(max_length=300),
+        None,
+        "the older name of `mail.reply_to` (still read; `mail.reply_to` wins)",
+        checks=(mail_address,),
+    ),
+    Key(
+        "digest.lead_days",
+        Integer(0, 60),
+        7,
+        "an event on an exact day is announced at least this many days before it (docs/digests.md)",
+    ),
     Key("digest.send_empty", Boolean(), False, "send a digest with nothing in it"),
     Key("digest.include_others", Boolean(), True, "add a short section with the other organizers' events"),
     Key("digest.attach_ics", Boolean(), True, "attach the period's events as an `.ics` (METHOD:PUBLISH)"),
@@ -570,10 +587,11 @@ KEYS: tuple[Key, ...] = (
     Key(
         "digest.schedule",
         WeeklyTime(),
-        (0, dt.time(8, 0)),
-        "when `serve` sends the digests, in the plan's time zone",
+        (3, dt.time(10, 0)),
+        "when `serve` sends the digests, in the plan's time zone (a holiday moves it to the working day "
+        "before; docs/digests.md says why Thursday)",
         field=("schedule_weekday", "schedule_time"),
-        shown="`mon 08:00`",
+        shown="`thu 10:00`",
     ),
     Key("digest.period_days", Integer(1, 31), 7, "length of the digest period, in days"),
     # mail
@@ -582,6 +600,28 @@ KEYS: tuple[Key, ...] = (
         Choice(TRANSPORTS),
         "outbox",
         "`outbox` (a Maildir folder) or `smtp`",
+    ),
+    Key(
+        "mail.from",
+        Text(max_length=300),
+        None,
+        "the From of the digests: a real address of the sender's domain (required for SMTP)",
+        checks=(mail_address,),
+        field="sender",
+    ),
+    Key(
+        "mail.reply_to",
+        Text(max_length=300),
+        None,
+        "where people answer: the coordinator (required for SMTP; shown in every digest)",
+        checks=(mail_address,),
+    ),
+    Key(
+        "mail.unsubscribe_url",
+        URL("write the https:// address of the one-click unsubscribe page, or remove the line"),
+        None,
+        "an RFC 8058 one-click unsubscribe page, if there is one (List-Unsubscribe-Post)",
+        checks=(https_only,),
     ),
     Key(
         "mail.smtp.host",

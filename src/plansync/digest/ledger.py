@@ -1,4 +1,8 @@
-"""The digest ledger: what was rendered, sent, or failed, per (recipient, period), in SQLite.
+"""The digest ledger: what was rendered, sent, or failed, per (recipient, period), in SQLite; what
+each digest announced (to notice changes), and the addresses that asked to stop.
+
+A change notice is an entry like a digest, under the period key `<period>~changes~<hash of the
+changes>`: the same changes are never noticed twice, and a crash repeats at most one of them.
 
 Life of an entry: `pending` (rendered and stored: the exact bytes, so a retry sends the same message)
 → `sending` (committed *before* the message goes out) → `sent`, or `failed` (transient: retried on
@@ -12,6 +16,7 @@ can recognise. Runs are serialised by a lock file (plansync.util.lock), so `send
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 from dataclasses import dataclass
@@ -45,6 +50,19 @@ CREATE TABLE IF NOT EXISTS digests (
     created_at    TEXT NOT NULL,
     sent_at       TEXT,
     PRIMARY KEY (recipient, period)
+);
+-- What each stored digest announced, entry by entry: a later change to that week is noticed.
+CREATE TABLE IF NOT EXISTS announced (
+    recipient     TEXT NOT NULL,
+    period        TEXT NOT NULL,
+    item          TEXT NOT NULL,
+    fingerprint   TEXT NOT NULL,
+    PRIMARY KEY (recipient, period, item)
+);
+-- Addresses that asked to stop: no digest or notice goes to them.
+CREATE TABLE IF NOT EXISTS stopped (
+    recipient     TEXT PRIMARY KEY,
+    stopped_at    TEXT NOT NULL
 );
 """
 
@@ -187,6 +205,67 @@ class Ledger:
             (*values, recipient.lower(), period),
         )
 
+    # -- what was announced -----------------------------------------------------------------------
+
+    def announced(self, recipient: str, period: str) -> dict[str, str]:
+        rows = self._db.execute(
+            "SELECT item, fingerprint FROM announced WHERE recipient = ? AND period = ?",
+            (recipient.lower(), period),
+        ).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def set_announced(self, recipient: str, period: str, items: dict[str, str]) -> None:
+        """Replace what (recipient, period) is known to have been told, in one transaction."""
+        with self._transaction():
+            self._db.execute(
+                "DELETE FROM announced WHERE recipient = ? AND period = ?", (recipient.lower(), period)
+            )
+            self._db.executemany(
+                "INSERT INTO announced (recipient, period, item, fingerprint) VALUES (?, ?, ?, ?)",
+                [(recipient.lower(), period, k, v) for k, v in items.items()],
+            )
+
+    def announced_periods(self, recipient: str) -> list[str]:
+        """The periods with a sent digest to this recipient (not change notices)."""
+        rows = self._db.execute(
+            "SELECT period FROM digests WHERE recipient = ? AND state = 'sent' AND period NOT LIKE '%~%' "
+            "ORDER BY period",
+            (recipient.lower(),),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    # -- stopped addresses ----------------------------------------------------------------------
+
+    def stop(self, recipient: str, now: dt.datetime) -> bool:
+        """Stop sending to this address; False when it was already stopped."""
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO stopped (recipient, stopped_at) VALUES (?, ?)",
+            (recipient.strip().lower(), _iso(now)),
+        )
+        return cursor.rowcount == 1
+
+    def resume(self, recipient: str) -> bool:
+        cursor = self._db.execute("DELETE FROM stopped WHERE recipient = ?", (recipient.strip().lower(),))
+        return cursor.rowcount == 1
+
+    def stopped(self) -> set[str]:
+        try:
+            rows = self._db.execute("SELECT recipient FROM stopped").fetchall()
+        except sqlite3.OperationalError:  # a ledger from before the table, opened read-only
+            return set()
+        return {str(r[0]) for r in rows}
+
+    def held(self) -> list[Entry]:
+        """Permanent failures not yet resolved, of every period, except to stopped addresses."""
+        rows = self._db.execute(
+            "SELECT recipient, period FROM digests WHERE state = 'failed' AND transient = 0 "
+            "AND recipient NOT IN (SELECT recipient FROM stopped) ORDER BY period, recipient"
+        ).fetchall()
+        return [e for r in rows if (e := self.get(r[0], r[1])) is not None]
+
+    def _transaction(self) -> contextlib.AbstractContextManager[None]:
+        return _Transaction(self._db)
+
     def entries(self, period: str | None = None) -> list[Entry]:
         query = "SELECT recipient, period FROM digests"
         rows = (
@@ -195,3 +274,16 @@ class Ledger:
             else self._db.execute(query + " ORDER BY period, recipient")
         ).fetchall()
         return [e for r in rows if (e := self.get(r[0], r[1])) is not None]
+
+
+class _Transaction:
+    """BEGIN … COMMIT, or ROLLBACK on an error (the connection is in autocommit mode)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self._db.execute("ROLLBACK" if kind is not None else "COMMIT")

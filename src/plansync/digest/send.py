@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from plansync.config.model import Config
     from plansync.digest.ledger import Entry, Ledger
     from plansync.digest.mail import Renderer, Transport
-    from plansync.digest.select import Digest, Period
+    from plansync.digest.select import Digest, Period, Rules
     from plansync.model.plan import Plan
 
-__all__ = ["DigestFailed", "DigestReport", "Outcome", "send_digests"]
+__all__ = ["DigestFailed", "DigestReport", "Outcome", "send_digests", "set_stopped"]
 
 Status = Literal[
     "sent",  # sent in this run
@@ -34,6 +34,9 @@ Status = Literal[
     "would-retry",  # --dry-run, a failed or interrupted one that this run would send
     "previewed",  # --preview wrote its files
     "no-email",  # an organization without e-mail: it gets no digest
+    "stopped",  # the address asked to stop (plansync digest --unsubscribe)
+    "changes-sent",  # a change notice for a week already sent
+    "changes-failed",  # a change notice that failed (see transient); retried like a digest
 ]
 
 
@@ -47,6 +50,7 @@ class Outcome:
     reason: str = ""
     transient: bool = False
     message_id: str = ""
+    period: str = ""  # set for outcomes about another week (held failures, change notices)
 
 
 @dataclass(frozen=True)
@@ -58,11 +62,17 @@ class DigestReport:
 
     @property
     def permanent_failures(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if o.status == "failed" and not o.transient)
+        """Failed for good in this run, or held from an earlier one: until someone resolves them
+        (`--resend`, or `--unsubscribe` of a dead address), every run says so by its exit status."""
+        return tuple(
+            o
+            for o in self.outcomes
+            if (o.status in ("failed", "changes-failed") and not o.transient) or o.status == "held"
+        )
 
     @property
     def transient_failures(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if o.status == "failed" and o.transient)
+        return tuple(o for o in self.outcomes if o.status in ("failed", "changes-failed") and o.transient)
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -80,9 +90,16 @@ class DigestReport:
                 line = f"empty         {who}: nothing this week, not sent (digest.send_empty is off)"
             elif o.status == "already-sent":
                 line = f"already-sent  {who}: «{o.subject}» went out in an earlier run; not sent twice"
-            elif o.status in ("failed", "held", "waiting"):
+            elif o.status in ("failed", "held", "waiting", "changes-failed"):
                 kind = "transient, will retry" if o.transient else "permanent, retry with --resend"
-                line = f"{o.status:<13} {who}: {o.reason} [{kind}]"
+                week = f" (week {o.period.replace('..', ' … ')})" if o.period else ""
+                line = f"{o.status:<13} {who}{week}: {o.reason} [{kind}]"
+            elif o.status == "stopped":
+                line = (
+                    f"stopped       {who}: asked to stop; not sent (plansync digest --resume {o.recipient})"
+                )
+            elif o.status == "changes-sent":
+                line = f"changes-sent  {who}: «{o.subject}», {entries} changed"
             else:
                 line = f"{o.status:<13} {who}: {entries}, «{o.subject}»"
             out.append("  " + line)
@@ -98,6 +115,9 @@ class DigestReport:
                 "held",
                 "waiting",
                 "empty",
+                "stopped",
+                "changes-sent",
+                "changes-failed",
             )
             if (n := self.count(s))
         )
@@ -126,14 +146,15 @@ def send_digests(
     environ: Mapping[str, str] | None = None,
     plans: Sequence[Plan] | None = None,
 ) -> DigestReport:
-    """Send the digest of the period `as_of` falls before (see digest.digest_period) to every contact.
+    """Send the digest of the period `as_of` falls before (see digest.digest_period) to every contact;
+    without `as_of`, the digest due now by `digest.schedule`.
 
     dry_run: report what would happen, change nothing. preview: write .txt/.html/.eml files to the
     folder instead of sending (ledger untouched). to: only this address. resend: also retry digests
     that failed permanently or wait for their backoff. `transport` replaces the configured one (tests).
     """
     from plansync.digest.mail import Renderer
-    from plansync.digest.select import digest_period, select, today_in
+    from plansync.digest.select import Rules, digest_period, issued_before, select
     from plansync.planread.planfile import load_plan
 
     now = now if now is not None else dt.datetime.now(dt.UTC)
@@ -141,9 +162,18 @@ def send_digests(
         plans = [load_plan(path) for path in config.plans]
     if not plans:
         raise UsageError("the config names no plan; add one under `plans:`")
-    day = as_of if as_of is not None else today_in(plans[0].timezone, now)
+    if as_of is not None:
+        day = as_of
+    else:  # the digest due now by the schedule (a holiday moves it earlier), whenever a timer runs this
+        from plansync.service.schedule import due_digest
+
+        digest = config.digest
+        day = due_digest(now, digest.schedule_weekday, digest.schedule_time, plans[0].timezone)[1]
     period = digest_period(day, config.digest.period_days)
-    selection = select(plans, period, include_others=config.digest.include_others)
+    rules = Rules(
+        lead_days=config.digest.lead_days, issued_before=issued_before(config.digest.schedule_weekday)
+    )
+    selection = select(plans, period, include_others=config.digest.include_others, rules=rules)
 
     pairs = [(d, r) for d in selection.digests for r in d.recipients]
     if to is not None:
@@ -160,6 +190,7 @@ def send_digests(
         outcomes += [Outcome(org.id, None, "no-email", n) for org, n in selection.without_email]
     renderer = Renderer(config.digest.templates)
     job = _Job(config, renderer, period, now)
+    job.to_one = to is not None
     if preview is not None:
         outcomes += [job.preview(d, r, preview) for d, r in pairs]
         return DigestReport(period.start, period.end, f"preview {preview}", tuple(outcomes))
@@ -172,14 +203,57 @@ def send_digests(
     from plansync.util.lock import digest_lock
 
     with digest_lock(config.state_dir), Ledger(ledger_path(config.state_dir)) as ledger:
+        stopped = ledger.stopped()
+        outcomes += [
+            Outcome(d.organization.id, r, "stopped", len(d.items)) for d, r in pairs if r.lower() in stopped
+        ]
+        pairs = [(d, r) for d, r in pairs if r.lower() not in stopped]
         sender = (
             transport if transport is not None else open_transport(config.mail, dict(environ or {}) or None)
         )
         try:
             outcomes += [job.send(d, r, ledger, sender, resend) for d, r in pairs]
+            outcomes += job.send_changes(plans, rules, pairs, ledger, sender, day)
         finally:
             sender.close()
+        outcomes += [
+            Outcome(
+                e.organization,
+                e.recipient,
+                "held",
+                0,
+                e.subject,
+                e.last_error or "",
+                False,
+                e.message_id,
+                e.period,
+            )
+            for e in ledger.held()
+            if e.period != period.key and (to is None or e.recipient == to.strip().lower())
+        ]
     return DigestReport(period.start, period.end, _describe(config), tuple(outcomes))
+
+
+def set_stopped(config: Config, address: str, *, stop: bool, now: dt.datetime | None = None) -> str:
+    """`--unsubscribe ADDRESS` / `--resume ADDRESS`: record the request in the ledger, so it is
+    honoured without editing the plan. Returns the line to print."""
+    import email.utils
+
+    from plansync.digest.ledger import Ledger, ledger_path
+    from plansync.util.lock import digest_lock
+
+    bare = email.utils.parseaddr(address)[1].strip().lower()
+    if not bare or bare.count("@") != 1 or any(c.isspace() for c in bare) or len(bare) > 254:
+        raise UsageError(f"{address!r} is not a mail address; give it as name@example.ru")
+    now = now if now is not None else dt.datetime.now(dt.UTC)
+    with digest_lock(config.state_dir), Ledger(ledger_path(config.state_dir)) as ledger:
+        if stop:
+            changed = ledger.stop(bare, now)
+            if not changed:
+                return f"{bare}: was already stopped"
+            return f"{bare}: stopped; no digest or notice goes there (undo: plansync digest --resume {bare})"
+        changed = ledger.resume(bare)
+        return f"{bare}: digests resumed" if changed else f"{bare}: was not stopped"
 
 
 def _describe(config: Config) -> str:
@@ -198,23 +272,32 @@ class _Job:
         self.period = period
         self.now = now
         self._rendered: dict[str, object] = {}
+        self.to_one = False  # --to: `--resend` then also resends a digest that was sent
 
     def _skip_empty(self, digest: Digest) -> bool:
         return digest.empty and not self.config.digest.send_empty
 
     def _message(self, digest: Digest, recipient: str) -> tuple[str, str, bytes]:
         """(subject, Message-ID, bytes) of this recipient's message, rendered now."""
-        from plansync.digest.mail import Rendered, build_message, calendar_bytes
+        from plansync.digest.mail import Rendered, build_message, calendar_bytes, list_info
 
         key = digest.organization.id
         rendered = self._rendered.get(key)
         if rendered is None:
-            rendered = self.renderer.render(digest, reply_to=self.config.digest.reply_to)
+            rendered = self.renderer.render(
+                digest, reply_to=self.config.digest.reply_to, listing=list_info(self.config.mail)
+            )
             self._rendered[key] = rendered
         assert isinstance(rendered, Rendered)
         ics = calendar_bytes(digest, self.now) if self.config.digest.attach_ics else None
         msg = build_message(
-            rendered, digest=digest, recipient=recipient, config=self.config.digest, now=self.now, ics=ics
+            rendered,
+            digest=digest,
+            recipient=recipient,
+            config=self.config.digest,
+            now=self.now,
+            ics=ics,
+            listing=list_info(self.config.mail),
         )
         return rendered.subject, str(msg["Message-ID"]), msg.as_bytes()
 
@@ -244,8 +327,12 @@ class _Job:
         ledger = Ledger(path, read_only=True) if path.exists() else None
         try:
             out = []
+            stopped = ledger.stopped() if ledger is not None else set()
             for digest, recipient in pairs:
                 org = digest.organization.id
+                if recipient.lower() in stopped:
+                    out.append(Outcome(org, recipient, "stopped", len(digest.items)))
+                    continue
                 if self._skip_empty(digest):
                     out.append(Outcome(org, recipient, "empty", 0))
                     continue
@@ -305,12 +392,15 @@ class _Job:
     def send(
         self, digest: Digest, recipient: str, ledger: Ledger, transport: Transport, resend: bool
     ) -> Outcome:
+        from plansync.digest.changes import fingerprints
         from plansync.digest.mail import SendError
 
         org = digest.organization.id
         if self._skip_empty(digest):
             return Outcome(org, recipient, "empty", 0)
         entry = ledger.get(recipient, self.period.key)
+        if entry is not None and entry.state == "sent" and resend and self.to_one:
+            return self._resend(digest, entry, ledger, transport)
         held = self._held(entry, resend)
         if held is not None:
             return held
@@ -325,6 +415,7 @@ class _Job:
                 message=data,
                 now=self.now,
             )
+            ledger.set_announced(recipient, self.period.key, fingerprints(digest))
         ledger.mark_sending(recipient, self.period.key)
         try:
             transport.send(entry.message, self.config.digest.sender, recipient)
@@ -342,6 +433,134 @@ class _Job:
             )
         ledger.mark_sent(recipient, self.period.key, self.now)
         return Outcome(org, recipient, "sent", len(digest.items), entry.subject, message_id=entry.message_id)
+
+    def _resend(self, digest: Digest, entry: Entry, ledger: Ledger, transport: Transport) -> Outcome:
+        """`--to ADDRESS --resend`: the stored message of that week again, same bytes and Message-ID."""
+        from plansync.digest.mail import SendError
+
+        org = digest.organization.id
+        try:
+            transport.send(entry.message, self.config.digest.sender, entry.recipient)
+        except SendError as exc:
+            return Outcome(
+                org,
+                entry.recipient,
+                "failed",
+                len(digest.items),
+                entry.subject,
+                exc.reason,
+                exc.transient,
+                entry.message_id,
+            )
+        return Outcome(
+            org, entry.recipient, "sent", len(digest.items), entry.subject, message_id=entry.message_id
+        )
+
+    def send_changes(
+        self,
+        plans: Sequence[Plan],
+        rules: Rules,
+        pairs: Sequence[tuple[Digest, str]],
+        ledger: Ledger,
+        transport: Transport,
+        today: dt.date,
+    ) -> list[Outcome]:
+        """One «Изменения в плане» notice per recipient and week already sent, not over by `today`
+        (the run's day, --as-of included), whose entries changed since; ledgered like a digest (the
+        key names the changes), so it goes out once."""
+        from plansync.digest.changes import diff, fingerprints, notice_key
+        from plansync.digest.mail import SendError, build_message, list_info
+        from plansync.digest.select import Period, select
+
+        selections: dict[str, dict[str, Digest]] = {}
+        out: list[Outcome] = []
+        for current, recipient in pairs:
+            org = current.organization.id
+            for key in ledger.announced_periods(recipient):
+                start, _, end = key.partition("..")
+                period = Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+                if period.end < today:
+                    continue  # a week that is over: its changes are news to nobody
+                if key not in selections:
+                    chosen = select(
+                        plans, period, include_others=self.config.digest.include_others, rules=rules
+                    )
+                    selections[key] = {d.organization.id: d for d in chosen.digests}
+                digest = selections[key].get(org)
+                if digest is None:
+                    continue
+                changes = diff(key, ledger.announced(recipient, key), fingerprints(digest))
+                if changes is None:
+                    continue
+                notice = notice_key(changes)
+                entry = ledger.get(recipient, notice)
+                if entry is not None and entry.state == "sent":
+                    ledger.set_announced(recipient, key, changes.current)  # sent before a crash
+                    continue
+                if (
+                    entry is not None
+                    and entry.state == "failed"
+                    and not (entry.transient and entry.due(self.now))
+                ):
+                    continue  # held or waiting: reported with the digests
+                if entry is None:
+                    rendered = self.renderer.render_changes(
+                        digest,
+                        changes,
+                        reply_to=self.config.digest.reply_to,
+                        listing=list_info(self.config.mail),
+                    )
+                    msg = build_message(
+                        rendered,
+                        digest=digest,
+                        recipient=recipient,
+                        config=self.config.digest,
+                        now=self.now,
+                        listing=list_info(self.config.mail),
+                        kind=notice.partition("~")[2],
+                    )
+                    entry = ledger.store(
+                        recipient=recipient,
+                        period=notice,
+                        organization=org,
+                        message_id=str(msg["Message-ID"]),
+                        subject=rendered.subject,
+                        message=msg.as_bytes(),
+                        now=self.now,
+                    )
+                ledger.mark_sending(recipient, notice)
+                try:
+                    transport.send(entry.message, self.config.digest.sender, recipient)
+                except SendError as exc:
+                    ledger.mark_failed(recipient, notice, exc.reason, transient=exc.transient, now=self.now)
+                    out.append(
+                        Outcome(
+                            org,
+                            recipient,
+                            "changes-failed",
+                            changes.count,
+                            entry.subject,
+                            exc.reason,
+                            exc.transient,
+                            entry.message_id,
+                            key,
+                        )
+                    )
+                    continue
+                ledger.mark_sent(recipient, notice, self.now)
+                ledger.set_announced(recipient, key, changes.current)
+                out.append(
+                    Outcome(
+                        org,
+                        recipient,
+                        "changes-sent",
+                        changes.count,
+                        entry.subject,
+                        message_id=entry.message_id,
+                        period=key,
+                    )
+                )
+        return out
 
 
 def _safe(text: str) -> str:

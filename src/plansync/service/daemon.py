@@ -28,7 +28,7 @@ from plansync.config.model import Config
 from plansync.errors import PlansyncError
 from plansync.model.plan import Plan
 from plansync.service.notify import Notifier
-from plansync.service.schedule import last_digest_time, next_digest_time
+from plansync.service.schedule import due_digest, next_due_digest
 from plansync.util.backoff import doubling
 from plansync.util.logs import one_line, register_secret
 
@@ -299,10 +299,9 @@ class Service:
 
         config = self.loaded.config
         timezone = self._timezone
-        due = last_digest_time(now, config.digest.schedule_weekday, config.digest.schedule_time, timezone)
+        due, as_of = due_digest(now, config.digest.schedule_weekday, config.digest.schedule_time, timezone)
         if due == self.digest_done_for:
             return
-        as_of = due.date()
         period = digest_period(as_of, config.digest.period_days)
         if today_in(timezone, now) > period.end:
             # Started after the week this digest is about (e.g. Monday 07:59, before this week's is
@@ -348,7 +347,7 @@ class Service:
         config = self.loaded.config
         now = self.clock.now()
         timezone = self._timezone
-        digest = next_digest_time(now, config.digest.schedule_weekday, config.digest.schedule_time, timezone)
+        digest = next_due_digest(now, config.digest.schedule_weekday, config.digest.schedule_time, timezone)
         try:
             record_service(
                 config.state_dir,

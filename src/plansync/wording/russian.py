@@ -62,13 +62,16 @@ def weekday_short(day_: dt.date) -> str:
     return str(get_day_names("abbreviated", "format", locale="ru")[day_.weekday()])
 
 
+NBSP = "\u00a0"  # «2024 г.», «31 октября» never break across lines
+
+
 def _year(year: int) -> str:
-    return f"{year} г."
+    return f"{year}{NBSP}г."
 
 
 def day(d: dt.date, *, year: bool = False) -> str:
     """«15 января», or «15 января 2024 г.»."""
-    text = f"{d.day} {month_genitive(d.month)}"
+    text = f"{d.day}{NBSP}{month_genitive(d.month)}"
     return f"{text} {_year(d.year)}" if year else text
 
 
@@ -83,7 +86,7 @@ def day_range(first: dt.date, last: dt.date, *, year: bool = False) -> str:
         return f"{day(first, year=True)} – {day(last, year=True)}"
     tail = f" {_year(last.year)}" if year else ""
     if first.month == last.month:
-        return f"{first.day}–{last.day} {month_genitive(last.month)}{tail}"
+        return f"{first.day}–{last.day}{NBSP}{month_genitive(last.month)}{tail}"
     return f"{day(first)} – {day(last)}{tail}"
 
 
@@ -95,7 +98,7 @@ def from_to(first: dt.date, last: dt.date, *, year: bool = False) -> str:
         return f"с {day(first, year=True)} по {day(last, year=True)}"
     tail = f" {_year(last.year)}" if year else ""
     if first.month == last.month:
-        return f"с {first.day} по {last.day} {month_genitive(last.month)}{tail}"
+        return f"с {first.day} по {last.day}{NBSP}{month_genitive(last.month)}{tail}"
     return f"с {day(first)} по {day(last)}{tail}"
 
 

@@ -7,12 +7,14 @@ import email
 import email.policy
 import mailbox
 import socket
+from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
 
 import icalendar
 import pytest
 
+from plansync.calendar.ical import event_uid
 from plansync.digest.mail import (
     MaildirTransport,
     Renderer,
@@ -64,10 +66,19 @@ def send_via(server: SMTPServer, tmp_path: Path, ca: Path, **smtp_options: objec
 def test_starttls_auth_delivers_a_readable_russian_digest(
     smtp_server: SMTPServer, tls_files, tmp_path: Path
 ) -> None:
-    report = send_via(smtp_server, tmp_path, tls_files.ca)
-    assert [o.status for o in report.outcomes if o.recipient] == ["empty", "sent", "empty", "sent"]  # type: ignore[attr-defined]
+    smtp = smtp_config(smtp_server.port, ca_file=tls_files.ca, user=USER)
+    config = make_config(tmp_path, smtp=smtp, include_others=True)
+    config = replace(config, mail=replace(config.mail, unsubscribe_url="https://lib39.ru/digest/stop"))
+    report = send_digests(config, as_of=MAY_20, now=NOW, environ=ENV)
+    # The region's week: the libraries without events of their own hear of the others' too.
+    assert [o.status for o in report.outcomes if o.recipient] == ["sent"] * 4
     received = {m.rcpt_tos[0]: m for m in smtp_server.messages}
-    assert set(received) == {"mayak_biblio@mail.ru", "kobs@inbox.ru"}
+    assert set(received) == {
+        "nmo@lib39.ru",
+        "mayak_biblio@mail.ru",
+        "gaidar39@librgaidar.net",
+        "kobs@inbox.ru",
+    }
     got = received["mayak_biblio@mail.ru"]
     assert got.tls and got.authenticated
     assert got.mail_from == "plansync@example.org"
@@ -75,9 +86,8 @@ def test_starttls_auth_delivers_a_readable_russian_digest(
     assert b"=?utf-8?" in got.data.split(b"\r\n\r\n", 1)[0].lower()
 
     msg = parse(got.data)
-    assert (
-        msg["Subject"] == "Мероприятия на неделю 20–26 мая 2024 г. — Юношеская библиотека им. В. Маяковского"
-    )
+    assert msg["Subject"] == "План на 20–26 мая 2024 г.: ваших 1, в области 1"  # a header: plain spaces
+    assert len(msg["Subject"]) <= 70
     assert msg["From"].addresses[0].display_name == "Сводный план библиотек"
     assert msg["Reply-To"].addresses[0].addr_spec == "nmo@lib39.ru"
     assert msg["To"].addresses[0].addr_spec == "mayak_biblio@mail.ru"
@@ -85,17 +95,28 @@ def test_starttls_auth_delivers_a_readable_russian_digest(
     assert msg["Message-ID"].strip() == message_id(
         "mayak_biblio@mail.ru", Period(MAY_20, dt.date(2024, 5, 26)).key, SENDER
     )
+    assert msg["Message-ID"].strip().endswith("@example.org>")  # the sender's domain
+    assert msg["List-Id"] == "<plan-2024.digest.example.org>"
+    assert msg["List-Unsubscribe"] == (
+        "<https://lib39.ru/digest/stop>, <mailto:nmo@lib39.ru?subject=unsubscribe%20mayak_biblio@mail.ru>"
+    )
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     by_type = parts(msg)
     assert set(by_type) == {"text/plain", "text/html", "text/calendar"}
     for kind in ("text/plain", "text/html"):
         assert by_type[kind]["Content-Transfer-Encoding"] in ("base64", "quoted-printable")
     text = by_type["text/plain"].get_content().replace("\r\n", "\n")
-    assert "Мероприятия сводного плана на неделю 20–26 мая 2024 г." in text
-    assert f"* 20 мая, пн\n  {SEMINAR}\n" in text
-    assert ROUND_TABLE in text  # the other organizer's event of the week
+    assert "Сводный план на неделю 20–26\xa0мая 2024\xa0г." in text
+    assert (
+        "20\xa0мая, пн. Семинар-практикум «Программа „Пушкинская карта“: от замысла к\nреализации»." in text
+    )
+    assert "Организатор: Юношеская библиотека им.\xa0В.\xa0Маяковского,\nтел.\xa08(4012)\xa064-18-82" in text
+    assert ROUND_TABLE.replace("г. ", "г.\xa0") in text.replace("\n", " ")  # the other organizer's event
+    assert "nmo@lib39.ru" in text and "«Отписаться»" in text  # whom to answer, how to stop
     html = by_type["text/html"].get_content()
-    assert "Семинар-практикум «Программа «Пушкинская карта»: от замысла к реализации»" in html
+    assert "Семинар-практикум «Программа „Пушкинская карта“: от замысла к реализации»" in html
+    assert 'href="mailto:nmo@lib39.ru"' in html and "https://lib39.ru/digest/stop" in html
     assert "<style" not in html and 'style="' in html  # CSS inlined for mail clients
 
     calendar = by_type["text/calendar"]
@@ -104,6 +125,7 @@ def test_starttls_auth_delivers_a_readable_russian_digest(
     assert cal["METHOD"] == "PUBLISH"
     events = list(cal.walk("VEVENT"))
     assert [(str(e["SUMMARY"]), e.decoded("DTSTART")) for e in events] == [(SEMINAR, MAY_20)]
+    assert str(events[0]["UID"]) == event_uid("plan-2024", "dated-11", "mayakovsky")  # as synced
 
 
 def test_implicit_tls(smtps_server: SMTPServer, tls_files, tmp_path: Path) -> None:

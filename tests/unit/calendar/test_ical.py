@@ -333,3 +333,13 @@ def test_merge_of_an_unreadable_copy_writes_the_plans_version() -> None:
     for line in MALFORMED:
         merged = ical.merge(_ours_with(line), desired)
         assert ical.parse(merged).problem is None
+
+
+def test_a_deadline_is_marked_as_a_deadline() -> None:
+    due = vevent("до 20 ноября")
+    assert str(due["SUMMARY"]).startswith("Срок: ")
+    assert "Срок" in [str(c) for c in due["CATEGORIES"].cats]
+    assert due["TRANSP"] == "TRANSPARENT"
+    assert due.decoded("DTSTART") == dt.date(2024, 11, 20)
+    meeting = vevent("20 ноября")
+    assert not str(meeting["SUMMARY"]).startswith("Срок") and "TRANSP" not in meeting

@@ -28,7 +28,7 @@ def test_shipped_config_uses_the_embedded_server_and_the_2024_plan() -> None:
     assert config.state_dir.resolve() == REPO / "state"
     assert config.sync.conflict_policy == "plan-wins" and config.sync.interval == dt.timedelta(minutes=15)
     assert config.mail.transport == "outbox"
-    assert config.digest.schedule_weekday == 0 and config.digest.schedule_time == dt.time(8, 0)
+    assert config.digest.schedule_weekday == 3 and config.digest.schedule_time == dt.time(10, 0)
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
@@ -226,3 +226,52 @@ def test_caldav_auth_and_ca_file_reach_the_backend(tmp_path: Path) -> None:
         load_config(write(tmp_path, "plans: [plan.yaml]\ncaldav:\n  auth: kerberos\n"), environ={})
     got = [(p.line, p.field) for p in info.value.problems]
     assert got == [(3, "caldav.auth")] and "basic, digest, bearer" in str(info.value)
+
+
+def test_mail_from_and_reply_to_with_the_old_digest_names_as_aliases(tmp_path: Path) -> None:
+    new = load_config(
+        write(tmp_path, "plans: [p.yaml]\nmail:\n  from: План <plan@lib39.ru>\n  reply_to: nmo@lib39.ru\n"),
+        environ={},
+    )
+    assert (new.mail.sender, new.mail.reply_to) == ("План <plan@lib39.ru>", "nmo@lib39.ru")
+    assert (new.digest.sender, new.digest.reply_to) == ("План <plan@lib39.ru>", "nmo@lib39.ru")
+    old = load_config(
+        write(tmp_path, "plans: [p.yaml]\ndigest:\n  from: План <plan@lib39.ru>\n  reply_to: nmo@lib39.ru\n"),
+        environ={},
+    )
+    assert (old.mail.sender, old.mail.reply_to) == ("План <plan@lib39.ru>", "nmo@lib39.ru")
+    both = load_config(
+        write(tmp_path, "plans: [p.yaml]\ndigest: {from: old@lib39.ru}\nmail: {from: new@lib39.ru}\n"),
+        environ={},
+    )
+    assert both.digest.sender == "new@lib39.ru"
+
+
+@pytest.mark.parametrize(
+    ("mail", "key"),
+    [
+        ("  transport: smtp\n", "mail.from"),
+        ("  transport: smtp\n  from: plansync@localhost\n  reply_to: nmo@lib39.ru\n", "mail.from"),
+        ("  transport: smtp\n  from: plan@lib39.ru\n", "mail.reply_to"),
+    ],
+)
+def test_smtp_refuses_to_start_without_a_real_sender_and_reply_address(
+    tmp_path: Path, mail: str, key: str
+) -> None:
+    path = write(tmp_path, "plans: [p.yaml]\nmail:\n" + mail)
+    with pytest.raises(PlansyncError, match=key.replace(".", r"\.") + " is not set"):
+        load_config(path, environ={})
+
+
+def test_the_smtp_host_from_the_environment_also_needs_a_sender(tmp_path: Path) -> None:
+    path = write(tmp_path, "plans: [p.yaml]\n")
+    assert load_config(path, environ={}).mail.transport == "outbox"  # the outbox needs none
+    with pytest.raises(PlansyncError, match=r"mail\.from is not set"):
+        load_config(path, environ={"PLANSYNC_SMTP_HOST": "127.0.0.1"})
+
+
+def test_unsubscribe_url_must_be_https(tmp_path: Path) -> None:
+    path = write(tmp_path, "plans: [p.yaml]\nmail:\n  unsubscribe_url: http://x.ru/u\n")
+    with pytest.raises(InvalidInput) as info:
+        load_config(path, environ={})
+    assert [(p.line, p.field) for p in info.value.problems] == [(3, "mail.unsubscribe_url")]

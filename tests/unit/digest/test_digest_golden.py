@@ -1,7 +1,8 @@
 """Golden files: the plain-text digests of whole 2024 weeks, as the libraries would receive them.
 
-Each file holds every library's digest of one week (or why it is not sent). They were read through
-by hand; after a deliberate change, regenerate with PLANSYNC_UPDATE_GOLDEN=1 and read the diff.
+Each file holds every library's digest of one week (or why it is not sent), every Monday of the
+year. They were read through by hand; after a deliberate change, regenerate with
+PLANSYNC_UPDATE_GOLDEN=1 and read the diff.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from plansync.digest.mail import Renderer
+from plansync.digest.mail import ListInfo, Renderer
 from plansync.digest.select import digest_period, select
 from plansync.planread.planfile import load_plan
 from tests.support.paths import PLAN_2024
 
 GOLDEN = Path(__file__).parent / "golden"
-WEEKS = ["2024-01-01", "2024-01-15", "2024-04-29", "2024-05-20", "2024-07-01"]
+# Every Monday of 2024: the whole year as the libraries read it.
+WEEKS = [(dt.date(2024, 1, 1) + dt.timedelta(weeks=n)).isoformat() for n in range(53)]
 
 
 def render_week(as_of: dt.date) -> str:
@@ -32,7 +34,9 @@ def render_week(as_of: dt.date) -> str:
         if digest.empty:
             out += [f"## {digest.organization.id} <{to}>: не отправляется — мероприятий нет", ""]
             continue
-        rendered = renderer.render(digest)
+        rendered = renderer.render(
+            digest, reply_to="Координатор плана <plan@lib39.ru>", listing=ListInfo("plan@lib39.ru")
+        )
         out += [f"## {digest.organization.id} <{to}>", f"Тема: {rendered.subject}", "", rendered.text]
     for org, count in selection.without_email:
         out.append(f"## {org.id}: нет e-mail, {count} пункт(ов) не отправлено")

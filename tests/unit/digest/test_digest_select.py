@@ -61,30 +61,35 @@ def test_exact_days_come_first_in_date_and_time_order() -> None:
     ]  # fmt: skip
 
 
-def test_an_exact_day_is_in_its_week_only() -> None:
+def test_an_exact_day_is_announced_a_week_ahead_and_in_its_week() -> None:
     plan = make_plan(event("e", "22 мая", "lib-a"))
-    assert weeks_mentioning(plan, "e") == [D(2024, 5, 20)]
+    # Issued Thursday 9 May, 13 days before; the digest issued 16 May is 6 days before: too late.
+    assert weeks_mentioning(plan, "e") == [D(2024, 5, 13), D(2024, 5, 20)]
+    ahead = own(plan, digest_period(D(2024, 5, 13)))
+    assert ahead == [("e", "day")]
+    digest = select([plan], digest_period(D(2024, 5, 13))).digests[0]
+    assert [v.when for v in view(digest).ahead] == ["22\xa0мая, ср"] and view(digest).exact == ()
 
 
 def test_a_short_range_is_in_every_week_it_touches() -> None:
     plan = make_plan(event("e", "30 апреля – 2 мая", "lib-a"), event("f", "25 мая – 2 июня", "lib-a"))
-    assert weeks_mentioning(plan, "e") == [D(2024, 4, 29)]
+    assert weeks_mentioning(plan, "e") == [D(2024, 4, 22), D(2024, 4, 29)]
     assert weeks_mentioning(plan, "f") == [D(2024, 5, 20), D(2024, 5, 27)]
 
 
-def test_month_events_only_in_the_first_digest_of_the_month() -> None:
+def test_month_events_in_the_last_digest_issued_before_the_month() -> None:
     plan = make_plan(event("may", "май", "lib-a"), event("sep", "сентябрь", "lib-a"))
-    assert weeks_mentioning(plan, "may") == [D(2024, 4, 29)]  # the week holding 1 May
-    assert weeks_mentioning(plan, "sep") == [D(2024, 8, 26)]  # 1 September is a Sunday
+    assert weeks_mentioning(plan, "may") == [D(2024, 4, 29)]  # issued Thursday 25 April
+    assert weeks_mentioning(plan, "sep") == [D(2024, 9, 2)]  # issued Thursday 29 August
     digest = select([plan], digest_period(D(2024, 4, 29))).digests[0]
     assert view(digest).fuzzy[0].when == "в мае, дата уточняется"
 
 
-def test_deadline_in_its_week() -> None:
+def test_deadline_two_weeks_ahead_and_in_its_week() -> None:
     plan = make_plan(event("d", "до 20 ноября", "lib-a"))
-    assert weeks_mentioning(plan, "d") == [D(2024, 11, 18)]
+    assert weeks_mentioning(plan, "d") == [D(2024, 11, 4), D(2024, 11, 18)]  # issued 31 October: 20 days
     digest = select([plan], digest_period(D(2024, 11, 18))).digests[0]
-    assert (view(digest).exact[0].when, view(digest).exact[0].status) == ("до 20 ноября, ср", "срок")
+    assert (view(digest).exact[0].when, view(digest).exact[0].status) == ("до 20\xa0ноября, ср", "срок")
 
 
 def test_year_round_activity_only_when_it_starts_and_ends() -> None:
@@ -96,10 +101,10 @@ def test_year_round_activity_only_when_it_starts_and_ends() -> None:
 
 def test_span_with_an_exact_end_is_announced_in_the_week_it_ends() -> None:
     plan = make_plan(event("g", "январь - 31 октября", "lib-a"))
-    assert weeks_mentioning(plan, "g") == [D(2024, 1, 1), D(2024, 10, 28)]
+    assert weeks_mentioning(plan, "g") == [D(2024, 1, 1), D(2024, 10, 21), D(2024, 10, 28)]
     digest = select([plan], digest_period(D(2024, 10, 28))).digests[0]
     item = view(digest).exact[0]
-    assert (item.when, item.status) == ("с января по 31 октября", "завершается 31 октября, чт")
+    assert (item.when, item.status) == ("с января по 31\xa0октября", "последний день, чт")
 
 
 def test_weekly_activity_is_mentioned_once_a_month_not_every_week() -> None:
@@ -128,6 +133,7 @@ def test_monthly_rule_on_an_exact_day_recurs_in_the_week_of_each_occurrence() ->
     reading = replace(read_date("15 января", 2024), end=D(2024, 4, 30), rrule="FREQ=MONTHLY")
     plan = make_plan(replace(base, reading=reading))
     assert weeks_mentioning(plan, "m") == [
+        D(2024, 1, 8),  # its first day, announced ahead
         D(2024, 1, 15),
         D(2024, 2, 12),
         D(2024, 3, 11),
@@ -140,21 +146,23 @@ def test_monthly_rule_on_an_exact_day_recurs_in_the_week_of_each_occurrence() ->
 
 def test_long_exact_range_only_at_start_and_end() -> None:
     plan = make_plan(event("long", "1 марта – 20 апреля", "lib-a"))
-    assert weeks_mentioning(plan, "long") == [D(2024, 2, 26), D(2024, 4, 15)]
+    # Its end (20 April) is a deadline: announced two weeks ahead too.
+    assert weeks_mentioning(plan, "long") == [D(2024, 2, 26), D(2024, 4, 8), D(2024, 4, 15)]
 
 
 def test_open_start_once() -> None:
     plan = make_plan(event("o", "с 6 ноября", "lib-a"))
-    assert weeks_mentioning(plan, "o") == [D(2024, 11, 4)]
+    assert weeks_mentioning(plan, "o") == [D(2024, 10, 28), D(2024, 11, 4)]
 
 
-def test_others_only_exact_and_optional() -> None:
+def test_the_regions_week_exact_days_and_month_events_in_the_months_first_digest() -> None:
     plan = make_plan(
         event("mine", "май", "lib-a"), event("theirs", "2 мая", "lib-b"), event("t2", "май", "lib-b")
     )
     period = digest_period(D(2024, 4, 29))
     a = select([plan], period).digests[0]
-    assert [i.event.key for i in a.others] == ["theirs"]
+    assert [i.event.key for i in a.others] == ["theirs", "t2"]
+    assert [i.event.key for i in select([plan], digest_period(D(2024, 5, 6))).digests[0].others] == []
     assert select([plan], period, include_others=False).digests[0].others == ()
 
 
@@ -163,7 +171,12 @@ def test_empty_digests_and_organizations_without_email() -> None:
     selection = select([plan], digest_period(D(2024, 4, 29)))
     by_org = {d.organization.id: d for d in selection.digests}
     assert set(by_org) == {"lib-a", "lib-b"}
-    assert by_org["lib-a"].empty and not by_org["lib-b"].empty
+    assert not by_org["lib-a"].empty and not by_org["lib-b"].empty  # lib-a: the region's week
+    alone = {
+        d.organization.id: d
+        for d in select([plan], digest_period(D(2024, 4, 29)), include_others=False).digests
+    }
+    assert alone["lib-a"].empty and not alone["lib-b"].empty
     assert [(o.id, n) for o, n in selection.without_email] == [("office", 1)]
     assert ORGS[2].contacts.emails == ()
 
@@ -172,3 +185,26 @@ def test_rule_words() -> None:
     assert rule_words("FREQ=WEEKLY") == "еженедельно"
     assert rule_words("FREQ=MONTHLY;INTERVAL=3") == "ежеквартально"
     assert rule_words("FREQ=WEEKLY;BYDAY=TU,TH") == "еженедельно: вт, чт"
+
+
+def test_a_month_long_intake_is_not_a_date_to_be_fixed() -> None:
+    plan = make_plan(
+        event("intake", "декабрь", "lib-a", title="Прием заявок на конкурс"),
+        event("works", "январь (прием работ)", "lib-a", title="Региональный конкурс"),
+        event("seminar", "декабрь", "lib-a", title="Семинар"),
+    )
+    december = view(select([plan], digest_period(D(2024, 12, 2))).digests[0])
+    assert [v.when for v in december.fuzzy] == ["в течение декабря", "в декабре, дата уточняется"]
+    january = view(select([plan], digest_period(D(2024, 1, 1))).digests[0])
+    assert [v.when for v in january.fuzzy] == ["в январе, прием работ"]
+
+
+def test_the_form_is_not_repeated_when_the_title_says_it_with_e_for_yo() -> None:
+    plan = make_plan(
+        replace(event("a", "20 мая", "lib-a", title="Вебинар «Приём гостей»"), form="Вебинар."),
+        replace(event("b", "21 мая", "lib-a", title="Отчетный семинар"), form="Отчётный семинар"),
+        replace(event("c", "22 мая", "lib-a", title="Встреча"), form="Семинар"),
+    )
+    items = view(select([plan], digest_period(D(2024, 5, 20))).digests[0]).exact
+    assert [v.form for v in items] == ["", "", "Семинар"]
+    assert [v.organizers_label for v in items] == ["Организатор"] * 3

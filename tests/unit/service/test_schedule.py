@@ -39,3 +39,33 @@ def test_other_weekday_and_time() -> None:
     assert last_digest_time(now, *friday_15, TZ) == dt.datetime.fromisoformat("2024-05-17T15:30:00+02:00")
     now = dt.datetime(2024, 5, 24, 13, 30, tzinfo=dt.UTC)
     assert last_digest_time(now, *friday_15, TZ) == dt.datetime.fromisoformat("2024-05-24T15:30:00+02:00")
+
+
+THURSDAY_10 = (3, dt.time(10, 0))
+
+
+def test_a_digest_due_on_a_holiday_goes_out_the_working_day_before() -> None:
+    from plansync.service.schedule import due_digest, next_due_digest
+
+    # Thursday 9 May 2024 is Victory Day: the digest for 13–19 May goes out Wednesday 8 May at 10:00.
+    wednesday = dt.datetime.fromisoformat("2024-05-08T10:00:00+02:00")
+    assert due_digest(wednesday, *THURSDAY_10, TZ) == (wednesday, dt.date(2024, 5, 9))
+    before = wednesday - dt.timedelta(minutes=1)
+    assert due_digest(before, *THURSDAY_10, TZ) == (
+        dt.datetime.fromisoformat("2024-05-02T10:00:00+02:00"),
+        dt.date(2024, 5, 2),
+    )
+    assert next_due_digest(before, *THURSDAY_10, TZ) == wednesday
+    # An ordinary Thursday is its own day.
+    thursday = dt.datetime.fromisoformat("2024-05-16T10:00:00+02:00")
+    assert due_digest(thursday + dt.timedelta(hours=1), *THURSDAY_10, TZ) == (thursday, dt.date(2024, 5, 16))
+
+
+def test_without_as_of_the_digest_due_now_is_sent(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from plansync.digest.send import send_digests
+    from tests.support.configs import make_config
+
+    # Tuesday 14 May 2024: the digest due is the one of Wednesday 8 May (Thursday 9 May is a holiday).
+    now = dt.datetime.fromisoformat("2024-05-14T12:00:00+02:00")
+    report = send_digests(make_config(tmp_path), now=now, dry_run=True)
+    assert (report.period_start, report.period_end) == (dt.date(2024, 5, 13), dt.date(2024, 5, 19))

@@ -29,15 +29,18 @@ def test_prepositional_of_every_month(month: int, expected: str) -> None:
 
 
 def test_days_and_ranges() -> None:
-    assert russian.day(D(2024, 1, 15)) == "15 января"
-    assert russian.day(D(2024, 1, 15), year=True) == "15 января 2024 г."
-    assert russian.period_title(D(2024, 5, 13), D(2024, 5, 19)) == "13–19 мая 2024 г."
-    assert russian.period_title(D(2024, 4, 29), D(2024, 5, 5)) == "29 апреля – 5 мая 2024 г."
-    assert russian.period_title(D(2024, 12, 30), D(2025, 1, 5)) == "30 декабря 2024 г. – 5 января 2025 г."
-    assert russian.from_to(D(2024, 7, 1), D(2024, 7, 5)) == "с 1 по 5 июля"
-    assert russian.from_to(D(2024, 4, 30), D(2024, 5, 2)) == "с 30 апреля по 2 мая"
-    assert russian.day_range(D(2024, 7, 1), D(2024, 7, 1)) == "1 июля"
-    assert russian.deadline(D(2024, 11, 20)) == "до 20 ноября"
+    assert russian.day(D(2024, 1, 15)) == "15\xa0января"
+    assert russian.day(D(2024, 1, 15), year=True) == "15\xa0января 2024\xa0г."
+    assert russian.period_title(D(2024, 5, 13), D(2024, 5, 19)) == "13–19\xa0мая 2024\xa0г."
+    assert russian.period_title(D(2024, 4, 29), D(2024, 5, 5)) == "29\xa0апреля – 5\xa0мая 2024\xa0г."
+    assert (
+        russian.period_title(D(2024, 12, 30), D(2025, 1, 5))
+        == "30\xa0декабря 2024\xa0г. – 5\xa0января 2025\xa0г."
+    )
+    assert russian.from_to(D(2024, 7, 1), D(2024, 7, 5)) == "с 1 по 5\xa0июля"
+    assert russian.from_to(D(2024, 4, 30), D(2024, 5, 2)) == "с 30\xa0апреля по 2\xa0мая"
+    assert russian.day_range(D(2024, 7, 1), D(2024, 7, 1)) == "1\xa0июля"
+    assert russian.deadline(D(2024, 11, 20)) == "до 20\xa0ноября"
 
 
 def test_fuzzy_units_and_spans() -> None:
@@ -48,11 +51,11 @@ def test_fuzzy_units_and_spans() -> None:
     assert russian.within(D(2024, 7, 1), "half") == "во II полугодии"
     assert russian.within(D(2024, 1, 1), "year") == "в 2024 году"
     assert russian.span(D(2024, 2, 1), "month", D(2024, 4, 30), "month") == "с февраля по апрель"
-    assert russian.span(D(2024, 1, 1), "month", D(2024, 10, 31), "day") == "с января по 31 октября"
+    assert russian.span(D(2024, 1, 1), "month", D(2024, 10, 31), "day") == "с января по 31\xa0октября"
     assert (
         russian.span(D(2024, 4, 1), "quarter", D(2024, 12, 31), "quarter") == "со II квартала по IV квартал"
     )
-    assert russian.span(D(2024, 7, 1), "day", D(2024, 7, 5), "day") == "с 1 по 5 июля"
+    assert russian.span(D(2024, 7, 1), "day", D(2024, 7, 5), "day") == "с 1 по 5\xa0июля"
 
 
 def test_times_and_weekdays() -> None:

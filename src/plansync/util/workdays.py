@@ -1,0 +1,29 @@
+"""Working days of the Russian production calendar (the `holidays` package: public holidays and the
+government's transfers of days off). Pure, no clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+import holidays
+
+__all__ = ["is_send_day", "send_day"]
+
+
+@cache
+def _russian(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("RU", years=year)
+
+
+def is_send_day(day: dt.date) -> bool:
+    """Monday to Friday and not a public holiday or transferred day off."""
+    return day.weekday() < 5 and day not in _russian(day.year)
+
+
+def send_day(scheduled: dt.date) -> dt.date:
+    """The scheduled day, or the last send day before it: moving earlier keeps the lead time."""
+    day = scheduled
+    while not is_send_day(day):
+        day -= dt.timedelta(days=1)
+    return day
