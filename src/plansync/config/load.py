@@ -171,6 +171,20 @@ class MailConfig:
 
 
 @dataclass(frozen=True)
+class PublishConfig:
+    """The published site (`plansync publish`, and `serve` when `out` or `port` is set)."""
+
+    out: Path | None = None  # the site folder; None: `site` for the command, <state_dir>/site for serve
+    base_url: str | None = None  # where people reach the site: makes the feed links absolute
+    host: str = "127.0.0.1"
+    port: int | None = None  # serve the site over HTTP from `serve`; None: a web server publishes `out`
+
+    @property
+    def in_service(self) -> bool:
+        return self.out is not None or self.port is not None
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path | None  # the file it was read from; None for the built-in defaults
     plans: tuple[Path, ...]
@@ -181,6 +195,7 @@ class Config:
     digest: DigestConfig
     mail: MailConfig
     log_level: str = "info"
+    publish: PublishConfig = field(default_factory=PublishConfig)
 
 
 # -- loading ---------------------------------------------------------------------------------------
@@ -261,7 +276,7 @@ def apply_environment(config: Config, env: Mapping[str, str]) -> Config:
     return replace(config, caldav=caldav, state_dir=state_dir, mail=mail)
 
 
-TOP = ("plans", "state_dir", "caldav", "calendars", "sync", "digest", "mail", "log_level")
+TOP = ("plans", "state_dir", "caldav", "calendars", "sync", "digest", "mail", "log_level", "publish")
 
 
 def _read_config(root: Node, c: Checker, base: Path) -> Config | None:
@@ -277,15 +292,25 @@ def _read_config(root: Node, c: Checker, base: Path) -> Config | None:
     sync = _read_sync(top.get("sync"), c)
     digest = _read_digest(top.get("digest"), c, base)
     mail = _read_mail(top.get("mail"), c, base)
+    publish = _read_publish(top.get("publish"), c, base)
     log_level = "info"
     if "log_level" in top:
         log_level = _choice(top["log_level"], "log_level", ("debug", "info", "warning", "error"), c) or "info"
-    if plans is None or state_dir is None or None in (caldav, calendars, sync, digest, mail):
+    if plans is None or state_dir is None or None in (caldav, calendars, sync, digest, mail, publish):
         return None
     assert caldav is not None and calendars is not None and sync is not None
-    assert digest is not None and mail is not None
+    assert digest is not None and mail is not None and publish is not None
     return Config(
-        path_or_none(c.file), tuple(plans), state_dir, caldav, calendars, sync, digest, mail, log_level
+        path_or_none(c.file),
+        tuple(plans),
+        state_dir,
+        caldav,
+        calendars,
+        sync,
+        digest,
+        mail,
+        log_level,
+        publish,
     )
 
 
@@ -627,6 +652,34 @@ def _read_digest(entry: Entry | None, c: Checker, base: Path) -> DigestConfig | 
         schedule_time=at,
         period_days=period,
     )
+
+
+def _read_publish(entry: Entry | None, c: Checker, base: Path) -> PublishConfig | None:
+    if entry is None:
+        return PublishConfig()
+    fields = c.mapping(entry.value, "publish", ("out", "base_url", "host", "port"))
+    if fields is None:
+        return None
+    d = PublishConfig()
+    out = _path(fields["out"], "publish.out", c, base) if "out" in fields else None
+    base_url = (
+        c.string(fields["base_url"].value, "publish.base_url", max_length=500)
+        if "base_url" in fields
+        else None
+    )
+    if base_url is not None and (not _URL_RE.fullmatch(base_url) or _USERINFO_RE.match(base_url)):
+        c.error(
+            fields["base_url"].value,
+            "publish.base_url",
+            f"'{base_url}' is not an http(s) URL without a password",
+            "write where people open the site, e.g. `https://lib39.ru/plan/`",
+        )
+        base_url = None
+    host = c.string(fields["host"].value, "publish.host", max_length=255) if "host" in fields else d.host
+    port = c.integer(fields["port"].value, "publish.port", 1, 65535) if "port" in fields else None
+    if host is None or ("out" in fields and out is None) or ("port" in fields and port is None):
+        return None
+    return PublishConfig(out=out, base_url=base_url, host=host, port=port)
 
 
 def _read_mail(entry: Entry | None, c: Checker, base: Path) -> MailConfig | None:
