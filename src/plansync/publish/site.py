@@ -134,7 +134,7 @@ class SiteBuilder:
                     for m in months
                 ],
                 feeds=links,
-                head_feeds=links,
+                head_feeds=links[:1],  # for feed discovery; text browsers list each one
                 directory=[self._org(o) for o in directory if o.id in ids],
             )
             return text.encode("utf-8")

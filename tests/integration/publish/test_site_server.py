@@ -4,7 +4,6 @@ the site only (no listings, no dot files, no way out of the folder)."""
 from __future__ import annotations
 
 import http.client
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,7 +89,7 @@ def test_only_files_of_the_site_are_served(served: tuple[SiteServer, Path], path
 
 def test_a_symlink_out_of_the_site_is_not_followed(served: tuple[SiteServer, Path]) -> None:
     server, site = served
-    os.symlink(site.parent / "secret.txt", site / "link.txt")
+    (site / "link.txt").symlink_to(site.parent / "secret.txt")
     assert get(server, "/link.txt").status == 404
 
 
