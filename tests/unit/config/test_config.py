@@ -156,3 +156,26 @@ def test_connections_set_how_many_calendars_are_written_at_once(tmp_path: Path) 
         load_config(write(tmp_path, "plans: [plan.yaml]\ncaldav:\n  connections: 0\n"), environ={})
     got = [(p.line, p.field, p.message) for p in info.value.problems]
     assert got == [(3, "caldav.connections", "0 is out of range")]
+
+
+def test_publish_keys(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "plans: [plan.yaml]\npublish:\n  out: site\n  base_url: https://lib39.example/plan/\n  port: 8080\n",
+    )
+    publish = load_config(path, environ={}).publish
+    assert publish.out == tmp_path / "site"
+    assert publish.base_url == "https://lib39.example/plan/"
+    assert (publish.host, publish.port, publish.in_service) == ("127.0.0.1", 8080, True)
+    assert not load_config(write(tmp_path, "plans: [plan.yaml]\n"), environ={}).publish.in_service
+
+
+def test_bad_publish_keys_are_reported_with_positions(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "plans: [plan.yaml]\npublish:\n  base_url: ftp://x\n  port: 70000\n  hots: 0.0.0.0\n",
+    )
+    with pytest.raises(InvalidInput) as info:
+        load_config(path, environ={})
+    got = [(p.line, p.field) for p in info.value.problems]
+    assert sorted(got) == [(3, "publish.base_url"), (4, "publish.port"), (5, "publish.hots")]
