@@ -201,7 +201,7 @@ def vevent_chunks(
     vevent = build_vevent(plan, event, first, rendering, stamp=stamp)
     if vevent is None:
         return {}
-    body: bytes = vevent.to_ical()
+    body = serialize(vevent)
     out = {first: body}
     old = _identity_lines(plan.id, event.key, first)
     for calendar_id in ids[1:]:
@@ -214,14 +214,39 @@ def vevent_chunks(
     return out
 
 
+def serialize(component: icalendar.cal.Component) -> bytes:
+    """`component.to_ical()`, byte for byte, with the lines folded by `fold` (icalendar folds in a loop
+    over characters: a third of the cost of serializing an event)."""
+    return b"\r\n".join(fold(line.encode()) for line in component.content_lines() if line) + b"\r\n"
+
+
+def fold(line: bytes) -> bytes:
+    """RFC 5545 folding exactly as icalendar does it: pieces of at most 74 octets, never inside a
+    UTF-8 sequence, and a trailing backslash or caret carried over to the next piece."""
+    if len(line) < 75:
+        return line
+    pieces = []
+    start, size = 0, len(line)
+    while size - start > 74:
+        cut = start + 74
+        while line[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte: the character does not fit
+            cut -= 1
+        if line[cut - 1] in b"\\^":
+            cut -= 1
+        pieces.append(line[start:cut])
+        start = cut
+    pieces.append(line[start:])
+    return b"\r\n ".join(pieces)
+
+
 def _identity_lines(plan_id: str, event_key: str, calendar_id: str) -> tuple[bytes, bytes]:
     """The UID and calendar-mark content lines, serialized (and folded) as in a whole VEVENT."""
     none = icalendar.Parameters()
     uid = icalendar.vText(event_uid(plan_id, event_key, calendar_id))
     mark = icalendar.vText(calendar_id)
     lines = (
-        icalendar.parser.Contentline.from_parts("UID", none, uid).to_ical(),
-        icalendar.parser.Contentline.from_parts(MARK_CALENDAR, none, mark).to_ical(),
+        fold(icalendar.parser.Contentline.from_parts("UID", none, uid).encode()),
+        fold(icalendar.parser.Contentline.from_parts(MARK_CALENDAR, none, mark).encode()),
     )
     first, second = (b"\r\n" + line + b"\r\n" for line in lines)
     return first, second

@@ -11,6 +11,8 @@ from functools import cache
 
 import icalendar
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plansync.calendar import ical
 from plansync.model.plan import Plan
@@ -177,3 +179,10 @@ def test_vevent_chunks_swap_only_the_identity_even_when_folded() -> None:
     for org in ("lib-a", "lib-b"):
         built = ical.build_vevent(plan, plan.events[0], org, stamp=STAMP)
         assert built is not None and chunks[org] == built.to_ical()
+
+
+@given(st.text(alphabet=st.sampled_from("ab\\^;,:ЖёЯ€😀 "), max_size=400))
+def test_fold_is_icalendar_folding(text: str) -> None:
+    from icalendar.parser.string import _foldline
+
+    assert ical.fold(text.encode()) == _foldline(text).encode()
