@@ -11,7 +11,7 @@ from functools import cache
 
 import icalendar
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from plansync.calendar import ical
@@ -182,6 +182,8 @@ def test_vevent_chunks_swap_only_the_identity_even_when_folded() -> None:
 
 
 @given(st.text(alphabet=st.sampled_from("ab\\^;,:ЖёЯ€😀 "), max_size=400))
+@example("a" * 73 + "\\n" + "b" * 10)  # an escape at the fold stays whole
+@example("a" * 72 + "Ж" + "b" * 10)  # a two-octet letter at the fold moves to the next line
 def test_fold_is_icalendar_folding(text: str) -> None:
     from icalendar.parser.string import _foldline
 
