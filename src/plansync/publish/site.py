@@ -144,7 +144,8 @@ class SiteBuilder:
         for org in directory:
             name = agenda.organizer_page(org.id)
             chosen = [(p, e) for p, e in entries if org.id in e.organizers]
-            links = [self._link(f, base_url) for f in feeds if f.organizer == org.id] + all_links
+            mine = [f for f in feeds if f.organizer in (org.id, None)]  # theirs, then the whole plan's
+            links = [self._link(f, base_url) for f in sorted(mine, key=lambda f: f.organizer is None)]
             note = f"Показаны только мероприятия организатора: {names[org.id].name}."
             files[name] = page(name, chosen, f"{heading}: {org.short_name}", note, links)
             pages.append(name)
