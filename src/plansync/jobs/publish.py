@@ -11,7 +11,6 @@ from pathlib import Path
 from plansync.calendar import ical
 from plansync.config.load import Config
 from plansync.model.plan import Plan
-from plansync.publish.feeds import default_workers
 from plansync.publish.site import SiteBuilder
 from plansync.publish.writer import Written, write_site
 
@@ -61,7 +60,6 @@ def publish_site(
     *,
     out: Path,
     base_url: str | None = None,
-    workers: int | None = None,
 ) -> Published:
     rendering = ical.Rendering(config.sync.long_span_policy, config.sync.long_span_days)
     site = SiteBuilder(config.digest.templates).build(
@@ -69,7 +67,6 @@ def publish_site(
         stamp=plans_stamp(config.plans),
         base_url=base_url if base_url is not None else config.publish.base_url,
         rendering=rendering,
-        workers=default_workers() if workers is None else workers,
     )
     written = write_site(out, site.files)
     events = sum(len(p.events) for p in plans)

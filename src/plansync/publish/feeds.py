@@ -6,22 +6,19 @@ event is in it once, an organizer subscribed to the whole plan and to their own 
 not two (apps merge equal UIDs), and the name stays put as long as the plan keeps its first organizer.
 
 Each event is built and serialized once, and its copies for the other organizers made from those bytes
-(`ical.vevent_chunks`); large plans are split over worker processes. Pure apart from those processes.
+(`ical.vevent_chunks`). Pure. (Worker processes were tried: on two shared cores starting them cost more
+than they saved.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 
 from plansync.calendar import ical
 from plansync.model.plan import Plan
 
-PARALLEL_FROM = 3000  # events; below this starting worker processes costs more than it saves
 FEEDS = "feeds"
 
 DEFAULT_RENDERING = ical.Rendering()
@@ -53,40 +50,11 @@ def calendar_name(plan: Plan, org_id: str) -> str:
     return f"{short} — план {plan.year}"
 
 
-def _chunks(
-    plan: Plan, first: int, last: int, rendering: ical.Rendering, stamp: dt.datetime
-) -> list[dict[str, bytes]]:
-    return [
-        ical.vevent_chunks(plan, event, event.organizers, rendering, stamp=stamp)
-        for event in plan.events[first:last]
-    ]
-
-
-def _all_chunks(
-    plan: Plan, rendering: ical.Rendering, stamp: dt.datetime, workers: int
-) -> list[dict[str, bytes]]:
-    count = len(plan.events)
-    if workers <= 1 or count < PARALLEL_FROM:
-        return _chunks(plan, 0, count, rendering, stamp)
-    bounds = [count * i // workers for i in range(workers + 1)]
-    # spawn, not fork: `serve` runs threads, and a forked child may inherit a held lock.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        parts = [
-            pool.submit(_chunks, plan, bounds[i], bounds[i + 1], rendering, stamp) for i in range(workers)
-        ]
-        return [chunk for part in parts for chunk in part.result()]
-
-
-def default_workers() -> int:
-    return max(1, min(4, len(os.sched_getaffinity(0))))
-
-
 def build_feeds(
     plans: Sequence[Plan],
     rendering: ical.Rendering = DEFAULT_RENDERING,
     *,
     stamp: dt.datetime,
-    workers: int = 1,
 ) -> tuple[list[Feed], dict[str, bytes]]:
     """The feeds and their files (path → bytes)."""
     feeds: list[Feed] = []
@@ -95,7 +63,8 @@ def build_feeds(
         zone = ical.vtimezone(plan.timezone, plan.year, plan.year)
         whole: list[bytes] = []
         by_org: dict[str, list[bytes]] = {}
-        for event, chunks in zip(plan.events, _all_chunks(plan, rendering, stamp, workers), strict=True):
+        for event in plan.events:
+            chunks = ical.vevent_chunks(plan, event, event.organizers, rendering, stamp=stamp)
             if not chunks:
                 continue  # the long-span policy skips it, as in the synced calendars
             whole.append(chunks[event.organizers[0]])

@@ -90,11 +90,10 @@ class SiteBuilder:
         stamp: dt.datetime,
         base_url: str | None = None,
         rendering: ical.Rendering = DEFAULT_RENDERING,
-        workers: int = 1,
     ) -> Site:
         """`stamp` is when the plans last changed: the feeds' DTSTAMP and the page's date, so the same
         plans give the same bytes (and the same ETags)."""
-        feeds, files = build_feeds(plans, rendering, stamp=stamp, workers=workers)
+        feeds, files = build_feeds(plans, rendering, stamp=stamp)
         entries = [(plan, event) for plan in plans for event in plan.events]
         # Rows are rendered once; the index and the filter pages put the same markup together.
         row = self.macros.module.row  # type: ignore[attr-defined]
