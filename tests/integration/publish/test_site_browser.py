@@ -5,7 +5,10 @@ render; a text browser (lynx) reads the agenda in order."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import json
 import os
+import re
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -112,3 +115,36 @@ def test_a_text_browser_reads_the_agenda_in_order(site: Path) -> None:
     order = [body.index(h) for h in headings]
     assert order == sorted(order)
     assert "Когда" in text and "Мероприятие" in text
+
+
+def test_a_320_px_phone_needs_no_sideways_scrolling(site: Path, tmp_path: Path) -> None:
+    """WCAG 1.4.10 (reflow): every page in a 320 CSS px viewport (an iframe: headless windows are at
+    least 500 px wide) has nothing wider than the viewport."""
+    binary = chromium()
+    pages = sorted(p.name for p in site.glob("*.html"))
+    probe = site / ".reflow.html"
+    probe.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>reflow</title></head><body>'
+        '<iframe id="f" title="page" style="width:320px;height:900px;border:0"></iframe><script>'
+        f"const pages = {json.dumps(pages)}; const found = []; const frame = document.getElementById('f');"
+        "function next(i) { if (i === pages.length) {"
+        " const p = document.createElement('pre'); p.id = 'reflow';"
+        " p.textContent = JSON.stringify(found); document.body.appendChild(p); return; }"
+        " frame.onload = () => { const w = frame.contentWindow;"
+        " for (const el of w.document.body.querySelectorAll('*')) { const r = el.getBoundingClientRect();"
+        " if (r.right > w.innerWidth + 0.5) {"
+        " found.push(pages[i] + ': ' + el.tagName + '.' + el.className); } }"
+        " next(i + 1); }; frame.src = pages[i]; }"
+        "next(0);</script></body></html>",
+        encoding="utf-8",
+    )
+    try:
+        dom = run_chromium(
+            binary, tmp_path / "profile", "--allow-file-access-from-files", "--dump-dom", probe.as_uri()
+        )
+    finally:
+        probe.unlink()
+    match = re.search(r'<pre id="reflow">(.*?)</pre>', dom, re.S)
+    assert match, dom[-500:]
+    wider = json.loads(html.unescape(match.group(1)))
+    assert not wider, f"wider than 320 px: {wider[:10]}"
