@@ -180,9 +180,13 @@ def organizers(plans: Sequence[Plan]) -> tuple[Organizer, ...]:
 
 
 def forms(plans: Sequence[Plan]) -> tuple[Filter, ...]:
+    """One filter per form, spellings that differ only in case together (they share a page)."""
     counts: dict[str, int] = {}
+    spelling: dict[str, str] = {}
     for plan in plans:
         for event in plan.events:
             if event.form:
-                counts[event.form] = counts.get(event.form, 0) + 1
-    return tuple(Filter(form, form_page(form), n) for form, n in sorted(counts.items()))
+                key = event.form.casefold()
+                spelling.setdefault(key, event.form)
+                counts[key] = counts.get(key, 0) + 1
+    return tuple(Filter(spelling[k], form_page(spelling[k]), counts[k]) for k in sorted(counts))

@@ -188,3 +188,11 @@ def test_fold_is_icalendar_folding(text: str) -> None:
     from icalendar.parser.string import _foldline
 
     assert ical.fold(text.encode()) == _foldline(text).encode()
+
+
+def test_forms_differing_only_in_case_share_one_filter() -> None:
+    plan = make_plan(
+        event("e1", "20 мая", "lib-a", form="Семинар"), event("e2", "21 мая", "lib-a", form="семинар")
+    )
+    (only,) = agenda.forms([plan])
+    assert (only.label, only.events) == ("Семинар", 2)
