@@ -312,6 +312,7 @@ def _register_subcommands() -> None:
     """Commands that live in their own modules; each imports its heavy parts only when it runs."""
     from plansync.cli.digest import digest_command
     from plansync.cli.init import init_command
+    from plansync.cli.publish import publish_command
     from plansync.cli.run import run_command
     from plansync.cli.serve import serve_command, status_command
     from plansync.cli.sync import sync_command
@@ -322,6 +323,7 @@ def _register_subcommands() -> None:
     cli.add_command(digest_command)
     cli.add_command(run_command)
     cli.add_command(init_command)
+    cli.add_command(publish_command)
 
 
 _register_subcommands()

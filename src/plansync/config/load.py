@@ -20,6 +20,7 @@ from plansync.config.model import (
     EmbeddedServer,
     MailConfig,
     PasswordSource,
+    PublishConfig,
     SMTPConfig,
     SyncConfig,
 )
@@ -189,4 +190,5 @@ def _build(values: Mapping[str, object], source: Path, env: Mapping[str, str]) -
         digest=DigestConfig(**digest),  # type: ignore[arg-type]
         mail=MailConfig(**mail, smtp=SMTPConfig(**_fields(values, "mail.smtp"))),  # type: ignore[arg-type]
         log_level=str(top.get("log_level", "info")),
+        publish=PublishConfig(**_fields(values, "publish")),  # type: ignore[arg-type]
     )

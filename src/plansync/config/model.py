@@ -172,6 +172,20 @@ class MailConfig:
 
 
 @dataclass(frozen=True)
+class PublishConfig:
+    """The published site (`plansync publish`, and `serve` when `out` or `port` is set)."""
+
+    out: Path | None = None  # the site folder; None: `site` for the command, <state_dir>/site for serve
+    base_url: str | None = None  # where people reach the site: makes the feed links absolute
+    host: str = "127.0.0.1"
+    port: int | None = None  # serve the site over HTTP from `serve`; None: a web server publishes `out`
+
+    @property
+    def in_service(self) -> bool:
+        return self.out is not None or self.port is not None
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path | None  # the file it was read from; None for the built-in defaults
     plans: tuple[Path, ...]
@@ -182,3 +196,4 @@ class Config:
     digest: DigestConfig
     mail: MailConfig
     log_level: str = "info"
+    publish: PublishConfig = field(default_factory=PublishConfig)

@@ -394,7 +394,7 @@ class Key:
         return self.name.rpartition(".")[2]
 
 
-SECTIONS = ("", "caldav", "caldav.embedded", "sync", "digest", "mail", "mail.smtp")
+SECTIONS = ("", "caldav", "caldav.embedded", "sync", "digest", "mail", "mail.smtp", "publish")
 _PASSWORD_HELP = "never in the file: refused there; give password_env or password_file"
 
 KEYS: tuple[Key, ...] = (
@@ -684,6 +684,28 @@ KEYS: tuple[Key, ...] = (
         env_help="selects the outbox as the transport",
         env_sets=(("mail.transport", "outbox"),),
         shown="`<state_dir>/outbox`",
+    ),
+    # publish
+    Key(
+        "publish.out",
+        FilePath(),
+        None,
+        "the folder of the published site (.ics feeds and the agenda); `serve` keeps it fresh when this "
+        "or `port` is set",
+        shown="`./site` for `plansync publish`, `<state_dir>/site` for `serve`",
+    ),
+    Key(
+        "publish.base_url",
+        URL("write where people open the site, e.g. `https://lib39.ru/plan/`"),
+        None,
+        "where people reach the site: makes the feed links absolute",
+    ),
+    Key("publish.host", Text(max_length=255), "127.0.0.1", "the address `serve` serves the site on"),
+    Key(
+        "publish.port",
+        Integer(1, 65535),
+        None,
+        "`serve` serves the site over HTTP on this port (ETag, 304); without it a web server publishes `out`",
     ),
 )
 

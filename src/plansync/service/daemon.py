@@ -34,6 +34,7 @@ from plansync.util.logs import one_line, register_secret
 
 if TYPE_CHECKING:
     from plansync.jobs.calendars import CalendarServer
+    from plansync.publish.server import SiteServer
 
 log = logging.getLogger("plansync.serve")
 
@@ -134,6 +135,8 @@ class Service:
         self.sync_failures = 0
         self.digest_done_for: dt.datetime | None = None
         self.digest_retry_at: dt.datetime | None = None
+        self._published: tuple[list[Plan], Config] | None = None  # what the site was last built from
+        self._publish_retry_at: dt.datetime | None = None
 
     # -- signals --------------------------------------------------------------------------------
 
@@ -174,9 +177,14 @@ class Service:
                 config.sync.interval,
                 self._schedule_text(),
             )
-            while not self._stop.is_set():
-                self._tick()
-                self._stop.wait(TICK_SECONDS)
+            site = self._start_site_server()
+            try:
+                while not self._stop.is_set():
+                    self._tick()
+                    self._stop.wait(TICK_SECONDS)
+            finally:
+                if site is not None:
+                    site.stop()
         self._server = None
         self.notifier.stopping()
         self._write_status("stopped", stopped=True)
@@ -192,12 +200,55 @@ class Service:
         if signature != self.loaded.signature:
             self.loaded.signature = signature
             self._plans_changed(now)
+        if not self._stop.is_set():
+            self._publish_cycle(now)
         if now >= self.next_sync and not self._stop.is_set():
             self._sync_cycle(now)
         if not self._stop.is_set():
             self._digest_cycle(self.clock.now())
         self._write_status("idle")
         self.notifier.watchdog()
+
+    # -- the published site ---------------------------------------------------------------------
+
+    def _start_site_server(self) -> SiteServer | None:
+        """The HTTP server of the site, with `publish.port`; the site is built before it answers."""
+        publish = self.loaded.config.publish
+        if publish.port is None:
+            return None
+        from plansync.jobs.publish import site_folder
+        from plansync.publish.server import SiteServer
+
+        self._publish_cycle(self.clock.now())
+        site = SiteServer(site_folder(self.loaded.config, service=True), publish.host, publish.port).start()
+        log.info("site on %s", site.url)
+        return site
+
+    def _publish_cycle(self, now: dt.datetime) -> None:
+        """Rebuild the site when the plans (or the config) in use changed: at once, since the plans were
+        re-read only once their files had settled and were valid. Only changed files are rewritten."""
+        config = self.loaded.config
+        if not config.publish.in_service:
+            return
+        done = self._published
+        if done is not None and done[0] is self.loaded.plans and done[1] is config:
+            return  # both are replaced, never changed in place, when a plan or the config changes
+        if self._publish_retry_at is not None and now < self._publish_retry_at:
+            return
+        from plansync.jobs.publish import publish_site, site_folder
+
+        try:
+            report = publish_site(config, self.loaded.plans, out=site_folder(config, service=True))
+        except PlansyncError as exc:
+            log.error("publishing the site failed: %s; retrying in %s", one_line(str(exc)), RETRY_FIRST)
+            self._publish_retry_at = now + RETRY_FIRST
+            return
+        except Exception as exc:
+            log.exception("publishing the site crashed: %s", exc)
+            self._publish_retry_at = now + RETRY_FIRST
+            return
+        self._published, self._publish_retry_at = (self.loaded.plans, config), None
+        log.info("site: %s", report.line())
 
     # -- reload ---------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ PURE = (
     "plansync.planread.dates",
     "plansync.sync.reconcile",
     "plansync.digest.select",
+    "plansync.publish.agenda",
     "plansync.service.schedule",
     "plansync.errors",
     "plansync.util.backoff",

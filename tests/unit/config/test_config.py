@@ -275,3 +275,26 @@ def test_unsubscribe_url_must_be_https(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as info:
         load_config(path, environ={})
     assert [(p.line, p.field) for p in info.value.problems] == [(3, "mail.unsubscribe_url")]
+
+
+def test_publish_keys(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "plans: [plan.yaml]\npublish:\n  out: site\n  base_url: https://lib39.example/plan/\n  port: 8080\n",
+    )
+    publish = load_config(path, environ={}).publish
+    assert publish.out == tmp_path / "site"
+    assert publish.base_url == "https://lib39.example/plan/"
+    assert (publish.host, publish.port, publish.in_service) == ("127.0.0.1", 8080, True)
+    assert not load_config(write(tmp_path, "plans: [plan.yaml]\n"), environ={}).publish.in_service
+
+
+def test_bad_publish_keys_are_reported_with_positions(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "plans: [plan.yaml]\npublish:\n  base_url: ftp://x\n  port: 70000\n  hots: 0.0.0.0\n",
+    )
+    with pytest.raises(InvalidInput) as info:
+        load_config(path, environ={})
+    got = [(p.line, p.field) for p in info.value.problems]
+    assert sorted(got) == [(3, "publish.base_url"), (4, "publish.port"), (5, "publish.hots")]

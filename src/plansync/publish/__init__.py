@@ -1,0 +1,1 @@
+"""The published site: the plans as subscribable .ics feeds and an accessible agenda (`plansync publish`)."""
