@@ -28,6 +28,8 @@ LongSpanPolicy = Literal["span", "start-marker", "skip"]
 Security = Literal["none", "starttls", "tls"]
 CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("plan-wins", "server-wins", "report")
 LONG_SPAN_POLICIES: tuple[LongSpanPolicy, ...] = ("span", "start-marker", "skip")
+Layout = Literal["readable", "classic"]
+LAYOUTS: tuple[Layout, ...] = ("readable", "classic")
 SECURITIES: tuple[Security, ...] = ("none", "starttls", "tls")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -75,12 +77,23 @@ class PasswordSource:
             return Secret(environ[self.override_env])
         if self.file is not None:
             try:
-                return Secret(self.file.read_text(encoding="utf-8").rstrip("\r\n"))
+                text = self.file.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
                 raise PlansyncError(
                     f"cannot read the password file {self.file}: {exc.strerror}; "
                     "check the path and that plansync's user may read it"
                 ) from None
+            except UnicodeDecodeError:
+                raise PlansyncError(
+                    f"cannot read the password file {self.file}: it is not UTF-8 text; "
+                    "write the password in it as one line of text"
+                ) from None
+            if not text.strip():
+                raise PlansyncError(
+                    f"the password file {self.file} is empty; write the password in it, or remove "
+                    "password_file from the config if the server needs none"
+                )
+            return Secret(text)
         if self.env and environ.get(self.env):
             return Secret(environ[self.env])
         return None
@@ -130,6 +143,8 @@ class SyncConfig:
     interval: dt.timedelta = dt.timedelta(minutes=15)
     # A calendar whose last-modified stamp says nothing changed is still listed this often (0: always).
     recheck_every: dt.timedelta = dt.timedelta(hours=1)
+    layout: Layout = "readable"  # how dates without a day appear (docs/calendar.md); "classic": as before
+    combined_calendar: bool = True  # one more calendar holding every event of the plan once
 
 
 @dataclass(frozen=True)
@@ -518,6 +533,8 @@ def _read_sync(entry: Entry | None, c: Checker) -> SyncConfig | None:
         "max_delete_share",
         "interval",
         "recheck_every",
+        "layout",
+        "combined_calendar",
     )
     fields = c.mapping(entry.value, "sync", allowed)
     if fields is None:
@@ -549,9 +566,15 @@ def _read_sync(entry: Entry | None, c: Checker) -> SyncConfig | None:
         if "recheck_every" in fields
         else d.recheck_every
     )
-    if None in (conflict, long_span, days, share, interval, recheck):
+    layout = _choice(fields["layout"], "sync.layout", LAYOUTS, c) if "layout" in fields else d.layout
+    combined = (
+        c.boolean(fields["combined_calendar"].value, "sync.combined_calendar")
+        if "combined_calendar" in fields
+        else d.combined_calendar
+    )
+    if None in (conflict, long_span, days, share, interval, recheck, layout, combined):
         return None
-    return SyncConfig(conflict, long_span, days, share, interval, recheck)  # type: ignore[arg-type]
+    return SyncConfig(conflict, long_span, days, share, interval, recheck, layout, combined)  # type: ignore[arg-type]
 
 
 def _read_digest(entry: Entry | None, c: Checker, base: Path) -> DigestConfig | None:

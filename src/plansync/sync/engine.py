@@ -87,6 +87,11 @@ class _Calendar:
 
 
 def default_calendar_name(org: Organization, plans: Sequence[Plan]) -> str:
+    """«КОНБ — план 2024»; the combined calendar: «Сводный план 2024»."""
+    if org.id == ical.COMBINED:
+        years = sorted({p.year for p in plans})
+        span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}" if years else ""
+        return f"Сводный план {span}".strip()
     years = sorted({p.year for p in plans if any(o.id == org.id for o in p.organizations)})
     span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}" if years else ""
     return f"{org.short_name} — план {span}".strip()
@@ -151,7 +156,7 @@ class SyncEngine:
         self.targets = targets
         self.settings = settings
         self.renderer = Renderer(
-            ical.Rendering(settings.long_span_policy, settings.long_span_days), memo or {}
+            ical.Rendering(settings.long_span_policy, settings.long_span_days, settings.layout), memo or {}
         )
 
     # -- the run --------------------------------------------------------------------------------------
@@ -207,7 +212,7 @@ class SyncEngine:
             return cal
 
         if not dry_run and not brakes:
-            expected = sum(len(p.events_of(org.id)) for org in unmade for p in self.plans)
+            expected = sum(len(ical.events_of(p, org.id)) for org in unmade for p in self.plans)
             made = self._apply_all(calendars, (make(org) for org in unmade), expected, progress, checkpoint)
             calendars += made
             self._record_in_sync(calendars)
@@ -230,6 +235,9 @@ class SyncEngine:
         for plan in self.plans:
             for org in plan.organizations:
                 orgs.setdefault(org.id, org)
+        if self.settings.combined_calendar and self.plans:
+            # The whole plan once, as one more calendar: the engine treats it like an organizer's.
+            orgs[ical.COMBINED] = Organization(ical.COMBINED, "Сводный план", "Сводный план", "other")
         unknown = [o for o in org_ids if o not in orgs]
         if unknown:
             raise UsageError(
@@ -500,7 +508,7 @@ class SyncEngine:
                 _start_done(cal)
                 actions = to_write(cal)
                 if bar is not None:  # `expected` counted every event: those that are not to be written
-                    bar.update(sum(len(p.events_of(cal.key)) for p in cal.plans) - len(actions))
+                    bar.update(sum(len(ical.events_of(p, cal.key)) for p in cal.plans) - len(actions))
                 if actions:
                     yield cal, actions
 
