@@ -17,6 +17,7 @@ the lock and the server are the jobs layer's (plansync.jobs.sync).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -53,7 +54,7 @@ from plansync.sync.reconcile import (
 from plansync.sync.render_cache import Memo, Renderer
 from plansync.sync.report import CalendarReport, Failure, SyncResult
 from plansync.sync.stamps import ask_stamps, held_after_listing, unchanged
-from plansync.sync.state import SeenItem, State
+from plansync.sync.state import OpenConflict, SeenItem, State
 from plansync.sync.writers import Checkpoint, Progress, ProgressBar, write_calendars
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class _Calendar:
     rendering: ical.Rendering = field(default_factory=ical.Rendering)
     digest: str = ""  # of the desired events (see _in_sync_digest)
     in_sync: bool = False  # known unchanged on both sides: not looked at
+    server: dict[str, str | None] = field(default_factory=dict)  # uid → owned-field hash on the server
     listing_s: float = 0.0  # time the server took to list it this run, and the resources it listed
     listed: int = 0
 
@@ -320,6 +322,7 @@ class SyncEngine:
                     # Neither the server (its stamp) nor the plan (the digest) changed since a run that
                     # left this calendar exactly as desired: nothing to look at.
                     report.untouched = len(cached) if cached is not None else len(desired)
+                    report.unresolved = list(self.state.conflicts(url).values())
                     cal.in_sync = True
                     return cal
             if cached is not None:
@@ -333,6 +336,7 @@ class SyncEngine:
                 report.actions = list(cal.decision.actions)
                 return cal
             actual = self._actual(cal, url, token, ctag, dry_run, stamp=stamps.get(url), empty=made)
+            cal.server = {a.uid: a.hash for a in actual if a.uid is not None}
             plan_ids = {p.id for p in self.plans}
             records = {u: r for u, r in self.state.records(url).items() if u.split(".", 1)[0] in plan_ids}
             cal.decision = reconcile(cal.desired, actual, records, policy=policy)
@@ -367,6 +371,38 @@ class SyncEngine:
                 cal.decision is not None and not report.error and not report.failures and not report.conflicts
             )
             self.state.set_synced(cal.url, cal.digest if clean else None)
+            if cal.decision is not None and not report.error:
+                self._keep_conflicts(cal)
+
+    def _keep_conflicts(self, cal: _Calendar) -> None:
+        """Remember the conflicts this run left open (a conflict the policy leaves as it is, or a server
+        version kept earlier that still differs from the plan); forget those that are resolved."""
+        assert cal.url is not None and cal.decision is not None
+        before = self.state.conflicts(cal.url)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        failed = {f.label for f in cal.report.failures}
+        still: list[OpenConflict] = []
+        for action in cal.report.actions:
+            known = before.get(action.uid)
+            want = cal.desired.get(action.uid)
+            if action.label in failed and known is not None:
+                still.append(known)  # nothing was settled for it this run
+                continue
+            if action.kind == "conflict":
+                reason = action.conflict or "left as it is on the server"
+            elif (
+                action.kind == "unchanged"
+                and known is not None
+                and want is not None
+                and (action.uid in cal.server and cal.server[action.uid] != want.hash)
+            ):
+                reason = known.reason  # the server's version still stands against the plan's
+            else:
+                continue
+            since = known.since if known is not None else now
+            still.append(OpenConflict(action.uid, action.label, reason, since))
+        self.state.replace_conflicts(cal.url, still)
+        cal.report.unresolved = still
 
     def _stamps(self, urls: Sequence[str], *, dry_run: bool) -> dict[str, Stamp]:
         return ask_stamps(self.backend, urls, self.state, self.settings, dry_run)

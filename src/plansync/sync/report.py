@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from plansync.errors import EXIT_BRAKE, EXIT_FAILED, EXIT_OK
 from plansync.sync.reconcile import Action, Brake
+from plansync.sync.state import OpenConflict
 
 
 @dataclass
@@ -25,6 +26,7 @@ class CalendarReport:
     will_create_calendar: bool = False
     untouched: int = 0  # events known unchanged without reconciling (see _in_sync)
     done: dict[str, int] = field(default_factory=dict)  # what was actually done, by kind
+    unresolved: list[OpenConflict] = field(default_factory=list)  # conflicts still open after this run
 
     def count(self, kind: str) -> int:
         extra = self.untouched if kind == "unchanged" else 0
@@ -48,6 +50,10 @@ class CalendarReport:
         ]
         parts.append(f"{self.conflicts} conflict{'s' if self.conflicts != 1 else ''}")
         parts.append(f"{len(self.failures) + (1 if self.error else 0)} failed")
+        if self.unresolved:
+            parts.append(
+                f"{len(self.unresolved)} unresolved conflict{'s' if len(self.unresolved) != 1 else ''}"
+            )
         return ", ".join(parts)
 
 
@@ -100,7 +106,9 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
         lines.append("dry run: nothing is changed; this is what a sync would do")
     for cal in result.calendars:
         shown = [a for a in cal.actions if a.kind != "unchanged" or a.conflict]
-        if not shown and not cal.failures and not cal.error and not cal.will_create_calendar:
+        this_run = {a.uid for a in shown if a.conflict}
+        still = [c for c in cal.unresolved if c.uid not in this_run]
+        if not shown and not still and not cal.failures and not cal.error and not cal.will_create_calendar:
             continue
         lines.append(f"{cal.title}: {cal.url or 'calendar to be created'}")
         if cal.will_create_calendar:
@@ -120,6 +128,8 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
                         lines.append(
                             f"      {change.name}: {_show_value(change.old)} → {_show_value(change.new)}"
                         )
+        for c in still:
+            lines.append(f"  ! {c.label}: unresolved conflict since {c.since} — {c.reason}")
         for failure in cal.failures:
             lines.append(f"  ✗ {failure.label}: {failure.message}")
     lines.append("summary:" if not result.dry_run else "summary (would be):")
