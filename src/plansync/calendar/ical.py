@@ -22,7 +22,6 @@ from plansync.model.plan import Event, Organization, Plan
 from plansync.model.reading import Reading
 from plansync.sync.reconcile import Desired
 from plansync.util.lazy import lazy_import
-from plansync.wording import russian
 
 if TYPE_CHECKING:
     import icalendar
@@ -362,6 +361,8 @@ def _series_words(rrule: str) -> str:
 
 
 def _period_words(kind: DateKind, r: Reading, start: dt.date, end: dt.date) -> str:
+    from plansync.wording import russian  # (Babel: not loaded by a run that renders nothing)
+
     if kind == "year":
         return f"в течение {start.year} года"
     if kind in ("month", "quarter", "half"):

@@ -98,6 +98,24 @@ class TestContract:
         assert ical.parse(body).fields["summary"] == "Семинар: новое название"  # type: ignore[index]
         assert b"BEGIN:VALARM" in body
 
+    def test_combined_calendar_holds_the_plan_once_and_follows_its_edits(self, env: Env) -> None:
+        env.combined = True
+        plan = small_plan()
+        result = env.sync(plan)
+        assert result.exit_code == 0, result
+        assert [c.key for c in result.calendars] == ["konb", "gaidar", ical.COMBINED]
+        url = env.url(result, ical.COMBINED)
+        assert server_summaries(env, url) == desired_summaries(plan, ical.COMBINED)
+        assert len(env.server(url)) == len(plan.events)
+        edited = retitle(plan, "e2", "Новое название")  # an event of both organizers
+        again = env.sync(edited)
+        assert {c.key: c.count("update") for c in again.calendars} == {
+            "konb": 1,
+            "gaidar": 1,
+            ical.COMBINED: 1,
+        }
+        assert server_summaries(env, url) == desired_summaries(edited, ical.COMBINED)
+
     def test_event_removed_from_plan_is_deleted(self, env: Env) -> None:
         plan = small_plan()
         url = env.url(env.sync(plan), "konb")
