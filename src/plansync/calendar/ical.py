@@ -10,6 +10,7 @@ like a change. No ORGANIZER or ATTENDEE is ever written: servers would send invi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -217,11 +218,16 @@ def build_vevent(
         start = end
         title += " (срок)"
     elif end is None:
-        notes.append(f"Начало: с {start:%d.%m.%Y}, окончание не указано")
-        end = start
+        exact = r.start_precision == "day"
+        begins = f"{start:%d.%m.%Y}" if exact else _period_words("open", r, start, start)
+        notes.append(f"Начало: {'с ' if exact else ''}{begins}, окончание не указано")
+        # A fuzzy start («с мая») is shown on the first working day of its month, quarter, ….
+        end = start if exact or rendering.layout != "readable" else _unit_end(start, r.start_precision)
         title += " (начало)"
     span = (end - start).days + 1
-    fuzzy = kind not in ("day", "days", "deadline", "open", "series")
+    fuzzy = kind not in ("day", "days", "deadline", "open", "series") or (
+        kind == "open" and r.start_precision != "day"
+    )
     readable = rendering.layout == "readable"
 
     vevent = icalendar.Event()
@@ -245,6 +251,14 @@ def build_vevent(
         if "COUNT" not in rule:
             rule["UNTIL"] = [until]
         vevent.add("RRULE", rule)
+    elif readable and fuzzy and kind == "open":
+        day = first_working_day(start, end)
+        vevent.add("DTSTART", day)
+        vevent.add("DTEND", day + dt.timedelta(days=1))
+        title = (
+            title.removesuffix(" (начало)")
+            + f" (начало {_period_words('open', r, start, start)}, дата уточняется)"
+        )
     elif readable and fuzzy:
         # The plan gives no day: one item, on a day the plan does give if any, else on the first working
         # day of the period, with the period in its title (a span would sit on every day of it).
@@ -326,14 +340,17 @@ def date_kind(r: Reading) -> DateKind:
         return "day" if r.start == r.end else "days"
     if "day" in precisions or r.start_precision != r.end_precision:
         return "mixed"
-    if r.start.month == 1 and r.start.day == 1 and (r.end.month, r.end.day) == (12, 31):
+    if (r.start.month, r.start.day, r.end.month, r.end.day) == (1, 1, 12, 31) and r.start.year == r.end.year:
         return "year"
+    first = (r.start.year, r.start.month)
     if r.start_precision == "month":
-        return "month" if (r.start.year, r.start.month) == (r.end.year, r.end.month) else "months"
-    if r.start_precision in ("quarter", "half") and (r.end - r.start).days < (
-        95 if r.start_precision == "quarter" else 185
+        return "month" if first == (r.end.year, r.end.month) else "months"
+    months = 3 if r.start_precision == "quarter" else 6
+    if r.start_precision in ("quarter", "half") and (r.end.year, r.end.month) < (
+        r.start.year,
+        r.start.month + months,
     ):
-        return r.start_precision
+        return r.start_precision  # one quarter, one half-year
     return "months"
 
 
@@ -355,6 +372,13 @@ def first_working_day(start: dt.date, end: dt.date) -> dt.date:
     return start
 
 
+def _unit_end(start: dt.date, precision: str | None) -> dt.date:
+    """The last day of the month, quarter, half-year or year that begins on `start`."""
+    months = {"month": 1, "quarter": 3, "half": 6}.get(precision or "", 12)
+    year, month = divmod(start.month - 1 + months, 12)
+    return dt.date(start.year + year, month + 1, 1) - dt.timedelta(days=1)
+
+
 def _series_words(rrule: str) -> str:
     parts = dict(p.split("=", 1) for p in rrule.upper().split(";") if "=" in p)
     return _RRULE_WORDS.get((parts.get("FREQ", ""), int(parts.get("INTERVAL", "1") or 1)), "повторяется")
@@ -363,6 +387,8 @@ def _series_words(rrule: str) -> str:
 def _period_words(kind: DateKind, r: Reading, start: dt.date, end: dt.date) -> str:
     from plansync.wording import russian  # (Babel: not loaded by a run that renders nothing)
 
+    if kind == "open":
+        return russian.within(start, r.start_precision)
     if kind == "year":
         return f"в течение {start.year} года"
     if kind in ("month", "quarter", "half"):
@@ -382,8 +408,8 @@ def _title_label(kind: DateKind, r: Reading, start: dt.date, end: dt.date) -> st
 
 
 def _period_kind(r: Reading) -> DateKind:
-    return date_kind(Reading(r.text, r.start, r.end, r.start_precision, r.end_precision, None, None, None,
-                             False, None))  # fmt: skip
+    """The kind of a series' period, as if it did not repeat."""
+    return date_kind(dataclasses.replace(r, rrule=None))
 
 
 def when_words(r: Reading) -> str | None:

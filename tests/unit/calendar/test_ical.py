@@ -96,6 +96,9 @@ RULES = [
     ("еженедельно, по вторникам", dt.date(2024, 1, 2), None, None, "Повторяется в течение 2024 года."),
     ("до 20 ноября", dt.date(2024, 11, 20), dt.date(2024, 11, 20), "(срок)", "Форма:"),
     ("с 3 ноября", dt.date(2024, 11, 3), dt.date(2024, 11, 3), "(начало)", "Форма:"),
+    ("с мая", dt.date(2024, 5, 2), dt.date(2024, 5, 2), "(начало в мае, дата уточняется)", "Форма:"),
+    ("I–II квартал", dt.date(2024, 1, 9), dt.date(2024, 1, 9), "(с I квартала по II квартал)",
+     "Сроки ориентировочные: в течение нескольких месяцев (с I квартала по II квартал);"),
     ("январь - 31 октября", dt.date(2024, 10, 31), dt.date(2024, 10, 31), "(с января по 31 октября)",
      "Сроки по плану: с января по 31 октября;"),
 ]  # fmt: skip
@@ -128,6 +131,8 @@ def test_classic_layout_keeps_spans_and_expanded_series() -> None:
     weekly = vevent("январь–декабрь, еженедельно", layout="classic")
     assert weekly["RRULE"]["FREQ"] == ["WEEKLY"] and weekly["DTSTART"].dt == dt.date(2024, 1, 1)
     assert "в течение месяца" not in str(weekly["DESCRIPTION"])  # the words are right in both layouts
+    opened = vevent("с мая", layout="classic")
+    assert (opened["DTSTART"].dt, opened["DTEND"].dt) == (dt.date(2024, 5, 1), dt.date(2024, 5, 2))
 
 
 def test_combined_calendar_holds_every_event_once_naming_all_organizers() -> None:
