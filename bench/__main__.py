@@ -179,7 +179,9 @@ def run_plansync(url: str, folder: Path, work: Workload, measure: Measure) -> di
     config = folder / "plansync.yaml"
     config.write_text(
         f"plans: [{plan}]\nstate_dir: {folder / 'state'}\n"
-        f"caldav:\n  url: {url}\n  username: plansync\n  password_env: BENCH_CALDAV_PASSWORD\n",
+        f"caldav:\n  url: {url}\n  username: plansync\n  password_env: BENCH_CALDAV_PASSWORD\n"
+        # The organizers' calendars only: the same work as the baselines, and as the earlier measurements.
+        "sync:\n  combined_calendar: false\n",
         encoding="utf-8",
     )
     command = [*plansync_command(), "sync", "--config", str(config)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +39,14 @@ class Env:
     mark: Callable[[], int]
     since: Callable[[int], list[tuple[str, str]]]
     targets: dict[str, CalendarTarget]
+    # The request and write counts the sync tests assert are the organizer calendars'; the combined
+    # calendar is one more, with tests of its own (test_combined_calendar_*, tests/integration/calendar).
+    combined: bool = False
 
     def sync(self, plan: Plan, **kwargs: Any) -> SyncResult:
         state = open_state(self.state_dir)
         try:
-            settings = kwargs.pop("settings", SyncConfig())
+            settings = replace(kwargs.pop("settings", SyncConfig()), combined_calendar=self.combined)
             return sync(
                 [plan],
                 backend=kwargs.pop("backend", self.backend),

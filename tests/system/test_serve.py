@@ -125,7 +125,8 @@ class Setup:
         self.config.write_text(
             "plans: [plan.yaml]\nstate_dir: state\n"
             + caldav
-            + f"sync:\n  interval: {self.interval}\n"
+            # (the service's own counts; the combined calendar has its tests in tests/integration/calendar)
+            + f"sync:\n  interval: {self.interval}\n  combined_calendar: false\n"
             + 'digest:\n  from: "Сводный план библиотек <plansync@example.org>"\n  schedule: mon 08:00\n'
             + "  reply_to: nmo@lib39.ru\n"
             + mail,

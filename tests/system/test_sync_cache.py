@@ -61,13 +61,14 @@ def test_noop_renders_nothing_and_edits_render_only_what_is_written(
     assert "1 created" in out
     assert renders == [{"e1"}]
 
-    # The plan changes: it is read again, and only the edited event is rendered (in both calendars).
+    # The plan changes: it is read again, and only the edited event is rendered (in both organizer
+    # calendars and in the combined one).
     write_config(tmp_path, radicale.url, user="cache1", title="Вебинар два по-новому")
     renders.clear()
     code, out, err = run(config)
     assert code == 0, out + err
-    assert out.count("1 updated") == 2  # e2 in both calendars
-    assert renders == [{"e2"}, {"e2"}]
+    assert out.count("1 updated") == 3  # e2 in both calendars and in the combined one
+    assert renders == [{"e2"}, {"e2"}, {"e2"}]
     assert len(list((tmp_path / "state" / "cache").glob("*.json"))) == 1
 
     renders.clear()
@@ -106,8 +107,8 @@ def test_plans_passed_by_serve_render_only_what_changed(
     write_config(tmp_path, radicale.url, user="cache3", title="Вебинар два обновлённый")
     edited = [load_plan(tmp_path / "plan.yaml")]
     result = run_sync(config, plans=edited, environ=env)
-    assert result.exit_code == 0 and result.writes == 2
-    assert renders == [{"e2"}, {"e2"}]
+    assert result.exit_code == 0 and result.writes == 3
+    assert renders == [{"e2"}, {"e2"}, {"e2"}]
 
 
 def test_a_cached_run_loads_neither_icalendar_nor_the_date_reader(

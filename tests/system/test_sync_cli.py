@@ -132,7 +132,7 @@ def test_main_job_syncs_the_2024_plan_into_the_embedded_server(tmp_path: Path) -
     """The shipped default (`url: embedded`) on a free port; an independent caldav client checks."""
     import caldav
 
-    from plansync.calendar.ical import desired_events
+    from plansync.calendar.ical import COMBINED, desired_events
     from plansync.planread.planfile import load_plan
 
     port = free_port()
@@ -152,11 +152,11 @@ def test_main_job_syncs_the_2024_plan_into_the_embedded_server(tmp_path: Path) -
         password = (tmp_path / "embedded.htpasswd").read_text(encoding="utf-8").strip().split(":", 1)[1]
         client = caldav.DAVClient(url=server.url, username="plansync", password=password, auth_type="basic")
         calendars = {str(c.get_display_name()): c for c in client.principal().get_calendars()}
-        assert len(calendars) == len(plan.organizations)
-        for org in plan.organizations:
-            cal = calendars[f"{org.short_name} — план 2024"]
-            uids = {str(e.icalendar_component["UID"]) for e in cal.get_events()}
-            assert uids == set(desired_events(plan, org.id)), org.id
+        assert len(calendars) == len(plan.organizations) + 1  # and the combined calendar
+        names = {org.id: f"{org.short_name} — план 2024" for org in plan.organizations}
+        for key, name in {**names, COMBINED: "Сводный план 2024"}.items():
+            uids = {str(e.icalendar_component["UID"]) for e in calendars[name].get_events()}
+            assert uids == set(desired_events(plan, key)), key
     code, out, _ = run(config)  # a second run is a no-op
     assert code == 0 and " 0 created, 0 updated, 0 deleted" in out
 
@@ -175,3 +175,41 @@ def test_embedded_port_taken_is_a_clear_error(tmp_path: Path) -> None:
         code, _, err = run(config)
     assert code == 1
     assert f"port {port}" in err and "already in use" in err and "caldav.embedded.port" in err
+
+
+def test_an_unresolved_conflict_is_shown_by_later_runs_and_by_status(
+    tmp_path: Path, radicale: RunningServer
+) -> None:
+    import json
+
+    import caldav
+    import icalendar
+
+    config = write_sync_config(
+        tmp_path, radicale.url, user="cli-conflict", extra="sync: {conflict_policy: server-wins}\n"
+    )
+    assert run(config)[0] == 0
+    with caldav.DAVClient(url=radicale.url, username="cli-conflict", password="secret-pw") as client:
+        calendar = next(
+            c for c in client.principal().calendars() if str(c.get_display_name()).startswith("КОНБ")
+        )
+        item = next(e for e in calendar.events() if "Семинар один" in e.data)
+        cal = icalendar.Calendar.from_ical(item.data)
+        cal.walk("VEVENT")[0]["SUMMARY"] = icalendar.vText("Переименовано человеком")
+        item.data = cal.to_ical().decode()
+        item.save()
+
+    def status() -> tuple[str, dict[str, object]]:
+        runner = CliRunner()
+        text = runner.invoke(cli, ["status", "--config", str(config)], catch_exceptions=False).stdout
+        raw = runner.invoke(cli, ["status", "--json", "--config", str(config)], catch_exceptions=False).stdout
+        konb = next(c for c in json.loads(raw)["calendars"] if c["calendar"] == "konb")
+        return text, konb
+
+    for _ in range(2):  # the run that keeps the server's version, and a later one that writes nothing
+        code, out, _ = run(config)
+        assert code == 0 and "! e1 «Семинар один»: " in out, out  # this run's conflict, or the one still open
+        assert "1 unresolved conflict" in out
+        text, konb = status()
+        assert "unresolved conflict: e1 «Семинар один» — edited on the server by someone else" in text
+        assert [c["event"] for c in konb["unresolved_conflicts"]] == ["e1 «Семинар один»"]  # type: ignore[attr-defined]

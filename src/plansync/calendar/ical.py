@@ -10,6 +10,7 @@ like a change. No ORGANIZER or ATTENDEE is ever written: servers would send invi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -17,12 +18,14 @@ import re
 import zoneinfo
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from plansync.model.plan import Event, Organization, Plan
+from plansync.model.reading import Reading
 from plansync.model.recurrence import first_occurrence
 from plansync.sync.reconcile import Desired
 from plansync.util.lazy import lazy_import
+from plansync.util.workdays import is_working_day
 
 if TYPE_CHECKING:
     import icalendar
@@ -42,12 +45,9 @@ OWNED = ("SUMMARY", "DESCRIPTION", "DTSTART", "DTEND", "DURATION", "RRULE", "TRA
 DEFAULT_DURATION = dt.timedelta(hours=1)  # a time without an end time
 DEADLINE_LABEL = "Срок"  # SUMMARY prefix and CATEGORY of a deadline «до D»
 
-APPROXIMATE = {
-    "month": "в течение месяца",
-    "quarter": "в течение квартала",
-    "half": "в течение полугодия",
-    "year": "в течение года",
-}
+# The calendar of the whole plan (each event once, all its organizers named); no organization id
+# can be this, since ids are [a-z0-9-].
+COMBINED = "_all"
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class Rendering:
 
     long_span_policy: str = "span"  # span | start-marker | skip
     long_span_days: int = 31
+    layout: str = "readable"  # readable | classic (spans for every period, invented series days)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,11 @@ def resource_name(uid: str) -> str:
 # -- plan → iCalendar ---------------------------------------------------------------------------------
 
 
+def events_of(plan: Plan, calendar_id: str) -> tuple[Event, ...]:
+    """The plan's events in one calendar: an organizer's, or all of them in the combined one."""
+    return plan.events if calendar_id == COMBINED else plan.events_of(calendar_id)
+
+
 def desired_events(
     plan: Plan,
     calendar_id: str,
@@ -147,7 +153,7 @@ def desired_events(
     out: dict[str, Desired] = {}
     zone = vtimezone(plan.timezone, plan.year, plan.year)
     stamp = stamp or dt.datetime.now(dt.UTC).replace(microsecond=0)  # the same when built again
-    for event in plan.events_of(calendar_id):
+    for event in events_of(plan, calendar_id):
         if keys is not None and event.key not in keys:
             continue
         vevent = build_vevent(plan, event, calendar_id, rendering, stamp=stamp)
@@ -318,34 +324,41 @@ def build_vevent(
     *,
     stamp: dt.datetime | None = None,
 ) -> icalendar.Event | None:
-    """One VEVENT, or None when the long-span policy says to skip it."""
+    """One VEVENT, or None when the long-span policy says to skip it. The rules, per kind of date, are
+    the table in docs/calendar.md."""
     r = event.reading
     tz = zoneinfo.ZoneInfo(plan.timezone)
+    kind = date_kind(r)
     notes: list[str] = []
-    precisions = {p for p in (r.start_precision, r.end_precision) if p is not None and p != "day"}
-    approximate = [APPROXIMATE[p] for p in ("year", "half", "quarter", "month") if p in precisions]
-
+    title = " ".join(event.title.split())  # a title is one line in every calendar app
     start, end = r.start, r.end
     if start is None and end is None:
         return None  # an undated event (`date_known: false`): nothing to place in a calendar
+    # A deadline «до D» is not a meeting: named as one, shown as free time, filed under «Срок».
+    is_deadline = r.deadline or start is None
     if start is None:
         assert end is not None
         notes.append(f"Срок: до {end:%d.%m.%Y}")
         start = end
+        title = f"{DEADLINE_LABEL}: {title}"
     elif end is None:
-        notes.append(f"Начало: с {start:%d.%m.%Y}, окончание не указано")
-        end = start
+        exact = r.start_precision == "day"
+        begins = f"{start:%d.%m.%Y}" if exact else _period_words("open", r, start, start)
+        notes.append(f"Начало: {'с ' if exact else ''}{begins}, окончание не указано")
+        # A fuzzy start («с мая») is shown on the first working day of its month, quarter, ….
+        end = start if exact or rendering.layout != "readable" else _unit_end(start, r.start_precision)
+        title += " (начало)"
     span = (end - start).days + 1
+    fuzzy = kind not in ("day", "days", "deadline", "open", "series") or (
+        kind == "open" and r.start_precision != "day"
+    )
+    readable = rendering.layout == "readable"
 
     vevent = icalendar.Event()
     vevent.add("UID", event_uid(plan.id, event.key, calendar_id))
     vevent.add("DTSTAMP", stamp or dt.datetime.now(dt.UTC).replace(microsecond=0))
-    title = " ".join(event.title.split())  # a title is one line in every calendar app
-    # A deadline «до D» is not a meeting: named as one, shown as free time, filed under «Срок».
-    is_deadline = r.deadline or r.start is None
-    vevent.add("SUMMARY", f"{DEADLINE_LABEL}: {title}" if is_deadline else title)
 
-    if r.rrule:
+    if r.rrule and (kind == "series" or not readable):
         first = _first_occurrence(r.rrule, start, end)
         if r.time is not None:
             begin = dt.datetime.combine(first, r.time, tzinfo=tz)
@@ -362,11 +375,31 @@ def build_vevent(
         if "COUNT" not in rule:
             rule["UNTIL"] = [until]
         vevent.add("RRULE", rule)
-        if precisions:
-            notes.append("Точные дни повторений в плане не указаны")
+    elif readable and fuzzy and kind == "open":
+        day = first_working_day(start, end)
+        vevent.add("DTSTART", day)
+        vevent.add("DTEND", day + dt.timedelta(days=1))
+        title = (
+            title.removesuffix(" (начало)")
+            + f" (начало {_period_words('open', r, start, start)}, дата уточняется)"
+        )
+    elif readable and fuzzy:
+        # The plan gives no day: one item, on a day the plan does give if any, else on the first working
+        # day of the period, with the period in its title (a span would sit on every day of it).
+        if r.end_precision == "day" and r.start_precision != "day":
+            day = end
+        elif r.start_precision == "day":
+            day = start
+        else:
+            day = first_working_day(start, end)
+            notes.append(
+                f"В календаре показано в первый рабочий день периода ({day:%d.%m.%Y}); "
+                "это не дата мероприятия."
+            )
+        vevent.add("DTSTART", day)
+        vevent.add("DTEND", day + dt.timedelta(days=1))
+        title += f" ({_title_label(kind, r, start, end)})"
     elif span > rendering.long_span_days:
-        if not approximate:
-            approximate.append("длительный период")
         if rendering.long_span_policy == "skip":
             return None
         vevent.add("DTSTART", start)
@@ -385,20 +418,153 @@ def build_vevent(
         if r.time is not None:
             notes.append(f"Время: {r.time:%H:%M}" + (f"–{r.end_time:%H:%M}" if r.end_time else ""))
 
-    if approximate:
+    vevent.add("SUMMARY", title)
+    if fuzzy or span > rendering.long_span_days:
         # Shown as free time and tentative: the plan gives only a period, not the day.
         vevent.add("TRANSP", "TRANSPARENT")
         vevent.add("STATUS", "TENTATIVE")
-    if is_deadline and not approximate:
-        vevent.add("TRANSP", "TRANSPARENT")
+    if is_deadline and not fuzzy:
+        vevent.add("TRANSP", "TRANSPARENT")  # a deadline is not a meeting: free time
     categories = ([DEADLINE_LABEL] if is_deadline else []) + ([event.form] if event.form else [])
     if categories:
         vevent.add("CATEGORIES", categories)
-    vevent.add("DESCRIPTION", _description(plan, event, approximate, notes))
+    vevent.add("DESCRIPTION", _description(plan, event, when_words(r), notes))
     vevent.add(MARK_PLAN, plan.id)
     vevent.add(MARK_EVENT, event.key)
     vevent.add(MARK_CALENDAR, calendar_id)
     return vevent
+
+
+# -- kinds of dates -----------------------------------------------------------------------------------
+
+DateKind = Literal[
+    "day", "days", "month", "months", "quarter", "half", "year", "series", "vague-series", "deadline",
+    "open", "mixed",
+]  # fmt: skip
+_RRULE_WORDS = {
+    ("DAILY", 1): "ежедневно",
+    ("WEEKLY", 1): "еженедельно",
+    ("WEEKLY", 2): "раз в две недели",
+    ("MONTHLY", 1): "ежемесячно",
+    ("MONTHLY", 3): "ежеквартально",
+    ("MONTHLY", 6): "раз в полгода",
+    ("YEARLY", 1): "ежегодно",
+}
+
+
+def date_kind(r: Reading) -> DateKind:
+    """Which row of the rules table (docs/calendar.md) a reading falls under."""
+    if r.start is None:
+        return "deadline"
+    if r.end is None:
+        return "open"
+    if r.rrule:
+        return "series" if _names_its_days(r) else "vague-series"
+    precisions = (r.start_precision, r.end_precision)
+    if precisions == ("day", "day"):
+        return "day" if r.start == r.end else "days"
+    if "day" in precisions or r.start_precision != r.end_precision:
+        return "mixed"
+    if (r.start.month, r.start.day, r.end.month, r.end.day) == (1, 1, 12, 31) and r.start.year == r.end.year:
+        return "year"
+    first = (r.start.year, r.start.month)
+    if r.start_precision == "month":
+        return "month" if first == (r.end.year, r.end.month) else "months"
+    months = 3 if r.start_precision == "quarter" else 6
+    if r.start_precision in ("quarter", "half") and (r.end.year, r.end.month) < (
+        r.start.year,
+        r.start.month + months,
+    ):
+        return r.start_precision  # one quarter, one half-year
+    return "months"
+
+
+def _names_its_days(r: Reading) -> bool:
+    """A series whose days the plan gives: a named weekday or day of the month, or an exact first day."""
+    assert r.rrule is not None
+    parts = {p.split("=", 1)[0] for p in r.rrule.upper().split(";")}
+    named = parts - {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST"}
+    return bool(named) or r.start_precision == "day"
+
+
+def first_working_day(start: dt.date, end: dt.date) -> dt.date:
+    """The first working day of the period (the Russian production calendar: weekends, public holidays
+    and transferred days off), or the period's start if it has none."""
+    day = start
+    while day <= end:
+        if is_working_day(day):
+            return day
+        day += dt.timedelta(days=1)
+    return start
+
+
+def _unit_end(start: dt.date, precision: str | None) -> dt.date:
+    """The last day of the month, quarter, half-year or year that begins on `start`."""
+    months = {"month": 1, "quarter": 3, "half": 6}.get(precision or "", 12)
+    year, month = divmod(start.month - 1 + months, 12)
+    return dt.date(start.year + year, month + 1, 1) - dt.timedelta(days=1)
+
+
+def _series_words(rrule: str) -> str:
+    parts = dict(p.split("=", 1) for p in rrule.upper().split(";") if "=" in p)
+    return _RRULE_WORDS.get((parts.get("FREQ", ""), int(parts.get("INTERVAL", "1") or 1)), "повторяется")
+
+
+def _period_words(kind: DateKind, r: Reading, start: dt.date, end: dt.date) -> str:
+    from plansync.wording import russian  # (Babel: not loaded by a run that renders nothing)
+
+    if kind == "open":
+        return russian.within(start, r.start_precision)
+    if kind == "year":
+        return f"в течение {start.year} года"
+    if kind in ("month", "quarter", "half"):
+        return russian.within(start, r.start_precision)
+    return russian.span(start, r.start_precision, end, r.end_precision)
+
+
+def _title_label(kind: DateKind, r: Reading, start: dt.date, end: dt.date) -> str:
+    """What stands in the title instead of a day: «в мае, дата уточняется», «с февраля по ноябрь»."""
+    words = _period_words(kind if kind != "vague-series" else _period_kind(r), r, start, end)
+    if kind == "vague-series":
+        assert r.rrule is not None
+        return f"{_series_words(r.rrule)} {words}"
+    if kind in ("month", "quarter", "half"):
+        return f"{words}, дата уточняется"
+    return words
+
+
+def _period_kind(r: Reading) -> DateKind:
+    """The kind of a series' period, as if it did not repeat."""
+    return date_kind(dataclasses.replace(r, rrule=None))
+
+
+def when_words(r: Reading) -> str | None:
+    """The description's first line, by the precision of the date; None for an exact day or days."""
+    kind = date_kind(r)
+    if kind in ("day", "days", "deadline", "open"):
+        return None
+    assert r.start is not None and r.end is not None
+    if kind in ("series", "vague-series"):
+        assert r.rrule is not None
+        period = _period_words(_period_kind(r), r, r.start, r.end)
+        if kind == "series":
+            return f"Повторяется {period}." if r.start_precision != "day" else None
+        return (
+            f"Повторяется {_series_words(r.rrule)} {period}; дни повторений в плане не указаны, "
+            "уточняйте у организаторов."
+        )
+    scope = {
+        "month": "в течение месяца",
+        "quarter": "в течение квартала",
+        "half": "в течение полугодия",
+        "year": "в течение года",
+        "months": "в течение нескольких месяцев",
+    }.get(kind)
+    period = _period_words(kind, r, r.start, r.end)
+    if scope is None:  # one end exact, the other a month or more
+        return f"Сроки по плану: {period}; точные дни уточняйте у организаторов."
+    detail = f" ({period})" if kind != "year" else ""
+    return f"Сроки ориентировочные: {scope}{detail}; точную дату уточняйте у организаторов."
 
 
 def _timed_end(begin: dt.datetime, end_time: dt.time | None, tz: dt.tzinfo) -> dt.datetime:
@@ -412,12 +578,10 @@ def _first_occurrence(rrule: str, start: dt.date, end: dt.date) -> dt.date:
     return first_occurrence(rrule, start, end) or start
 
 
-def _description(plan: Plan, event: Event, approximate: list[str], notes: list[str]) -> str:
+def _description(plan: Plan, event: Event, when: str | None, notes: list[str]) -> str:
     lines: list[str] = []
-    if approximate:
-        lines.append(
-            "Сроки ориентировочные: " + ", ".join(approximate) + "; точную дату уточняйте у организаторов."
-        )
+    if when:
+        lines.append(when)
     if event.form:
         lines.append(f"Форма: {event.form}")
     lines.append(f"Дата по плану: {event.date_text}")
@@ -619,6 +783,13 @@ def content_hash(fields: Mapping[str, str]) -> str:
     ]
 
 
+def _integer(value: object) -> int:
+    try:
+        return max(0, int(str(value))) if value is not None else 0
+    except ValueError:
+        return 0
+
+
 def _text(value: object) -> str:
     if value is None:
         return ""
@@ -709,6 +880,7 @@ def _merge(server: bytes, desired: bytes) -> bytes:
     source = _master(ours)
     if target is None or source is None or str(target.get("UID")) != str(source.get("UID")):
         return desired
+    changed = owned_fields(target) != owned_fields(source)
     for name in OWNED:
         target.pop(name, None)
     for name in OWNED:
@@ -716,6 +888,20 @@ def _merge(server: bytes, desired: bytes) -> bytes:
             target[name] = source[name]
     target.pop("DTSTAMP", None)
     target["DTSTAMP"] = source["DTSTAMP"]
+    if changed:
+        # A new revision (RFC 5545 3.8.7.4, 3.8.7.3): clients tell an update from a stale copy by these.
+        sequence = _integer(target.get("SEQUENCE"))
+        target.pop("SEQUENCE", None)
+        target.add("SEQUENCE", sequence + 1)
+        target.pop("LAST-MODIFIED", None)
+        target.add("LAST-MODIFIED", dt.datetime.now(dt.UTC).replace(microsecond=0))
+    if "RRULE" not in target:
+        # No longer a series: its exceptions and moved occurrences would describe days that are not there.
+        for name in ("EXDATE", "RDATE"):
+            target.pop(name, None)
+        theirs.subcomponents = [
+            c for c in theirs.subcomponents if not (c.name == "VEVENT" and "RECURRENCE-ID" in c)
+        ]
     # Our VTIMEZONE replaces the server's copy of it (Radicale truncates the RDATE lists of some).
     our_zones = {str(z["TZID"]): z for z in ours.walk("VTIMEZONE")}
     kept = [

@@ -19,6 +19,8 @@ from plansync.sync.reconcile import ConflictPolicy
 EMBEDDED = "embedded"
 
 LongSpanPolicy = Literal["span", "start-marker", "skip"]
+Layout = Literal["readable", "classic"]
+LAYOUTS: tuple[Layout, ...] = ("readable", "classic")
 Security = Literal["none", "starttls", "tls"]
 Transport = Literal["outbox", "smtp"]
 CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("plan-wins", "server-wins", "report")
@@ -66,12 +68,23 @@ class PasswordSource:
             return Secret(environ[self.override_env])
         if self.file is not None:
             try:
-                return Secret(self.file.read_text(encoding="utf-8").rstrip("\r\n"))
+                text = self.file.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
                 raise PlansyncError(
                     f"cannot read the password file {self.file}: {exc.strerror}; "
                     "check the path and that plansync's user may read it"
                 ) from None
+            except UnicodeDecodeError:
+                raise PlansyncError(
+                    f"cannot read the password file {self.file}: it is not UTF-8 text; "
+                    "write the password in it as one line of text"
+                ) from None
+            if not text.strip():
+                raise PlansyncError(
+                    f"the password file {self.file} is empty; write the password in it, or remove "
+                    "password_file from the config if the server needs none"
+                )
+            return Secret(text)
         if self.env and environ.get(self.env):
             return Secret(environ[self.env])
         return None
@@ -125,6 +138,8 @@ class SyncConfig:
     # A calendar whose last-modified stamp says nothing changed is still listed this often (0: always).
     recheck_every: dt.timedelta = dt.timedelta(hours=1)
     max_run_time: dt.timedelta = dt.timedelta(hours=2)  # a run that reaches it stops between two writes
+    layout: Layout = "readable"  # how dates without a day appear (docs/calendar.md); "classic": as before
+    combined_calendar: bool = True  # one more calendar holding every event of the plan once
 
 
 @dataclass(frozen=True)

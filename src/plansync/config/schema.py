@@ -18,6 +18,7 @@ from pathlib import Path
 from plansync.config.model import (
     CONFLICT_POLICIES,
     EMBEDDED,
+    LAYOUTS,
     LOG_LEVELS,
     LONG_SPAN_POLICIES,
     SECURITIES,
@@ -543,6 +544,20 @@ KEYS: tuple[Key, ...] = (
         "a calendar whose last-modified stamp (or getctag) says nothing changed is not listed, except this "
         'often (`0`: list every calendar on every run); see "How a run notices changes" below',
         shown="`1h`",
+    ),
+    Key(
+        "sync.layout",
+        Choice(LAYOUTS),
+        "readable",
+        "how dates without a day appear in the calendars: `readable` (one labelled item on a day the plan "
+        "gives, else the period's first working day; docs/calendar.md) or `classic` (spans and expanded "
+        "series, as before)",
+    ),
+    Key(
+        "sync.combined_calendar",
+        Boolean(),
+        True,
+        "one more calendar («Сводный план …») holding every event of the plan once, all organizers named",
     ),
     Key(
         "sync.max_run_time",

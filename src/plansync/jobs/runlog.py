@@ -107,6 +107,20 @@ def read_runs(state_dir: Path) -> list[CalendarRun]:
     return [CalendarRun(r[0], r[1], r[2], dt.datetime.fromisoformat(r[3]), r[4], r[5], r[6]) for r in rows]
 
 
+def read_conflicts(state_dir: Path) -> dict[str, list[dict[str, str]]]:
+    """The conflicts the syncs left unresolved, by calendar URL (the sync state's own table)."""
+    with _open(state_dir, write=False) as db:
+        if db is None or not _has_table(db, "conflicts"):
+            return {}
+        rows = db.execute(
+            "SELECT calendar, label, reason, since FROM conflicts ORDER BY since, label"
+        ).fetchall()
+    out: dict[str, list[dict[str, str]]] = {}
+    for url, label, reason, since in rows:
+        out.setdefault(url, []).append({"event": label, "reason": reason, "since": since})
+    return out
+
+
 def read_service(state_dir: Path) -> dict[str, str]:
     with _open(state_dir, write=False) as db:
         if db is None or not _has_table(db, "service"):

@@ -14,11 +14,12 @@ HEARTBEAT_STALE = dt.timedelta(minutes=2)
 
 def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
     from plansync.digest.ledger import Ledger, ledger_path
-    from plansync.jobs.runlog import read_runs, read_service
+    from plansync.jobs.runlog import read_conflicts, read_runs, read_service
     from plansync.service.schedule import next_digest_time
 
     now = now or dt.datetime.now(dt.UTC)
     runs = read_runs(config.state_dir)
+    conflicts = read_conflicts(config.state_dir)
     service = read_service(config.state_dir)
     running = _alive(service)
     digests: dict[str, list[dict[str, Any]]] = {"pending": [], "failed": []}
@@ -67,6 +68,7 @@ def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, 
                 "result": run.result,
                 "summary": run.summary,
                 "error": run.error,
+                "unresolved_conflicts": conflicts.get(run.url or "", []),
             }
             for run in runs
         ],
@@ -130,6 +132,9 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(f"  {cal['title']}: {cal['result']} at {cal['last_sync']}; {cal['summary']}")
         if cal["error"]:
             lines.append(f"    error: {cal['error']}")
+        for conflict in cal["unresolved_conflicts"]:
+            event, reason, since = conflict["event"], conflict["reason"], conflict["since"]
+            lines.append(f"    unresolved conflict: {event} — {reason} (since {since})")
     for kind in ("pending", "failed"):
         entries = status["digests"][kind]
         lines.append(f"digests {kind}: {len(entries)}")

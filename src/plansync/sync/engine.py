@@ -17,11 +17,12 @@ the lock and the server are the jobs layer's (plansync.jobs.sync).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from plansync.caldav.backend import (
     STAMP_SETTLE_S,
@@ -54,7 +55,7 @@ from plansync.sync.reconcile import (
 from plansync.sync.render_cache import Memo, Renderer
 from plansync.sync.report import CalendarReport, Failure, SyncResult
 from plansync.sync.stamps import ask_stamps, held_after_listing, unchanged
-from plansync.sync.state import SeenItem, State
+from plansync.sync.state import OpenConflict, SeenItem, State
 from plansync.sync.writers import Checkpoint, Progress, ProgressBar, write_calendars
 
 log = logging.getLogger(__name__)
@@ -81,11 +82,17 @@ class _Calendar:
     wrote: bool = False  # the server confirmed one of this run's creations
     digest: str = ""  # of the desired events (see _in_sync_digest)
     in_sync: bool = False  # known unchanged on both sides: not looked at
+    server: dict[str, str | None] = field(default_factory=dict)  # uid → owned-field hash on the server
     listing_s: float = 0.0  # time the server took to list it this run, and the resources it listed
     listed: int = 0
 
 
 def default_calendar_name(org: Organization, plans: Sequence[Plan]) -> str:
+    """«КОНБ — план 2024»; the combined calendar: «Сводный план 2024»."""
+    if org.id == ical.COMBINED:
+        years = sorted({p.year for p in plans})
+        span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}" if years else ""
+        return f"Сводный план {span}".strip()
     years = sorted({p.year for p in plans if any(o.id == org.id for o in p.organizations)})
     span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}" if years else ""
     return f"{org.short_name} — план {span}".strip()
@@ -155,7 +162,7 @@ class SyncEngine:
         self.targets = targets
         self.settings = settings
         self.renderer = Renderer(
-            ical.Rendering(settings.long_span_policy, settings.long_span_days), memo or {}
+            ical.Rendering(settings.long_span_policy, settings.long_span_days, settings.layout), memo or {}
         )
 
     def events(self) -> Sequence[Plan]:
@@ -217,7 +224,9 @@ class SyncEngine:
             return cal
 
         if not dry_run and not brakes:
-            expected = sum(len(p.events_of(org.id)) for org in unmade for p in self.events()) if unmade else 0
+            expected = (
+                sum(len(ical.events_of(p, org.id)) for org in unmade for p in self.events()) if unmade else 0
+            )
             made = self._apply_all(calendars, (make(org) for org in unmade), expected, progress, checkpoint)
             calendars += made
             self._record_in_sync(calendars)
@@ -240,6 +249,9 @@ class SyncEngine:
         for plan in self.plans:
             for org in plan.organizations:
                 orgs.setdefault(org.id, org)
+        if self.settings.combined_calendar and self.plans:
+            # The whole plan once, as one more calendar: the engine treats it like an organizer's.
+            orgs[ical.COMBINED] = Organization(ical.COMBINED, "Сводный план", "Сводный план", "other")
         unknown = [o for o in org_ids if o not in orgs]
         if unknown:
             raise UsageError(
@@ -320,6 +332,7 @@ class SyncEngine:
                     # Neither the server (its stamp) nor the plan (the digest) changed since a run that
                     # left this calendar exactly as desired: nothing to look at.
                     report.untouched = len(cached) if cached is not None else len(desired)
+                    report.unresolved = list(self.state.conflicts(url).values())
                     cal.in_sync = True
                     return cal
             if cached is not None:
@@ -333,6 +346,7 @@ class SyncEngine:
                 report.actions = list(cal.decision.actions)
                 return cal
             actual = self._actual(cal, url, token, ctag, dry_run, stamp=stamps.get(url), empty=made)
+            cal.server = {a.uid: a.hash for a in actual if a.uid is not None}
             plan_ids = {p.id for p in self.plans}
             records = {u: r for u, r in self.state.records(url).items() if u.split(".", 1)[0] in plan_ids}
             cal.decision = reconcile(cal.desired, actual, records, policy=policy)
@@ -367,6 +381,38 @@ class SyncEngine:
                 cal.decision is not None and not report.error and not report.failures and not report.conflicts
             )
             self.state.set_synced(cal.url, cal.digest if clean else None)
+            if cal.decision is not None and not report.error:
+                self._keep_conflicts(cal)
+
+    def _keep_conflicts(self, cal: _Calendar) -> None:
+        """Remember the conflicts this run left open (a conflict the policy leaves as it is, or a server
+        version kept earlier that still differs from the plan); forget those that are resolved."""
+        assert cal.url is not None and cal.decision is not None
+        before = self.state.conflicts(cal.url)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        failed = {f.label for f in cal.report.failures}
+        still: list[OpenConflict] = []
+        for action in cal.report.actions:
+            known = before.get(action.uid)
+            want = cal.desired.get(action.uid)
+            if action.label in failed and known is not None:
+                still.append(known)  # nothing was settled for it this run
+                continue
+            if action.kind == "conflict":
+                reason = action.conflict or "left as it is on the server"
+            elif (
+                action.kind == "unchanged"
+                and known is not None
+                and want is not None
+                and (action.uid in cal.server and cal.server[action.uid] != want.hash)
+            ):
+                reason = known.reason  # the server's version still stands against the plan's
+            else:
+                continue
+            since = known.since if known is not None else now
+            still.append(OpenConflict(action.uid, action.label, reason, since))
+        self.state.replace_conflicts(cal.url, still)
+        cal.report.unresolved = still
 
     def _complete(self, cal: _Calendar, uids: set[str]) -> bool:
         """Render the events of `uids` that are known only by their cached hash; True if any was."""
@@ -533,7 +579,7 @@ class SyncEngine:
                 _start_done(cal)
                 actions = to_write(cal)
                 if bar is not None:  # `expected` counted every event: those that are not to be written
-                    bar.update(sum(len(p.events_of(cal.key)) for p in self.events()) - len(actions))
+                    bar.update(sum(len(ical.events_of(p, cal.key)) for p in self.events()) - len(actions))
                 if actions:
                     yield cal, actions
 

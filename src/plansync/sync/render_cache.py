@@ -84,7 +84,9 @@ def load_cache(config: Config, *, given: Sequence[Plan] | None) -> RenderCache:
     path: Path | None = config.state_dir / CACHE_DIR / CACHE_FILE
     key: str | None = None
     if given is None:
-        digest = hashlib.sha256(repr((config.sync.long_span_policy, config.sync.long_span_days)).encode())
+        digest = hashlib.sha256(
+            repr((config.sync.long_span_policy, config.sync.long_span_days, config.sync.layout)).encode()
+        )
         try:
             for plan_path in config.plans:
                 digest.update(str(plan_path.resolve()).encode() + b"\0" + plan_path.read_bytes() + b"\0")
@@ -184,7 +186,7 @@ class Renderer:
         head = hashlib.sha256(repr((replace(plan, events=()), calendar_id, self.rendering)).encode()).digest()
         out: dict[str, Desired] = {}
         todo: dict[str, str] = {}  # event key → fingerprint
-        for event in plan.events_of(calendar_id):
+        for event in ical.events_of(plan, calendar_id):
             fingerprint = hashlib.sha256(head + repr(event).encode()).hexdigest()[:40]
             if fingerprint not in self.memo:
                 todo[event.key] = fingerprint

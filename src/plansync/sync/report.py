@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from plansync.errors import EXIT_BRAKE, EXIT_FAILED, EXIT_OK
 from plansync.sync.reconcile import Action, Brake
+from plansync.sync.state import OpenConflict
 
 
 @dataclass
@@ -26,6 +27,7 @@ class CalendarReport:
     untouched: int = 0  # events known unchanged without reconciling (see _in_sync)
     done: dict[str, int] = field(default_factory=dict)  # what was actually done, by kind
     notices: list[str] = field(default_factory=list)  # what was left alone and why, said once
+    unresolved: list[OpenConflict] = field(default_factory=list)  # conflicts still open after this run
 
     def count(self, kind: str) -> int:
         extra = self.untouched if kind == "unchanged" else 0
@@ -49,6 +51,10 @@ class CalendarReport:
         ]
         parts.append(f"{self.conflicts} conflict{'s' if self.conflicts != 1 else ''}")
         parts.append(f"{len(self.failures) + (1 if self.error else 0)} failed")
+        if self.unresolved:
+            parts.append(
+                f"{len(self.unresolved)} unresolved conflict{'s' if len(self.unresolved) != 1 else ''}"
+            )
         return ", ".join(parts)
 
 
@@ -102,13 +108,10 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
     told: set[str] = set()  # an error shared by calendars (the server is down, the login fails) is told once
     for cal in result.calendars:
         shown = [a for a in cal.actions if a.kind != "unchanged" or a.conflict]
-        if (
-            not shown
-            and not cal.failures
-            and not cal.error
-            and not cal.will_create_calendar
-            and not cal.notices
-        ):
+        this_run = {a.uid for a in shown if a.conflict}
+        still = [c for c in cal.unresolved if c.uid not in this_run]
+        quiet = not cal.failures and not cal.error and not cal.will_create_calendar and not cal.notices
+        if not shown and not still and quiet:
             continue
         lines.append(f"{cal.title}: {cal.url or 'calendar to be created'}")
         if cal.will_create_calendar:
@@ -129,6 +132,8 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
                         lines.append(
                             f"      {change.name}: {_show_value(change.old)} → {_show_value(change.new)}"
                         )
+        for c in still:
+            lines.append(f"  ! {c.label}: unresolved conflict since {c.since} — {c.reason}")
         for failure in cal.failures:
             lines.append(f"  ✗ {failure.label}: {failure.message}")
         lines.extend(f"  ? {notice}" for notice in cal.notices)

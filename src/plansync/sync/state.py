@@ -59,6 +59,14 @@ CREATE TABLE IF NOT EXISTS records (
     server_hash TEXT NOT NULL,
     PRIMARY KEY (calendar, uid)
 );
+CREATE TABLE IF NOT EXISTS conflicts (
+    calendar TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    label TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (calendar, uid)
+);
 CREATE TABLE IF NOT EXISTS stamps (
     calendar TEXT PRIMARY KEY,
     value TEXT,
@@ -86,6 +94,17 @@ class HeldStamp:
     listed_at: float  # epoch seconds of the last listing
     trusted: bool  # False once the stamp stayed the same while the calendar changed
     synced: str | None = None  # digest of the desired events the calendar was left matching (clean run)
+
+
+@dataclass(frozen=True)
+class OpenConflict:
+    """A conflict left unresolved (server-wins, report): shown by every run and by status until the
+    plan and the server agree again."""
+
+    uid: str
+    label: str
+    reason: str
+    since: str  # ISO time of the run that first found it
 
 
 @dataclass(frozen=True)
@@ -227,6 +246,21 @@ class State:
 
     def drop_record(self, calendar: str, uid: str) -> None:
         self._run("DELETE FROM records WHERE calendar=? AND uid=?", (calendar, uid))
+
+    # -- unresolved conflicts --
+
+    def conflicts(self, calendar: str) -> dict[str, OpenConflict]:
+        rows = self._run("SELECT uid, label, reason, since FROM conflicts WHERE calendar=?", (calendar,))
+        return {r[0]: OpenConflict(*r) for r in rows}
+
+    def replace_conflicts(self, calendar: str, conflicts: Iterable[OpenConflict]) -> None:
+        with self.transaction():
+            self._run("DELETE FROM conflicts WHERE calendar=?", (calendar,))
+            for c in conflicts:
+                self._run(
+                    "INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?, ?)",
+                    (calendar, c.uid, c.label, c.reason, c.since),
+                )
 
     def all_records(self) -> Mapping[str, dict[str, Record]]:
         out: dict[str, dict[str, Record]] = {}

@@ -8,7 +8,7 @@ from functools import cache
 
 import holidays
 
-__all__ = ["is_send_day", "send_day"]
+__all__ = ["is_working_day", "send_day"]
 
 
 @cache
@@ -16,7 +16,7 @@ def _russian(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("RU", years=year)
 
 
-def is_send_day(day: dt.date) -> bool:
+def is_working_day(day: dt.date) -> bool:
     """Monday to Friday and not a public holiday or transferred day off."""
     return day.weekday() < 5 and day not in _russian(day.year)
 
@@ -24,6 +24,6 @@ def is_send_day(day: dt.date) -> bool:
 def send_day(scheduled: dt.date) -> dt.date:
     """The scheduled day, or the last send day before it: moving earlier keeps the lead time."""
     day = scheduled
-    while not is_send_day(day):
+    while not is_working_day(day):
         day -= dt.timedelta(days=1)
     return day

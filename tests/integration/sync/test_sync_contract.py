@@ -100,6 +100,24 @@ class TestContract:
         assert ical.parse(body).fields["summary"] == "Семинар: новое название"  # type: ignore[index]
         assert b"BEGIN:VALARM" in body
 
+    def test_combined_calendar_holds_the_plan_once_and_follows_its_edits(self, env: Env) -> None:
+        env.combined = True
+        plan = small_plan()
+        result = env.sync(plan)
+        assert result.exit_code == 0, result
+        assert [c.key for c in result.calendars] == ["konb", "gaidar", ical.COMBINED]
+        url = env.url(result, ical.COMBINED)
+        assert server_summaries(env, url) == desired_summaries(plan, ical.COMBINED)
+        assert len(env.server(url)) == len(plan.events)
+        edited = retitle(plan, "e2", "Новое название")  # an event of both organizers
+        again = env.sync(edited)
+        assert {c.key: c.count("update") for c in again.calendars} == {
+            "konb": 1,
+            "gaidar": 1,
+            ical.COMBINED: 1,
+        }
+        assert server_summaries(env, url) == desired_summaries(edited, ical.COMBINED)
+
     def test_event_removed_from_plan_is_deleted(self, env: Env) -> None:
         plan = small_plan()
         url = env.url(env.sync(plan), "konb")
@@ -164,6 +182,24 @@ class TestContract:
         assert writes(env.since(mark)) == []
         expected_conflicts = 1 if policy == "report" else 0  # report keeps reporting; the others settled it
         assert next(c for c in again.calendars if c.key == "konb").conflicts == expected_conflicts
+
+    @pytest.mark.parametrize("policy", ["server-wins", "report"])
+    def test_an_unresolved_conflict_is_shown_by_every_run_until_resolved(self, env: Env, policy: str) -> None:
+        plan = small_plan()
+        settings = SyncConfig(conflict_policy=policy)  # type: ignore[arg-type]
+        url = env.url(env.sync(plan, settings=settings), "konb")
+        uid = ical.event_uid(plan.id, "e1", "konb")
+        env.person_edit(url, uid, "Изменено человеком")
+        for _ in range(3):  # the run that finds it, and every later one
+            konb = next(c for c in env.sync(plan, settings=settings).calendars if c.key == "konb")
+            assert [c.uid for c in konb.unresolved] == [uid]
+            assert "1 unresolved conflict" in konb.summary()
+        assert list(_open_conflicts(env, url)) == [uid]
+        # Resolved: the person puts the plan's title back, so both sides agree.
+        env.person_edit(url, uid, "Семинар «Библиотека, ты где?»")
+        konb = next(c for c in env.sync(plan, settings=settings).calendars if c.key == "konb")
+        assert konb.unresolved == [] and "unresolved" not in konb.summary()
+        assert _open_conflicts(env, url) == {}
 
     def test_managed_event_deleted_by_a_person_is_recreated_under_plan_wins(self, env: Env) -> None:
         plan = small_plan()
@@ -296,3 +332,11 @@ def test_ctag_and_etag_listing_when_sync_collection_is_not_used(
     result = env.sync(plan, settings=plain)
     assert next(c for c in result.calendars if c.key == "konb").conflicts == 1
     assert server_summaries(env, url)[uid] == "Семинар «Библиотека, ты где?»"
+
+
+def _open_conflicts(env: Env, url: str) -> dict[str, object]:
+    state = open_state(env.state_dir)
+    try:
+        return dict(state.conflicts(url))
+    finally:
+        state.close()

@@ -76,6 +76,78 @@ def test_approximate_periods_are_transparent_tentative_and_say_so(text: str) -> 
     assert "ориентировочные" in str(v["DESCRIPTION"])
 
 
+# The rules table of docs/calendar.md, row by row: (date text, first day, last day, title label, the
+# description's first line). The last day is inclusive; None: no label / no such line.
+RULES = [
+    ("12 марта", dt.date(2024, 3, 12), dt.date(2024, 3, 12), None, "Форма:"),
+    ("3 - 7 ноября", dt.date(2024, 11, 3), dt.date(2024, 11, 7), None, "Форма:"),
+    ("май", dt.date(2024, 5, 2), dt.date(2024, 5, 2), "(в мае, дата уточняется)",
+     "Сроки ориентировочные: в течение месяца (в мае);"),
+    ("февраль–апрель", dt.date(2024, 2, 1), dt.date(2024, 2, 1), "(с февраля по апрель)",
+     "Сроки ориентировочные: в течение нескольких месяцев (с февраля по апрель);"),
+    ("II квартал", dt.date(2024, 4, 1), dt.date(2024, 4, 1), "(во II квартале, дата уточняется)",
+     "Сроки ориентировочные: в течение квартала (во II квартале);"),
+    ("II полугодие", dt.date(2024, 7, 1), dt.date(2024, 7, 1), "(во II полугодии, дата уточняется)",
+     "Сроки ориентировочные: в течение полугодия (во II полугодии);"),
+    ("январь–декабрь", dt.date(2024, 1, 9), dt.date(2024, 1, 9), "(в течение 2024 года)",
+     "Сроки ориентировочные: в течение года;"),
+    ("январь–декабрь, еженедельно", dt.date(2024, 1, 9), dt.date(2024, 1, 9),
+     "(еженедельно в течение 2024 года)", "Повторяется еженедельно в течение 2024 года; дни повторений"),
+    ("еженедельно, по вторникам", dt.date(2024, 1, 2), None, None, "Повторяется в течение 2024 года."),
+    ("до 20 ноября", dt.date(2024, 11, 20), dt.date(2024, 11, 20), "Срок:", "Форма:"),
+    ("с 3 ноября", dt.date(2024, 11, 3), dt.date(2024, 11, 3), "(начало)", "Форма:"),
+    ("с мая", dt.date(2024, 5, 2), dt.date(2024, 5, 2), "(начало в мае, дата уточняется)", "Форма:"),
+    ("I–II квартал", dt.date(2024, 1, 9), dt.date(2024, 1, 9), "(с I квартала по II квартал)",
+     "Сроки ориентировочные: в течение нескольких месяцев (с I квартала по II квартал);"),
+    ("январь - 31 октября", dt.date(2024, 10, 31), dt.date(2024, 10, 31), "(с января по 31 октября)",
+     "Сроки по плану: с января по 31 октября;"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "first", "last", "label", "words"), RULES)
+def test_rules_table(text: str, first: dt.date, last: dt.date | None, label: str | None, words: str) -> None:
+    v = vevent(text)
+    assert v["DTSTART"].dt == first
+    if last is None:
+        assert "RRULE" in v  # a series whose days the plan names
+    else:
+        assert "RRULE" not in v and v["DTEND"].dt == last + dt.timedelta(days=1)
+    title = str(v["SUMMARY"]).replace("\xa0", " ")  # (no-break spaces keep «31 октября» on one line)
+    if label is not None and label.endswith(":"):  # a deadline is named as one, ahead of the title
+        assert title == f"{label} Событие"
+    else:
+        assert title == "Событие" + (f" {label}" if label else "")
+    assert str(v["DESCRIPTION"]).replace("\xa0", " ").startswith(words)
+    assert ("месяца" in str(v["DESCRIPTION"])) == (text == "май")  # the words match the precision
+
+
+def test_marker_day_is_the_first_working_day() -> None:
+    assert ical.first_working_day(dt.date(2024, 1, 1), dt.date(2024, 12, 31)) == dt.date(2024, 1, 9)
+    assert ical.first_working_day(dt.date(2024, 6, 1), dt.date(2024, 6, 30)) == dt.date(2024, 6, 3)
+    assert ical.first_working_day(dt.date(2024, 6, 1), dt.date(2024, 6, 2)) == dt.date(2024, 6, 1)
+
+
+def test_classic_layout_keeps_spans_and_expanded_series() -> None:
+    year = vevent("январь–декабрь", layout="classic")
+    assert (year["DTSTART"].dt, year["DTEND"].dt) == (dt.date(2024, 1, 1), dt.date(2025, 1, 1))
+    assert str(year["SUMMARY"]) == "Событие"
+    weekly = vevent("январь–декабрь, еженедельно", layout="classic")
+    assert weekly["RRULE"]["FREQ"] == ["WEEKLY"] and weekly["DTSTART"].dt == dt.date(2024, 1, 1)
+    assert "в течение месяца" not in str(weekly["DESCRIPTION"])  # the words are right in both layouts
+    opened = vevent("с мая", layout="classic")
+    assert (opened["DTSTART"].dt, opened["DTEND"].dt) == (dt.date(2024, 5, 1), dt.date(2024, 5, 2))
+
+
+def test_combined_calendar_holds_every_event_once_naming_all_organizers() -> None:
+    p = small_plan()
+    combined = ical.desired_events(p, ical.COMBINED)
+    assert len(combined) == len(p.events)
+    assert all(u.endswith(f".{ical.COMBINED}@plansync") for u in combined)
+    shared = next(e for e in p.events if len(e.organizers) > 1)
+    text = combined[ical.event_uid(p.id, shared.key, ical.COMBINED)].fields["description"]
+    assert all(p.organization(o).name in text for o in shared.organizers)
+
+
 def test_long_span_policies() -> None:
     span = vevent("1 марта – 30 апреля", long_span_days=31)
     assert (span["DTSTART"].dt, span["DTEND"].dt) == (dt.date(2024, 3, 1), dt.date(2024, 5, 1))
@@ -90,7 +162,7 @@ def test_long_span_policies() -> None:
 
 
 def test_recurrence_is_one_vevent_bounded_by_the_period() -> None:
-    v = vevent("март–декабрь, ежемесячно")
+    v = vevent("март–декабрь, ежемесячно", layout="classic")
     assert v["DTSTART"].dt == dt.date(2024, 3, 1)
     rule = v["RRULE"]
     assert rule["FREQ"] == ["MONTHLY"] and rule["UNTIL"] == [dt.date(2024, 12, 31)]
@@ -176,9 +248,35 @@ def test_merge_replaces_owned_fields_and_keeps_everything_else() -> None:
     assert (
         result.walk("VALARM")
         and str(result["X-MOZ-LASTACK"]) == "20240101T000000Z"
-        and result["SEQUENCE"] == 3
+        and result["SEQUENCE"] == 4  # plansync's change is a new revision
     )
+    assert result["LAST-MODIFIED"].dt > dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     assert len([p for p in merged.split(b"\r\n") if p.startswith(b"SUMMARY")]) == 1
+
+
+def test_merge_without_a_change_keeps_sequence_and_last_modified() -> None:
+    body = ical.desired_events(small_plan(), "konb")["plan-2024.e1.konb@plansync"].body
+    server = icalendar.Calendar.from_ical(body)
+    server.walk("VEVENT")[0].add("SEQUENCE", 2)
+    merged = icalendar.Calendar.from_ical(ical.merge(server.to_ical(), body)).walk("VEVENT")[0]
+    assert merged["SEQUENCE"] == 2 and "LAST-MODIFIED" not in merged
+
+
+def test_merge_into_a_series_that_is_no_longer_one_drops_its_exceptions() -> None:
+    classic = ical.Rendering(layout="classic")
+    p = plan(event("x", "январь–декабрь, еженедельно", title="Клуб"))
+    series = ical.desired_events(p, "konb", classic)["plan-2024.x.konb@plansync"].body
+    server = icalendar.Calendar.from_ical(series)
+    server.walk("VEVENT")[0].add("EXDATE", dt.date(2024, 1, 8))
+    moved = icalendar.Event()
+    moved.add("UID", "plan-2024.x.konb@plansync")
+    moved.add("RECURRENCE-ID", dt.date(2024, 1, 15))
+    moved.add("DTSTART", dt.date(2024, 1, 16))
+    server.add_component(moved)
+    marker = ical.desired_events(p, "konb")["plan-2024.x.konb@plansync"].body
+    merged = icalendar.Calendar.from_ical(ical.merge(server.to_ical(), marker))
+    assert len(merged.walk("VEVENT")) == 1
+    assert "RRULE" not in merged.walk("VEVENT")[0] and "EXDATE" not in merged.walk("VEVENT")[0]
 
 
 def test_parse_tolerates_other_peoples_broken_items() -> None:

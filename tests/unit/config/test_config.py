@@ -84,6 +84,40 @@ def test_password_from_file_and_env_name(tmp_path: Path) -> None:
     assert load_config(path, environ={}).caldav.password.resolve({"DAV_PW": "x"}) == Secret("x")
 
 
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"", "is empty"),
+        (b"\n", "is empty"),
+        (b"  \r\n", "is empty"),
+        (b"\xff\xfe", "not UTF-8"),
+        (None, "cannot read"),
+    ],
+)
+def test_an_empty_or_unreadable_password_file_is_an_error_naming_it(
+    tmp_path: Path, content: bytes | None, says: str
+) -> None:
+    secret_file = tmp_path / "pw"
+    if content is not None:
+        secret_file.write_bytes(content)
+    path = write(tmp_path, f"plans: [plan.yaml]\ncaldav:\n  password_file: {secret_file}\n")
+    source = load_config(path, environ={}).caldav.password
+    with pytest.raises(PlansyncError) as info:
+        source.resolve({})
+    assert str(secret_file) in str(info.value) and says in str(info.value)
+
+
+def test_layout_and_combined_calendar_keys(tmp_path: Path) -> None:
+    defaults = load_config(write(tmp_path, "plans: [plan.yaml]\n"), environ={}).sync
+    assert (defaults.layout, defaults.combined_calendar) == ("readable", True)
+    path = write(tmp_path, "plans: [plan.yaml]\nsync: {layout: classic, combined_calendar: false}\n")
+    chosen = load_config(path, environ={}).sync
+    assert (chosen.layout, chosen.combined_calendar) == ("classic", False)
+    with pytest.raises(InvalidInput) as info:
+        load_config(write(tmp_path, "plans: [plan.yaml]\nsync: {layout: spans}\n"), environ={})
+    assert info.value.problems[0].field == "sync.layout"
+
+
 def test_secrets_do_not_print() -> None:
     secret = Secret("hunter2")
     assert "hunter2" not in repr(secret) and "hunter2" not in str(secret) and "hunter2" not in f"{secret}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from plansync.util.workdays import is_send_day, send_day
+from plansync.util.workdays import is_working_day, send_day
 
 D = dt.date
 
@@ -37,11 +37,11 @@ def test_send_days_are_the_working_weekdays_of_the_official_calendars() -> None:
     for year, off in OFFICIAL.items():
         for day in days(D(year, 1, 1), D(year, 12, 31)):
             expected = day.weekday() < 5 and day not in off
-            assert is_send_day(day) == expected, day
+            assert is_working_day(day) == expected, day
 
 
 def test_the_transferred_mondays_of_2025_are_working_days() -> None:
-    assert is_send_day(D(2025, 2, 24)) and is_send_day(D(2025, 3, 10))
+    assert is_working_day(D(2025, 2, 24)) and is_working_day(D(2025, 3, 10))
 
 
 def test_a_holiday_moves_the_send_day_earlier() -> None:
