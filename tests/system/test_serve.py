@@ -57,8 +57,8 @@ EVENTS: list[tuple[str, str, str, list[str]]] = [
     ("e1", "Семинар «Библиотека, ты где?»", "21 мая", ["lib-a"]),
     ("e2", "Вебинар по обслуживанию", "23 мая, 10:00", ["lib-a", "lib-b"]),
 ]
-CALENDAR_A = "Библиотека А — план 2024"
-CALENDAR_B = "Библиотека Б — план 2024"
+CALENDAR_A = "Библиотека А — план"
+CALENDAR_B = "Библиотека Б — план"
 
 
 def uid(key: str, calendar: str) -> str:

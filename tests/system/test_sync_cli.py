@@ -153,8 +153,8 @@ def test_main_job_syncs_the_2024_plan_into_the_embedded_server(tmp_path: Path) -
         client = caldav.DAVClient(url=server.url, username="plansync", password=password, auth_type="basic")
         calendars = {str(c.get_display_name()): c for c in client.principal().get_calendars()}
         assert len(calendars) == len(plan.organizations) + 1  # and the combined calendar
-        names = {org.id: f"{org.short_name} — план 2024" for org in plan.organizations}
-        for key, name in {**names, COMBINED: "Сводный план 2024"}.items():
+        names = {org.id: f"{org.short_name} — план" for org in plan.organizations}
+        for key, name in {**names, COMBINED: "Сводный план"}.items():
             uids = {str(e.icalendar_component["UID"]) for e in calendars[name].get_events()}
             assert uids == set(desired_events(plan, key)), key
     code, out, _ = run(config)  # a second run is a no-op

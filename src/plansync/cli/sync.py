@@ -35,12 +35,24 @@ LONG_RUN = 20  # actions; below this a progress bar is only noise
     "--org", "org_ids", multiple=True, metavar="ID", help="Only this organizer's calendar (repeatable)."
 )
 @click.option(
+    "--prune-plan",
+    "prune",
+    multiple=True,
+    metavar="ID",
+    help="Also delete the events of plan ID, no longer in the config, from the calendars (repeatable); "
+    "without it they stay where they are.",
+)
+@click.option(
     "--force-delete",
     is_flag=True,
     help="Go on even if the safety brake would stop the run (many deletions, or a calendar found emptied).",
 )
 def sync_command(
-    config_file: Path | None, dry_run: bool, org_ids: tuple[str, ...], force_delete: bool
+    config_file: Path | None,
+    dry_run: bool,
+    org_ids: tuple[str, ...],
+    prune: tuple[str, ...],
+    force_delete: bool,
 ) -> None:
     """Sync the plan into one CalDAV calendar per organizer.
 
@@ -52,7 +64,12 @@ def sync_command(
 
     config = load_config(config_file)
     result = run_sync(
-        config, dry_run=dry_run, org_ids=org_ids, force_delete=force_delete, progress=progress_bar
+        config,
+        dry_run=dry_run,
+        org_ids=org_ids,
+        force_delete=force_delete,
+        progress=progress_bar,
+        prune=prune,
     )
     code = echo_sync_report(result)
     if code:

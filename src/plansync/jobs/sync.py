@@ -34,6 +34,7 @@ def run_sync(
     environ: Mapping[str, str] | None = None,
     plans: Sequence[Plan] | None = None,
     checkpoint: Checkpoint | None = None,
+    prune: Sequence[str] = (),
 ) -> SyncResult:
     """Load the plans of `config` (unless given: `serve` keeps the last good ones), take the lock, open
     the state, and sync through `backend`, else a backend of `server` (the service's, already running),
@@ -58,6 +59,7 @@ def run_sync(
                     memo=cache.memo,
                     checkpoint=checkpoint,
                     full_plans=cache.full,
+                    prune=prune,
                 )
         finally:
             state.close()

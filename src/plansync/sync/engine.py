@@ -88,14 +88,15 @@ class _Calendar:
 
 
 def default_calendar_name(org: Organization, plans: Sequence[Plan]) -> str:
-    """«КОНБ — план 2024»; the combined calendar: «Сводный план 2024»."""
-    if org.id == ical.COMBINED:
-        years = sorted({p.year for p in plans})
-        span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}" if years else ""
-        return f"Сводный план {span}".strip()
-    years = sorted({p.year for p in plans if any(o.id == org.id for o in p.organizations)})
-    span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}" if years else ""
-    return f"{org.short_name} — план {span}".strip()
+    """«КОНБ — план»; the combined calendar: «Сводный план». Without the year: an organizer's calendar
+    holds its events of every plan, so next year's plan lands where people already look."""
+    return "Сводный план" if org.id == ical.COMBINED else f"{org.short_name} — план"
+
+
+def _earlier_default(org: Organization, spec: str) -> bool:
+    """A calendar an earlier version found or made under its default name («КОНБ — план 2024»)."""
+    name = "Сводный план" if org.id == ical.COMBINED else f"{org.short_name} — план"
+    return spec.startswith(f"name:{name} ")
 
 
 def sync(
@@ -113,6 +114,7 @@ def sync(
     memo: Mapping[str, tuple[str, str, str, str] | None] | None = None,
     checkpoint: Checkpoint | None = None,
     full_plans: Callable[[], Sequence[Plan]] | None = None,
+    prune: Sequence[str] = (),
 ) -> SyncResult:
     """One run. `rendered`: calendar key → uid → (name, label, hash) of the plans' events, from an
     earlier run on the same plans (the render cache); those calendars are reconciled on the hashes and
@@ -126,6 +128,7 @@ def sync(
         settings=settings or SyncConfig(),
         memo=memo,
         full_plans=full_plans,
+        prune=prune,
     )
     return engine.run(
         dry_run=dry_run,
@@ -154,7 +157,17 @@ class SyncEngine:
         settings: SyncConfig,
         memo: Mapping[str, tuple[str, str, str, str] | None] | None = None,
         full_plans: Callable[[], Sequence[Plan]] | None = None,
+        prune: Sequence[str] = (),
     ) -> None:
+        current = {p.id for p in plans}
+        kept = [p for p in prune if p in current]
+        if kept:
+            raise UsageError(
+                f"--prune-plan {kept[0]}: that plan is still in the config; remove it from `plans:` first"
+            )
+        # Plans in scope: this run's, and those whose events it is to remove. A plan no longer in the
+        # config is out of scope: its events stay where they are unless pruned.
+        self.scope = frozenset(current | set(prune))
         self.plans = plans  # their events only if `full_plans` is None (see `events`)
         self._full_plans = full_plans
         self.backend = backend
@@ -267,7 +280,18 @@ class SyncEngine:
 
     def _known_url(self, key: str, target: CalendarTarget) -> str | None:
         known = self.state.calendar(key)
-        return known.url if known is not None and known.target == _spec(target) else None
+        return known.url if known is not None and self._same_target(key, known.target, target) else None
+
+    def _same_target(self, key: str, known: str, target: CalendarTarget) -> bool:
+        """The calendar the state knows is this target's: the same URL or name, or (for a calendar not
+        named in the config) the one an earlier version named with the plan's year: adopted, not made
+        again beside it."""
+        if known == _spec(target):
+            return True
+        org = next((o for p in self.plans for o in p.organizations if o.id == key), None)
+        if key == ical.COMBINED:
+            org = Organization(ical.COMBINED, "Сводный план", "Сводный план", "other")
+        return org is not None and key not in self.targets and _earlier_default(org, known)
 
     def _to_be_made(self, org: Organization) -> bool:
         """The organizer's calendar does not exist yet, and this run is to make it: then it is empty, and
@@ -286,8 +310,10 @@ class SyncEngine:
         """The calendar's URL, sync token and ctag, and whether it was created just now (so is empty)."""
         spec = _spec(target)
         known = self.state.calendar(key)
-        if known is not None and known.target == spec:
+        if known is not None and self._same_target(key, known.target, target):
             # Found or created before: no discovery requests on later runs.
+            if known.target != spec and not dry_run:
+                self.state.adopt_calendar(key, spec)  # (an earlier version's name: kept, not made again)
             return known.url, known.sync_token, known.ctag, False
         url = self.backend.resolve_calendar(key, url=target.url, name=target.name, create=not dry_run)
         if url is not None and not dry_run:
@@ -307,7 +333,7 @@ class SyncEngine:
         target = self._target(org)
         title = f"{target.name} ({key})" if target.name else f"{key} ({target.url})"
         report = CalendarReport(key, title, target.url)
-        owners = frozenset(f"{p.id}:{key}" for p in self.plans)
+        owners = frozenset(f"{plan_id}:{key}" for plan_id in self.scope)
         desired: dict[str, Desired] = {}
         if cached is None:
             for plan in self.events():
@@ -347,7 +373,7 @@ class SyncEngine:
                 return cal
             actual = self._actual(cal, url, token, ctag, dry_run, stamp=stamps.get(url), empty=made)
             cal.server = {a.uid: a.hash for a in actual if a.uid is not None}
-            plan_ids = {p.id for p in self.plans}
+            plan_ids = self.scope
             records = {u: r for u, r in self.state.records(url).items() if u.split(".", 1)[0] in plan_ids}
             cal.decision = reconcile(cal.desired, actual, records, policy=policy)
             need = {

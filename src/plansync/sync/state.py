@@ -179,6 +179,10 @@ class State:
             (key, target, url),
         )
 
+    def adopt_calendar(self, key: str, target: str) -> None:
+        """The same calendar, now known under another target (its URL, tokens and listing stay)."""
+        self._run("UPDATE calendars SET target=? WHERE key=?", (target, key))
+
     def set_tokens(self, key: str, sync_token: str | None, ctag: str | None) -> None:
         self._run("UPDATE calendars SET sync_token=?, ctag=? WHERE key=?", (sync_token, ctag, key))
 
