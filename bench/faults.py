@@ -286,6 +286,166 @@ def fuzz(work: Path, cases: int, seed: int) -> Row:
     return row
 
 
+# -- hostile servers and careless people (issue: nothing lost, nothing leaked, nothing hung) ----------
+
+
+@dataclass
+class Hostile:
+    """The figures of the hostile campaigns: all zero, or within their bound."""
+
+    copies_made: int = 0
+    copies_deleted: int = 0
+    objects_planted: int = 0
+    runs_stopped_by_one_object: int = 0
+    requests_outside_the_collection: int = 0
+    credentials_sent_elsewhere: int = 0
+    peak_memory_mb_huge_answer: float = 0.0
+    huge_answer_mb: int = 0
+    longest_run_s_slow_server: float = 0.0
+    slow_server_bound_s: float = 0.0
+    tracebacks: int = 0
+
+
+def _hostile_config(folder: Path, calendars: dict[str, str], timeout: float = 5) -> Path:
+    from tests.support import faultkit as fk
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fk.write_plan(folder / "plan.yaml", fk.BASE_EVENTS)
+    lines = "".join(f"  {k}: {{url: '{u}'}}\n" for k, u in calendars.items())
+    config = folder / "plansync.yaml"
+    config.write_text(
+        f"plans: [plan.yaml]\nstate_dir: state\ncaldav:\n  url: '{next(iter(calendars.values()))}'\n"
+        f"  username: u\n  password_env: {fk.CALDAV_PASSWORD_ENV}\n  timeout: {timeout}\n"
+        f"calendars:\n{lines}sync: {{combined_calendar: false}}\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _child(args: list[str], folder: Path) -> tuple[int, float, float, str]:
+    """`plansync ARGS` as a process: (exit status, seconds, its peak memory in MB, its output)."""
+    import resource
+
+    from tests.support import faultkit as fk
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.monotonic()
+    proc = fk.popen_plansync(args, folder, {fk.CALDAV_PASSWORD_ENV: fk.CALDAV_PASSWORD})
+    out, err = proc.communicate(timeout=900)
+    seconds = time.monotonic() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    text = (out + err).decode("utf-8", "replace")
+    return proc.returncode, seconds, max(peak, before) / 1024, text
+
+
+def hostile(work: Path, trials: int, seed: int) -> Hostile:
+    import base64
+
+    from plansync.caldav.client import CalDAVBackend
+    from tests.support import faultkit as fk
+    from tests.support.hostile import ODD_LINES
+    from tests.support.hostile_server import HostileServer
+    from tests.support.servers import start_radicale, start_xandikos
+
+    rng = random.Random(seed)
+    figures = Hostile()
+    # Copies: a person duplicates events in a calendar app (markers kept, a new UID), then the plan
+    # drops the originals; every copy must survive.
+    server = start_radicale(work / "radicale")
+    try:
+        for trial in range(trials):
+            folder = fk.SyncFolder(work / f"copies{trial}", server.url, f"copy{trial}")
+            fk.run_cli(["sync", "--config", str(folder.config)])
+            items = fk.server_items(server.storage, folder.user)
+            copied = []
+            for cal, objects in items.items():
+                for name, body in list(objects.items())[: rng.randint(1, 3)]:
+                    uid = fk.uid_of(body)
+                    copy = body.replace(f"UID:{uid}".encode(), f"UID:copy-{trial}-{name}@phone".encode())
+                    fk.dav(server.url, folder.user, "PUT", f"/{folder.user}/{cal}/copy-{name}", copy,
+                           **{"Content-Type": "text/calendar"})  # fmt: skip
+                    copied.append(f"copy-{name}")
+            figures.copies_made += len(copied)
+            folder.write([e for e in folder.events or [] if e[0] not in ("e1", "e2", "e3")])
+            run = fk.run_cli(["sync", "--config", str(folder.config), "--force-delete"])
+            figures.tracebacks += run.traceback
+            after = {n for objects in fk.server_items(server.storage, folder.user).values() for n in objects}
+            figures.copies_deleted += sum(1 for c in copied if c not in after)
+    finally:
+        server.stop()
+    # One bad object: a server that keeps what it is given (Xandikos, not strict) holds a malformed one.
+    lenient = start_xandikos(work / "xandikos", strict=False)
+    try:
+        for trial in range(trials):
+            folder = fk.SyncFolder(work / f"objects{trial}", lenient.url, f"odd{trial}")  # (own calendars)
+            fk.run_cli(["sync", "--config", str(folder.config)])
+            line = rng.choice(ODD_LINES)
+            body = (
+                b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:odd-%d\r\n"
+                b"DTSTAMP:20240101T000000Z\r\nDTSTART;VALUE=DATE:20240315\r\nSUMMARY:odd\r\n%s\r\n"
+                b"END:VEVENT\r\nEND:VCALENDAR\r\n" % (trial, line)
+            )
+            people = CalDAVBackend(lenient.url)
+            try:
+                url = people.resolve_calendar(
+                    "lib-a", url=None, name=folder.calendar_name("lib-a"), create=False
+                )
+                if url is not None:
+                    people.create(url, f"odd-{trial}.ics", body)
+                    figures.objects_planted += 1
+            except Exception:
+                pass  # refused by the server: nothing planted
+            finally:
+                people.close()
+            run = fk.run_cli(["sync", "--config", str(folder.config)])
+            figures.runs_stopped_by_one_object += run.code != 0 or run.traceback
+            figures.tracebacks += run.traceback
+    finally:
+        lenient.stop()
+    # Hrefs that point elsewhere, and a redirect to another host: nothing goes there, no password.
+    token = base64.b64encode(f"u:{fk.CALDAV_PASSWORD}".encode()).decode()
+    with HostileServer("escape") as escape:
+        config = _hostile_config(work / "escape", {k: escape.calendar_url(k) for k in fk.ORGS})
+        for _ in range(2):
+            run = fk.run_cli(["sync", "--config", str(config), "--force-delete"])
+            figures.tracebacks += run.traceback
+        figures.requests_outside_the_collection += sum(
+            1 for _, path, _ in escape.log.entries if "trap" in path or ".." in path or "someone-else" in path
+        )
+        assert escape.other is not None
+        figures.requests_outside_the_collection += len(escape.other.log.entries)
+        figures.credentials_sent_elsewhere += len(escape.other.log.with_credentials())
+        redirect = work / "redirect"
+        config = _hostile_config(redirect, {"lib-a": escape.calendar_url("lib-a")})
+        text = config.read_text(encoding="utf-8").replace(
+            escape.calendar_url("lib-a") + "'\n  username",
+            escape.base + "/.well-known/caldav'\n  username",
+            1,
+        )
+        config.write_text(text.replace("calendars:\n  lib-a: {url: '" + escape.calendar_url("lib-a") + "'}\n",
+                                       "calendars: {}\n"), encoding="utf-8")  # fmt: skip
+        run = fk.run_cli(["sync", "--config", str(config)])
+        figures.tracebacks += run.traceback
+        figures.credentials_sent_elsewhere += sum(1 for e in escape.other.log.entries if token in e[2])
+    # A huge answer (1.5 GiB) and a server that drips a byte every half second.
+    with HostileServer("huge", huge_bytes=1536 * 1024 * 1024) as huge:
+        folder = work / "huge"
+        _hostile_config(folder, {k: huge.calendar_url(k) for k in fk.ORGS})
+        _, _, peak, text = _child(["sync", "--config", str(folder / "plansync.yaml")], folder)
+        figures.peak_memory_mb_huge_answer = round(peak, 1)
+        figures.huge_answer_mb = 1536
+        figures.tracebacks += "Traceback (most recent" in text
+    with HostileServer("slow", drip_s=0.5) as slow:
+        folder = work / "slow"
+        _hostile_config(folder, {k: slow.calendar_url(k) for k in fk.ORGS}, timeout=5)
+        _, seconds, _, text = _child(["sync", "--config", str(folder / "plansync.yaml")], folder)
+        figures.longest_run_s_slow_server = round(seconds, 1)
+        # per calendar: a request of at most caldav.timeout, tried at most 4 times, waits between them
+        figures.slow_server_bound_s = len(fk.ORGS) * (4 * 5 + 8) + 10
+        figures.tracebacks += "Traceback (most recent" in text
+    return figures
+
+
 # -- the report ---------------------------------------------------------------------------------------
 
 
@@ -349,8 +509,16 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         total.add(row)
     rows.append(total)
+    with tempfile.TemporaryDirectory(prefix="plansync-hostile-") as name, _quiet():
+        start = time.monotonic()
+        figures = hostile(Path(name), max(2, trials // 5), args.seed)
+        print(f"hostile: done in {time.monotonic() - start:.1f} s", file=sys.stderr)
     print(f"python -m bench.faults --trials {args.trials} --seed {args.seed}")
     print(table(rows))
+    print()
+    print("hostile servers and careless people:")
+    for key, value in asdict(figures).items():
+        print(f"  {key.replace('_', ' '):<36} {value}")
     for row in rows:
         for note in row.notes[:5]:
             print(f"  {row.campaign}: {note}")
@@ -359,10 +527,20 @@ def main(argv: list[str] | None = None) -> int:
             r.campaign: {k: v for k, v in asdict(r).items() if k not in ("campaign", "notes")} for r in rows
         }
         args.json.write_text(
-            json.dumps({"trials": args.trials, "seed": args.seed, "campaigns": data}, indent=2) + "\n"
+            json.dumps(
+                {"trials": args.trials, "seed": args.seed, "campaigns": data, "hostile": asdict(figures)},
+                indent=2,
+            )
+            + "\n"
         )
     bad = (
-        total.duplicates
+        figures.copies_deleted
+        + figures.runs_stopped_by_one_object
+        + figures.requests_outside_the_collection
+        + figures.credentials_sent_elsewhere
+        + figures.tracebacks
+        + (figures.longest_run_s_slow_server > figures.slow_server_bound_s)
+        + total.duplicates
         + total.foreign_events_touched
         + total.digests_lost
         + total.secrets_leaked
