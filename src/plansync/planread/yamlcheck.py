@@ -15,6 +15,7 @@ alias bomb is never expanded) and tags are ignored.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
@@ -438,7 +439,9 @@ def read_file(path: Path, checker: Checker) -> Node | None:
     """The file's tree; its size is checked before it is read (a huge file is never read whole)."""
     try:
         with path.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)  # one byte more tells "too large" (whatever stat says)
+            size = os.fstat(stream.fileno()).st_size
+            # Never more than the limit (and one byte, to tell "too large" of a file that grows or lies).
+            data = stream.read(min(size, MAX_FILE_BYTES) + 1)
     except OSError as exc:
         checker.file_error(
             1, 1, f"cannot read the file: {exc.strerror}", "check the path and its permissions"

@@ -26,7 +26,8 @@ def _sync(server: HostileServer, tmp_path: Path, plan: object, **backend: object
     state = open_state(tmp_path / "state")
     targets = {k: CalendarTarget(url=server.calendar_url(k)) for k in ("konb", "gaidar")}
     try:
-        return sync([plan], backend=live, state=state, targets=targets, settings=SyncConfig())  # type: ignore[list-item]
+        settings = SyncConfig(combined_calendar=False)
+        return sync([plan], backend=live, state=state, targets=targets, settings=settings)  # type: ignore[list-item]
     finally:
         state.close()
         live.close()
