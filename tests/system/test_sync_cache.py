@@ -133,5 +133,11 @@ def test_a_cached_run_loads_neither_icalendar_nor_the_date_reader(
     assert noop.returncode == 0, noop.stdout + noop.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in noop.stderr.splitlines() if "|" in line}
     assert "plansync.sync.engine" in imported  # the audit sees the run's own imports
-    heavy = {"icalendar.cal", "plansync.planread.dates", "plansync.planread.planfile", "babel.dates"}
+    heavy = {
+        "icalendar.cal",
+        "plansync.planread.dates",
+        "plansync.planread.planfile",
+        "babel.dates",
+        "holidays",
+    }
     assert imported & heavy == set()

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 __all__ = ["is_working_day", "send_day"]
 
 
 @cache
 def _russian(year: int) -> holidays.HolidayBase:
+    import holidays  # (imported when a working day is first asked: a sync with nothing to render never does)
+
     return holidays.country_holidays("RU", years=year)
 
 
