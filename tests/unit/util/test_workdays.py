@@ -51,3 +51,16 @@ def test_a_holiday_moves_the_send_day_earlier() -> None:
         2024, 12, 27
     )  # 28 December 2024 was a working Saturday, not a send day
     assert send_day(D(2024, 5, 16)) == D(2024, 5, 16)
+
+
+def test_the_table_is_the_package_s_production_calendar() -> None:
+    """util/days_off_ru.py (made by scripts/make-days-off) says what the `holidays` package says."""
+    import holidays
+
+    from plansync.util.days_off_ru import DAYS_OFF, FIRST_YEAR, LAST_YEAR
+
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        package = {d.isoformat() for d in holidays.country_holidays("RU", years=year) if d.weekday() < 5}
+        table = {d for d in DAYS_OFF if d.startswith(f"{year}-")}
+        assert table == package, year
+    assert not is_working_day(D(LAST_YEAR + 1, 1, 1))  # past the table: the package itself
