@@ -1,4 +1,4 @@
-"""The HTML digests pass axe-core in headless Chromium with no violations (tests/support/axe.py)."""
+"""The HTML digests pass axe-core in headless Chromium with no violations (tests/support/browser.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from plansync.digest.mail import ListInfo, Renderer
 from plansync.digest.select import digest_period, select
 from plansync.planread.planfile import load_plan
-from tests.support.axe import axe_violations
+from tests.support.browser import axe_violations, chromium
 from tests.support.paths import PLAN_2024
 
 WEEKS = [  # the busiest January week, a week with the region's events, the «Голубая чашка» deadline
@@ -29,8 +29,8 @@ def test_the_html_digest_has_no_axe_violations(tmp_path: Path, week: str, org: s
     page = Renderer().render(digest, reply_to="Координатор <nmo@lib39.ru>", listing=listing).html
     path = tmp_path / "digest.html"
     path.write_text(page, encoding="utf-8")
-    violations = axe_violations(path)
-    assert [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations] == []
+    violations = axe_violations(chromium(), path, tmp_path / "profile")
+    assert [(v["id"], v["help"], v["nodes"]) for v in violations] == []
 
 
 def test_the_checker_finds_violations(tmp_path: Path) -> None:
@@ -40,4 +40,5 @@ def test_the_checker_finds_violations(tmp_path: Path) -> None:
         "</main></body></html>",
         encoding="utf-8",
     )
-    assert {v["id"] for v in axe_violations(path)} >= {"image-alt", "html-has-lang"}
+    found = axe_violations(chromium(), path, tmp_path / "profile")
+    assert {v["id"] for v in found} >= {"image-alt", "html-has-lang"}

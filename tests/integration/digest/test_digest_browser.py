@@ -18,6 +18,7 @@ import pytest
 
 from plansync.digest.mail import Renderer
 from plansync.digest.select import digest_period, select
+from tests.support.browser import chromium, run_chromium
 from tests.support.plans import event, make_plan
 
 TRICKY = 'Круглый стол «Книги & дети» <script>document.body.setAttribute("data-x", "PW" + "NED")</script>'
@@ -27,25 +28,6 @@ PROBE = (
     "p.id = 'visible'; p.textContent = document.body.innerText; document.documentElement.appendChild(p);});"
     "</script>"
 )
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed: CI must `apt-get install -y chromium fonts-dejavu-core`")
-        pytest.skip("chromium is not installed (apt-get install -y chromium fonts-dejavu-core)")
-    return found
-
-
-def run_chromium(binary: str, tmp: Path, *args: str) -> str:
-    command = [
-        binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-        f"--user-data-dir={tmp / 'profile'}", *args,
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
-    return done.stdout
 
 
 def test_html_digest_shows_its_content_once_escaped(tmp_path: Path) -> None:
@@ -61,7 +43,7 @@ def test_html_digest_shows_its_content_once_escaped(tmp_path: Path) -> None:
     path = tmp_path / "digest.html"
     path.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
 
-    dom = run_chromium(binary, tmp_path, "--dump-dom", path.as_uri())
+    dom = run_chromium(binary, tmp_path / "profile", "--dump-dom", path.as_uri())
     assert 'data-x="PWNED"' not in dom, "a script from the plan ran"
     match = re.search(r'<pre id="visible">(.*?)</pre>', dom, re.S)
     assert match, dom[-2000:]
@@ -81,7 +63,9 @@ def test_html_digest_shows_its_content_once_escaped(tmp_path: Path) -> None:
     assert "&amp;" not in visible and "&lt;" not in visible, "escaped twice"
 
     shot = tmp_path / "digest.png"
-    run_chromium(binary, tmp_path, f"--screenshot={shot}", "--window-size=800,1200", path.as_uri())
+    run_chromium(
+        binary, tmp_path / "profile", f"--screenshot={shot}", "--window-size=800,1200", path.as_uri()
+    )
     assert shot.stat().st_size > 10_000  # a rendered page, not a blank one
     if os.environ.get("PLANSYNC_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["PLANSYNC_KEEP_SCREENSHOT"])
@@ -116,7 +100,9 @@ def test_one_column_that_fits_the_screen(tmp_path: Path, width: int) -> None:
     page = Renderer().render(digest, reply_to="nmo@lib39.ru").html
     path = tmp_path / "digest.html"
     path.write_text(page.replace("</body>", GEOMETRY + "</body>"), encoding="utf-8")
-    dom = run_chromium(binary, tmp_path, "--dump-dom", f"--window-size={width},900", path.as_uri())
+    dom = run_chromium(
+        binary, tmp_path / "profile", "--dump-dom", f"--window-size={width},900", path.as_uri()
+    )
     match = re.search(r'<pre id="geometry">(.*?)</pre>', dom, re.S)
     assert match, dom[-2000:]
     g = json.loads(html.unescape(match.group(1)))
@@ -126,7 +112,9 @@ def test_one_column_that_fits_the_screen(tmp_path: Path, width: int) -> None:
     shot = tmp_path / f"digest-{width}.png"
     clean = tmp_path / "clean.html"
     clean.write_text(page, encoding="utf-8")
-    run_chromium(binary, tmp_path, f"--screenshot={shot}", f"--window-size={width},900", clean.as_uri())
+    run_chromium(
+        binary, tmp_path / "profile", f"--screenshot={shot}", f"--window-size={width},900", clean.as_uri()
+    )
     assert shot.stat().st_size > 10_000
     if os.environ.get("PLANSYNC_KEEP_SCREENSHOT"):
         shutil.copy(shot, f"{os.environ['PLANSYNC_KEEP_SCREENSHOT']}-{width}.png")
