@@ -441,15 +441,6 @@ DateKind = Literal[
     "day", "days", "month", "months", "quarter", "half", "year", "series", "vague-series", "deadline",
     "open", "mixed",
 ]  # fmt: skip
-_RRULE_WORDS = {
-    ("DAILY", 1): "ежедневно",
-    ("WEEKLY", 1): "еженедельно",
-    ("WEEKLY", 2): "раз в две недели",
-    ("MONTHLY", 1): "ежемесячно",
-    ("MONTHLY", 3): "ежеквартально",
-    ("MONTHLY", 6): "раз в полгода",
-    ("YEARLY", 1): "ежегодно",
-}
 
 
 def date_kind(r: Reading) -> DateKind:
@@ -506,8 +497,9 @@ def _unit_end(start: dt.date, precision: str | None) -> dt.date:
 
 
 def _series_words(rrule: str) -> str:
-    parts = dict(p.split("=", 1) for p in rrule.upper().split(";") if "=" in p)
-    return _RRULE_WORDS.get((parts.get("FREQ", ""), int(parts.get("INTERVAL", "1") or 1)), "повторяется")
+    from plansync.wording import russian  # (Babel: not loaded by a run that renders nothing)
+
+    return russian.frequency(rrule) or "повторяется"
 
 
 def _period_words(kind: DateKind, r: Reading, start: dt.date, end: dt.date) -> str:

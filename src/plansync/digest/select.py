@@ -400,23 +400,13 @@ class ItemView:
         return ", ".join(o.name for o in self.organizers)
 
 
-_RULE_WORDS = {
-    ("DAILY", 1): "ежедневно",
-    ("WEEKLY", 1): "еженедельно",
-    ("WEEKLY", 2): "раз в две недели",
-    ("MONTHLY", 1): "ежемесячно",
-    ("MONTHLY", 2): "раз в два месяца",
-    ("MONTHLY", 3): "ежеквартально",
-    ("MONTHLY", 6): "раз в полгода",
-    ("YEARLY", 1): "ежегодно",
-}
 _BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 def rule_words(rrule: str) -> str:
     """«ежеквартально», «еженедельно: вт, чт»; CLDR has no «по вторникам», so weekdays are abbreviated."""
     rule = _rule(rrule)
-    words = _RULE_WORDS.get((rule.get("FREQ", ""), int(rule.get("INTERVAL", "1"))), "регулярно")
+    words = russian.frequency(rrule) or "регулярно"
     days = [d[-2:] for d in rule.get("BYDAY", "").split(",") if d[-2:] in _BYDAY]
     if days:
         monday = dt.date(2024, 1, 1)

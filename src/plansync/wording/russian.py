@@ -170,3 +170,25 @@ def span(first: dt.date, first_precision: str | None, last: dt.date, last_precis
     # «с II квартала» and «со II полугодия» both read «со второго»: the preposition follows the numeral.
     with_ = "со" if start.startswith(("II ", "второго")) else "с"
     return f"{with_} {start} по {boundary_accusative(last, last_precision)}"
+
+
+_FREQUENCY = {
+    ("DAILY", 1): "ежедневно",
+    ("WEEKLY", 1): "еженедельно",
+    ("WEEKLY", 2): "раз в две недели",
+    ("MONTHLY", 1): "ежемесячно",
+    ("MONTHLY", 2): "раз в два месяца",
+    ("MONTHLY", 3): "ежеквартально",
+    ("MONTHLY", 6): "раз в полгода",
+    ("YEARLY", 1): "ежегодно",
+}
+
+
+def frequency(rrule: str) -> str | None:
+    """«ежеквартально» for FREQ=MONTHLY;INTERVAL=3; None for a rule that has no such word."""
+    parts = dict(p.split("=", 1) for p in rrule.upper().split(";") if "=" in p)
+    try:
+        interval = int(parts.get("INTERVAL") or 1)
+    except ValueError:
+        return None
+    return _FREQUENCY.get((parts.get("FREQ", ""), interval))
