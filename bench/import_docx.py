@@ -11,14 +11,12 @@ of the same file, measured in the same run.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import docx
 
+from bench.plan_load import best_of, report
 from plansync.planread.importer import import_source
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,15 +67,6 @@ def make_docx(path: Path, rows: int) -> None:
     document.save(str(path))
 
 
-def best_of(repeat: int, action: Callable[[], object]) -> tuple[float, float]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), min(times)
-
-
 def measure(rows: int = 1_000, repeat: int = 3) -> tuple[float, list[tuple[str, float, float]]]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "plan.docx"
@@ -100,10 +89,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     size, results = measure(args.rows, args.repeat)
-    print(f"document: {args.rows} rows, {size:.2f} MB; median and best of {args.repeat} runs")
-    print(f"{'case':<55} {'median s':>9} {'best s':>8}")
-    for name, median, best in results:
-        print(f"{name:<55} {median:>9.3f} {best:>8.3f}")
+    report(f"document: {args.rows} rows, {size:.2f} MB", args.repeat, results)
     print("target: plansync under 5 s at 1,000 rows")
 
 
