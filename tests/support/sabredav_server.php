@@ -1,9 +1,14 @@
 <?php
 // A SabreDAV CalDAV server for the tests, run with `php -S 127.0.0.1:PORT sabredav_server.php`.
 // Its SQLite file, its login scheme and its one user come from the environment the fixture sets:
-// SABRE_DB (path), SABRE_AUTH (basic|digest), SABRE_USER, SABRE_PASSWORD, SABRE_LOG (request log).
+// SABRE_DB (path), SABRE_AUTH (basic|digest), SABRE_USER, SABRE_PASSWORD, SABRE_LOG (request log);
+// SABRE_PHP_WARNING=1 makes PHP print a warning before every answer (run with display_errors on).
 
 date_default_timezone_set('UTC');
+if (getenv('SABRE_PHP_WARNING')) {
+    // A common misconfiguration: display_errors on, and a warning printed before the XML answer.
+    $greeting = $undefined_setting_of_this_server;
+}
 set_error_handler(function ($no, $str, $file, $line) {
     if (error_reporting() & $no) {
         throw new ErrorException($str, 0, $no, $file, $line);

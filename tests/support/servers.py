@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -121,23 +121,38 @@ def _serve(
     return RunningServer(name, f"{scheme}://127.0.0.1:{port}{path}", log, storage, server, thread)
 
 
-def start_radicale(storage: Path, port: int = 0, tls: ssl.SSLContext | None = None) -> RunningServer:
+def start_radicale(
+    storage: Path,
+    port: int = 0,
+    tls: ssl.SSLContext | None = None,
+    *,
+    users: Mapping[str, str] | None = None,
+    mount: Callable[[WSGIApp], WSGIApp] | None = None,
+) -> RunningServer:
     """port 0: a free one; give the port of a stopped server to start it again where clients expect it.
-    With `tls`, it answers HTTPS only."""
+    With `tls`, it answers HTTPS only. `users` (name → password): a login is required (htpasswd);
+    without, any name is taken. `mount`: a WSGI app put in front of Radicale (e.g. to serve it under a
+    path, as tests/support/davical.py does)."""
     import radicale
     import radicale.config
 
+    auth: dict[str, str] = {"type": "none"}
+    if users is not None:
+        htpasswd = storage.with_name(storage.name + ".htpasswd")
+        htpasswd.write_text("".join(f"{u}:{p}\n" for u, p in users.items()), encoding="utf-8")
+        auth = {"type": "htpasswd", "htpasswd_filename": str(htpasswd), "htpasswd_encryption": "plain"}
     configuration = radicale.config.load()  # no files: never a stray system config
     configuration.update(
         {
-            "auth": {"type": "none"},
+            "auth": auth,
             "rights": {"type": "owner_only"},
             "storage": {"filesystem_folder": str(storage)},
             "logging": {"level": "warning", "mask_passwords": "True"},
         },
         "plansync tests",
     )
-    return _serve("radicale", radicale.Application(configuration), "/", storage, port, tls)
+    app: WSGIApp = radicale.Application(configuration)
+    return _serve("radicale", mount(app) if mount is not None else app, "/", storage, port, tls)
 
 
 def start_xandikos(storage: Path, port: int = 0, *, strict: bool = True) -> RunningServer:
@@ -228,10 +243,16 @@ SABREDAV_LIBRARY = Path("/usr/share/php/Sabre/autoload.php")
 
 
 def start_sabredav(
-    storage: Path, auth: str, username: str = "alice", password: str = "sabre-secret"
+    storage: Path,
+    auth: str,
+    username: str = "alice",
+    password: str = "sabre-secret",
+    *,
+    php_warning: bool = False,
 ) -> ServerProcess:
     """SabreDAV 1.8 (Debian's php-sabre-dav) on its PDO SQLite backends under `php -S`, with one user who
-    logs in with `auth` ("basic" or "digest")."""
+    logs in with `auth` ("basic" or "digest"). `php_warning`: PHP shows its warnings (display_errors on,
+    as on a misconfigured server) and prints one before every answer."""
     if shutil.which("php") is None or not SABREDAV_LIBRARY.exists():
         pytest.skip("SabreDAV is not installed (apt-get install php-cli php-sqlite3 php-sabre-dav)")
     port = free_port()
@@ -243,9 +264,13 @@ def start_sabredav(
         "SABRE_PASSWORD": password,
         "SABRE_LOG": str(storage / "requests.log"),
     }
+    shown = ("-d", "display_errors=1", "-d", "html_errors=1", "-d", "output_buffering=4096")
+    if php_warning:
+        env["SABRE_PHP_WARNING"] = "1"
     process = subprocess.Popen(
         [
             "php",
+            *(shown if php_warning else ()),
             "-d",
             "include_path=.:/usr/share/php",
             "-S",

@@ -1,4 +1,5 @@
-"""A real SMTP server for tests: aiosmtpd on 127.0.0.1 with STARTTLS (or implicit TLS) and AUTH.
+"""A real SMTP server for tests: aiosmtpd on 127.0.0.1 with STARTTLS (or implicit TLS) and AUTH, or a plain
+relay with neither (`relay`).
 
 Certificates are made per test session with the `openssl` command line: a test CA that the client
 is told to trust (mail.smtp.ca_file) and a server certificate for 127.0.0.1 signed by it; and a
@@ -149,6 +150,24 @@ def start_server(
     )
     controller.start()
     return SMTPServer("127.0.0.1", controller.port, security, recorder, controller)
+
+
+def start_relay(recorder: Recorder | None = None) -> SMTPServer:
+    """A plain relay as many offices run one on their network: no TLS at all, no login."""
+    recorder = recorder if recorder is not None else Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), ready_timeout=10)
+    controller.start()
+    return SMTPServer("127.0.0.1", controller.port, "none", recorder, controller)
+
+
+@pytest.fixture
+def relay() -> Iterator[SMTPServer]:
+    """A plain relay: no STARTTLS, no AUTH (security `none` is the only setting that works with it)."""
+    server = start_relay()
+    try:
+        yield server
+    finally:
+        server.controller.stop()
 
 
 @pytest.fixture(scope="session")
