@@ -124,6 +124,7 @@ def test_one_config_finds_its_passwords_as_credentials_under_every_unit(
         credentials = tmp_path / "credentials"
         credentials.mkdir(mode=0o700)
         (credentials / "caldav-password").write_text("credential-pw", encoding="utf-8")
+        (credentials / "caldav-password").chmod(0o400)  # as systemd passes it: the service's own, read-only
         done = installed.run("sync", cwd=work, env={"CREDENTIALS_DIRECTORY": str(credentials)})
         assert done.returncode == 0, done.stdout + done.stderr
         assert "1 created" in done.stdout
