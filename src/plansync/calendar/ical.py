@@ -20,10 +20,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from plansync.calendar.desired import Desired
 from plansync.model.plan import Event, Organization, Plan
 from plansync.model.reading import Reading
 from plansync.model.recurrence import first_occurrence
-from plansync.sync.reconcile import Desired
 from plansync.util.lazy import lazy_import
 from plansync.util.workdays import is_working_day
 

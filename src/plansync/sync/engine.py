@@ -36,6 +36,7 @@ from plansync.caldav.backend import (
 from plansync.caldav.hrefs import inside
 from plansync.caldav.retry import stop_waiting
 from plansync.calendar import ical
+from plansync.calendar.desired import Desired
 from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.errors import PlansyncError, UsageError
 from plansync.model.plan import Organization, Plan
@@ -44,7 +45,6 @@ from plansync.sync.reconcile import (
     Actual,
     Brake,
     Decision,
-    Desired,
     Record,
     brake,
     decide,

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from plansync.calendar import ical
+from plansync.calendar.desired import Desired
 from plansync.config.model import Config
 from plansync.model.codec import decode_plan, encode
 from plansync.model.plan import Plan
-from plansync.sync.reconcile import Desired
 from plansync.sync.report import SyncResult
 from plansync.util.private import private_dir
 
