@@ -165,7 +165,7 @@ def send_digests(
     if as_of is not None:
         day = as_of
     else:  # the digest due now by the schedule (a holiday moves it earlier), whenever a timer runs this
-        from plansync.service.schedule import due_digest
+        from plansync.digest.schedule import due_digest
 
         digest = config.digest
         day = due_digest(now, digest.schedule_weekday, digest.schedule_time, plans[0].timezone)[1]

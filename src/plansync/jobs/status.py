@@ -14,8 +14,8 @@ HEARTBEAT_STALE = dt.timedelta(minutes=2)
 
 def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
     from plansync.digest.ledger import Ledger, ledger_path
+    from plansync.digest.schedule import next_digest_time
     from plansync.jobs.runlog import read_conflicts, read_runs, read_service
-    from plansync.service.schedule import next_digest_time
 
     now = now or dt.datetime.now(dt.UTC)
     runs = read_runs(config.state_dir)

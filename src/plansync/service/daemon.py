@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 from plansync.caldav import retry
 from plansync.config.load import load_config
 from plansync.config.model import Config
+from plansync.digest.schedule import due_digest, next_due_digest
 from plansync.errors import PlansyncError
 from plansync.model.plan import Plan
 from plansync.service.notify import Notifier
-from plansync.service.schedule import due_digest, next_due_digest
 from plansync.util.backoff import doubling
 from plansync.util.logs import one_line, register_secret
 

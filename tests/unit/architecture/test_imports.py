@@ -20,7 +20,7 @@ PURE = (
     "plansync.sync.reconcile",
     "plansync.digest.select",
     "plansync.publish.agenda",
-    "plansync.service.schedule",
+    "plansync.digest.schedule",
     "plansync.errors",
     "plansync.util.backoff",
 )

@@ -1,4 +1,4 @@
-"""The service's schedule arithmetic, on its own (the subprocess tests cover the loop around it)."""
+"""When the digests are due (digest.schedule), on its own (the service tests cover the loop around it)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from plansync.service.schedule import last_digest_time, next_digest_time
+from plansync.digest.schedule import last_digest_time, next_digest_time
 
 TZ = "Europe/Kaliningrad"  # UTC+2 all year
 MONDAY_8 = (0, dt.time(8, 0))
@@ -45,7 +45,7 @@ THURSDAY_10 = (3, dt.time(10, 0))
 
 
 def test_a_digest_due_on_a_holiday_goes_out_the_working_day_before() -> None:
-    from plansync.service.schedule import due_digest, next_due_digest
+    from plansync.digest.schedule import due_digest, next_due_digest
 
     # Thursday 9 May 2024 is Victory Day: the digest for 13–19 May goes out Wednesday 8 May at 10:00.
     wednesday = dt.datetime.fromisoformat("2024-05-08T10:00:00+02:00")
