@@ -29,7 +29,7 @@ from plansync.config.model import DigestConfig, MailConfig, Secret, SMTPConfig
 from plansync.digest.changes import Changes
 from plansync.digest.select import Digest, DigestView, view
 from plansync.errors import PlansyncError
-from plansync.util.shipped import shipped_folder
+from plansync.util.shipped import DIGEST_TEMPLATES, shipped_templates
 
 __all__ = [
     "ListInfo",
@@ -44,10 +44,8 @@ __all__ = [
     "list_info",
     "message_id",
     "open_transport",
-    "shipped_templates",
 ]
 
-TEMPLATE_NAMES = ("digest_subject.txt.j2", "digest.txt.j2", "digest.html.j2")
 CHANGES_TEMPLATE = "changes.txt.j2"
 PRODID = "-//plansync//weekly digest//RU"
 LOCAL_SENDER = "plansync <plansync@localhost>"  # the outbox's sender when none is configured
@@ -55,16 +53,6 @@ log = logging.getLogger(__name__)
 
 
 # -- templates ----------------------------------------------------------------------------------------
-
-
-def shipped_templates() -> Path:
-    """The templates that come with plansync: a checkout's `templates/`, else the installed package's."""
-    try:
-        return shipped_folder("templates", TEMPLATE_NAMES[1])
-    except PlansyncError as exc:
-        raise PlansyncError(
-            f"{exc}, or set digest.templates in the config to a folder with " + ", ".join(TEMPLATE_NAMES)
-        ) from None
 
 
 @dataclass(frozen=True)
@@ -111,9 +99,9 @@ class Renderer:
             auto_reload=False,
         )
         self.env.filters["sentence"] = _sentence
-        self.subject = self.env.get_template(TEMPLATE_NAMES[0])
-        self.text = self.env.get_template(TEMPLATE_NAMES[1])
-        self.html = self.env.get_template(TEMPLATE_NAMES[2])
+        self.subject = self.env.get_template(DIGEST_TEMPLATES[0])
+        self.text = self.env.get_template(DIGEST_TEMPLATES[1])
+        self.html = self.env.get_template(DIGEST_TEMPLATES[2])
         self.inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
     def render(

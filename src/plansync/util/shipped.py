@@ -12,6 +12,7 @@ from plansync.errors import PlansyncError
 _CHECKOUT = Path(__file__).resolve().parents[3]
 # The folder inside the installed package → the checkout's folder with the same files.
 FOLDERS = {"templates": "templates", "starter": "config", "example": "data"}
+DIGEST_TEMPLATES = ("digest_subject.txt.j2", "digest.txt.j2", "digest.html.j2")  # subject, text, HTML
 
 
 def shipped_folder(name: str, must_hold: str) -> Path:
@@ -29,6 +30,17 @@ def shipped_folder(name: str, must_hold: str) -> Path:
 
 def shipped_file(name: str, file: str) -> Path:
     return shipped_folder(name, file) / file
+
+
+def shipped_templates() -> Path:
+    """The templates of the digests and the site: a checkout's `templates/`, else the installed
+    package's."""
+    try:
+        return shipped_folder("templates", DIGEST_TEMPLATES[1])
+    except PlansyncError as exc:
+        raise PlansyncError(
+            f"{exc}, or set digest.templates in the config to a folder with " + ", ".join(DIGEST_TEMPLATES)
+        ) from None
 
 
 EXAMPLE_PLAN = "plan-2024.yaml"
