@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from plansync.config.load import load_config
-from plansync.digest.send import send_digests
+from plansync.jobs.digest import send_digests
 from tests.support import faultkit as fk
 from tests.support.faultkit import DOWN_RUNS, outage_campaign
 from tests.support.smtp import PASSWORD as SMTP_PASSWORD

@@ -1,4 +1,4 @@
-"""`plansync digest`: parse the options, run the digest use case (plansync.digest.send), print."""
+"""`plansync digest`: parse the options, run the digest use case (plansync.jobs.digest), print."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def digest_command(
     digest failed permanently (in this run or held from an earlier one), 75 when one will be retried.
     """
     from plansync.config.load import load_config
-    from plansync.digest.send import DigestFailed, send_digests, set_stopped
+    from plansync.jobs.digest import DigestFailed, send_digests, set_stopped
 
     if unsubscribe is not None or resume is not None:
         if unsubscribe is not None and resume is not None:

@@ -35,14 +35,14 @@ def publish_command(config_file: Path | None, out: Path | None, base_url: str | 
     Only changed files are rewritten, each atomically; files of others in DIR are left alone.
     """
     from plansync.config.load import load_config
+    from plansync.jobs.plans import load_plans
     from plansync.jobs.publish import publish_site, site_folder
-    from plansync.planread.planfile import load_plan
 
     if base_url is not None and not _URL.fullmatch(base_url):
         raise UsageError(
             f"--base-url {base_url!r} is not an http(s) URL; e.g. --base-url https://lib39.ru/plan/"
         )
     config = load_config(config_file)
-    plans = [load_plan(path) for path in config.plans]
+    plans = load_plans(config.plans)
     report = publish_site(config, plans, out=site_folder(config, out), base_url=base_url)
     click.echo(report.line())

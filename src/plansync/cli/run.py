@@ -25,14 +25,14 @@ def run_command(config_file: Path | None, as_of: str | None, serve: bool) -> Non
     from plansync.cli.serve import run_service
     from plansync.cli.sync import echo_sync_report, progress_bar
     from plansync.config.load import load_config
-    from plansync.digest.send import send_digests
+    from plansync.jobs.digest import send_digests
+    from plansync.jobs.plans import load_plans
     from plansync.jobs.sync import run_sync
-    from plansync.planread.planfile import load_plan
 
     day = parse_day(as_of) if as_of else None
     config = load_config(config_file)
     for path in config.plans:
-        plan = load_plan(path)
+        (plan,) = load_plans([path])  # one by one: each valid plan is said before a broken one stops
         click.echo(f"plan {path}: valid: {len(plan.events)} events, {len(plan.organizations)} organizations")
     where = "the embedded CalDAV server" if config.caldav.is_embedded else config.caldav.url
     click.echo(f"\n== sync into {where}")

@@ -8,6 +8,8 @@ import os
 from typing import Any
 
 from plansync.config.model import Config
+from plansync.errors import PlansyncError
+from plansync.jobs.plans import load_plans
 
 HEARTBEAT_STALE = dt.timedelta(minutes=2)
 
@@ -107,11 +109,8 @@ def _alive(service: dict[str, str]) -> bool:
 
 
 def _plan_timezone(config: Config) -> str:
-    from plansync.errors import PlansyncError
-    from plansync.planread.planfile import load_plan
-
     try:
-        return load_plan(config.plans[0]).timezone
+        return load_plans(config.plans[:1])[0].timezone
     except (PlansyncError, IndexError):
         return "UTC"
 

@@ -27,6 +27,7 @@ from plansync.config.load import load_config
 from plansync.config.model import Config
 from plansync.digest.schedule import due_digest, next_due_digest
 from plansync.errors import PlansyncError
+from plansync.jobs.plans import load_plans
 from plansync.model.plan import Plan
 from plansync.service.notify import Notifier
 from plansync.util.backoff import doubling
@@ -105,10 +106,8 @@ def _signature(paths: tuple[Path, ...]) -> tuple[tuple[str, int, int], ...]:
 
 
 def load(config_file: Path | None, environ: Mapping[str, str]) -> _Loaded:
-    from plansync.planread.planfile import load_plan
-
     config = load_config(config_file, environ)
-    plans = [load_plan(path) for path in config.plans]
+    plans = load_plans(config.plans)
     return _Loaded(config, plans, _signature(config.plans))
 
 
@@ -254,10 +253,8 @@ class Service:
 
     def _plans_changed(self, now: dt.datetime) -> None:
         """Re-read the plans; a broken edit is reported and the last good plans stay in use."""
-        from plansync.planread.planfile import load_plan
-
         try:
-            plans = [load_plan(path) for path in self.loaded.config.plans]
+            plans = load_plans(self.loaded.config.plans)
         except PlansyncError as exc:
             log.error("the changed plan has problems; still using the previous version:\n%s", exc)
             return
@@ -346,7 +343,7 @@ class Service:
 
     def _digest_cycle(self, now: dt.datetime) -> None:
         from plansync.digest.select import digest_period, today_in
-        from plansync.digest.send import send_digests
+        from plansync.jobs.digest import send_digests
 
         config = self.loaded.config
         timezone = self._timezone

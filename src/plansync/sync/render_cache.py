@@ -77,9 +77,11 @@ class RenderCache:
             temp.unlink(missing_ok=True)  # a cache that cannot be written costs time next run, nothing else
 
 
-def load_cache(config: Config, *, given: Sequence[Plan] | None) -> RenderCache:
-    """The plans (given, or from the cache when their files did not change, else read and checked),
-    the cached hashes of their events, and the memo."""
+def load_cache(
+    config: Config, *, given: Sequence[Plan] | None, read_plans: Callable[[], list[Plan]]
+) -> RenderCache:
+    """The plans (given, or from the cache when their files did not change, else read and checked by
+    `read_plans`, called only then), the cached hashes of their events, and the memo."""
     code = _code_fingerprint()
     path: Path | None = config.state_dir / CACHE_DIR / CACHE_FILE
     key: str | None = None
@@ -92,15 +94,10 @@ def load_cache(config: Config, *, given: Sequence[Plan] | None) -> RenderCache:
                 digest.update(str(plan_path.resolve()).encode() + b"\0" + plan_path.read_bytes() + b"\0")
             key = digest.hexdigest()
         except OSError:
-            path = None  # load_plan below reports the unreadable file with its usual message
+            path = None  # read_plans below reports the unreadable file with its usual message
     stored = _read(path) if path is not None else {}
     valid = stored.get("format") == _CACHE_FORMAT and stored.get("code") == code
     memo: Memo = _memo(stored.get("memo")) if valid else {}
-
-    def read_plans() -> list[Plan]:
-        from plansync.planread.planfile import load_plan  # (with the date reader: not needed on a hit)
-
-        return [load_plan(plan_path) for plan_path in config.plans]
 
     if given is not None:
         return RenderCache(list(given), {}, memo, path, code, None, hit=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plansync.digest.send import send_digests
+from plansync.jobs.digest import send_digests
 from tests.support.configs import NOW, make_config, smtp_config
 from tests.support.smtp import PASSWORD, USER, SMTPServer, smtp_server, tls_files
 

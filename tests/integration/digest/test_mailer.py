@@ -25,8 +25,8 @@ from plansync.digest.mail import (
     message_id,
 )
 from plansync.digest.select import Period, digest_period, select
-from plansync.digest.send import send_digests
 from plansync.errors import PlansyncError
+from plansync.jobs.digest import send_digests
 from tests.support.configs import NOW, SENDER, make_config, smtp_config
 from tests.support.paths import PLAN_2024
 from tests.support.plans import event, make_plan

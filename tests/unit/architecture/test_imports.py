@@ -77,7 +77,6 @@ IO = (
     "plansync.sync.state",
     "plansync.sync.engine",
     "plansync.digest.mail",
-    "plansync.digest.send",
     "plansync.digest.ledger",
     "plansync.jobs",
     "plansync.service",

@@ -62,7 +62,7 @@ def test_a_digest_due_on_a_holiday_goes_out_the_working_day_before() -> None:
 
 
 def test_without_as_of_the_digest_due_now_is_sent(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from plansync.digest.send import send_digests
+    from plansync.jobs.digest import send_digests
     from tests.support.configs import make_config
 
     # Tuesday 14 May 2024: the digest due is the one of Wednesday 8 May (Thursday 9 May is a holiday).
