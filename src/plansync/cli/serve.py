@@ -1,8 +1,7 @@
-"""`plansync serve` (the long-running service) and `plansync status` (what it and the runs did)."""
+"""`plansync serve`: the long-running service, in the foreground."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -48,21 +47,3 @@ def run_service(
     logs.setup(level, "json" if log_format == "json" else "text")
     service.install_signal_handlers()
     raise click.exceptions.Exit(service.run())
-
-
-@click.command("status")
-@config_option
-@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
-def status_command(config_file: Path | None, as_json: bool) -> None:
-    """Show the last sync of each calendar, digests pending or failed, and the next scheduled runs.
-
-    Reads the state database only, so it works while `plansync serve` runs.
-    """
-    from plansync.config.load import load_config
-    from plansync.jobs.status import collect_status, format_status
-
-    status = collect_status(load_config(config_file))
-    if as_json:
-        click.echo(json.dumps(status, ensure_ascii=False, indent=2))
-        return
-    click.echo(format_status(status))

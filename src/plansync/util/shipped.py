@@ -45,4 +45,6 @@ def shipped_templates() -> Path:
 
 EXAMPLE_PLAN = "plan-2024.yaml"
 REGISTRY = "organizations.yaml"
+# The registry `plansync import` reads by default when it runs in a checkout: ./data/organizations.yaml.
+WORKING_REGISTRY = Path(FOLDERS["example"]) / REGISTRY
 STARTER_CONFIG = "plansync.yaml"
