@@ -59,13 +59,3 @@ def test_a_digest_due_on_a_holiday_goes_out_the_working_day_before() -> None:
     # An ordinary Thursday is its own day.
     thursday = dt.datetime.fromisoformat("2024-05-16T10:00:00+02:00")
     assert due_digest(thursday + dt.timedelta(hours=1), *THURSDAY_10, TZ) == (thursday, dt.date(2024, 5, 16))
-
-
-def test_without_as_of_the_digest_due_now_is_sent(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from plansync.jobs.digest import send_digests
-    from tests.support.configs import make_config
-
-    # Tuesday 14 May 2024: the digest due is the one of Wednesday 8 May (Thursday 9 May is a holiday).
-    now = dt.datetime.fromisoformat("2024-05-14T12:00:00+02:00")
-    report = send_digests(make_config(tmp_path), now=now, dry_run=True)
-    assert (report.period_start, report.period_end) == (dt.date(2024, 5, 13), dt.date(2024, 5, 19))
