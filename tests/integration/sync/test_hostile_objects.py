@@ -20,7 +20,10 @@ from tests.support.plans import small_plan
 from tests.support.servers import RunningServer, lenient_xandikos
 from tests.support.sync_env import Env
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [
+    pytest.mark.timeout(300),
+    pytest.mark.slow,
+]  # slow: a lenient Xandikos, and a test that counts its fuzzing
 _examples = itertools.count(1)
 
 

@@ -305,6 +305,7 @@ class TestContract:
         assert len(env.server(url)) == 3
 
 
+@pytest.mark.slow  # starts the server it names
 @pytest.mark.parametrize("server_name", ["radicale", "xandikos"])
 def test_ctag_and_etag_listing_when_sync_collection_is_not_used(
     server_name: str, request: pytest.FixtureRequest, tmp_path: Path

@@ -223,6 +223,7 @@ def test_memory_recheck_every_lists_even_an_unchanged_calendar(tmp_path: Path) -
     assert _methods(env, mark) == ["REPORT", "REPORT"]  # 0: no stamps asked, every calendar listed
 
 
+@pytest.mark.slow  # waits 5–10 s of real time
 def test_memory_a_run_waits_for_its_stamps_only_when_listing_next_time_would_take_longer(
     tmp_path: Path,
 ) -> None:

@@ -37,6 +37,8 @@ from tests.support.plans import event, plan
 from tests.support.servers import RunningServer, start_radicale
 from tests.support.sync_env import foreign_event
 
+pytestmark = pytest.mark.slow  # long property runs, one on Radicale
+
 KEYS = ["a", "b", "c", "d"]
 DATES = ["12 марта", "12 марта, 14:00", "3 - 7 ноября", "июнь", "март–декабрь, ежемесячно", "до 20 ноября"]
 ORGS = [("konb",), ("gaidar",), ("konb", "gaidar")]
