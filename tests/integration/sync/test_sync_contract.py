@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 import icalendar
 import pytest
 
-from plansync.caldav.client import CalDAVBackend, PreconditionFailed
+from plansync.caldav.backend import PreconditionFailed
+from plansync.caldav.client import CalDAVBackend
 from plansync.calendar import ical
 from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.errors import EXIT_BRAKE
