@@ -134,7 +134,8 @@ def test_main_job_syncs_the_2024_plan_into_the_embedded_server(tmp_path: Path) -
     """The shipped default (`url: embedded`) on a free port; an independent caldav client checks."""
     import caldav
 
-    from plansync.calendar.ical import COMBINED, desired_events
+    from plansync.calendar.ical import desired_events
+    from plansync.calendar.identity import COMBINED
     from plansync.planread.planfile import load_plan
 
     port = free_port()

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from plansync.calendar import ical
+from plansync.calendar import ical, vtimezone
 from plansync.model.plan import Plan
 
 FEEDS = "feeds"
@@ -60,7 +60,7 @@ def build_feeds(
     feeds: list[Feed] = []
     files: dict[str, bytes] = {}
     for plan in plans:
-        zone = ical.vtimezone(plan.timezone, plan.year, plan.year)
+        zone = vtimezone.vtimezone(plan.timezone, plan.year, plan.year)
         whole: list[bytes] = []
         by_org: dict[str, list[bytes]] = {}
         for event in plan.events:

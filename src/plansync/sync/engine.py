@@ -35,7 +35,7 @@ from plansync.caldav.backend import (
 )
 from plansync.caldav.hrefs import inside
 from plansync.caldav.retry import stop_waiting
-from plansync.calendar import ical
+from plansync.calendar import ical, identity, merge, readback
 from plansync.calendar.desired import Desired
 from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.errors import PlansyncError, UsageError
@@ -90,12 +90,12 @@ class _Calendar:
 def default_calendar_name(org: Organization, plans: Sequence[Plan]) -> str:
     """«КОНБ — план»; the combined calendar: «Сводный план». Without the year: an organizer's calendar
     holds its events of every plan, so next year's plan lands where people already look."""
-    return "Сводный план" if org.id == ical.COMBINED else f"{org.short_name} — план"
+    return "Сводный план" if org.id == identity.COMBINED else f"{org.short_name} — план"
 
 
 def _earlier_default(org: Organization, spec: str) -> bool:
     """A calendar an earlier version found or made under its default name («КОНБ — план 2024»)."""
-    name = "Сводный план" if org.id == ical.COMBINED else f"{org.short_name} — план"
+    name = "Сводный план" if org.id == identity.COMBINED else f"{org.short_name} — план"
     return spec.startswith(f"name:{name} ")
 
 
@@ -264,7 +264,7 @@ class SyncEngine:
                 orgs.setdefault(org.id, org)
         if self.settings.combined_calendar and self.plans:
             # The whole plan once, as one more calendar: the engine treats it like an organizer's.
-            orgs[ical.COMBINED] = Organization(ical.COMBINED, "Сводный план", "Сводный план", "other")
+            orgs[identity.COMBINED] = Organization(identity.COMBINED, "Сводный план", "Сводный план", "other")
         unknown = [o for o in org_ids if o not in orgs]
         if unknown:
             raise UsageError(
@@ -289,8 +289,8 @@ class SyncEngine:
         if known == _spec(target):
             return True
         org = next((o for p in self.plans for o in p.organizations if o.id == key), None)
-        if key == ical.COMBINED:
-            org = Organization(ical.COMBINED, "Сводный план", "Сводный план", "other")
+        if key == identity.COMBINED:
+            org = Organization(identity.COMBINED, "Сводный план", "Сводный план", "other")
         return org is not None and key not in self.targets and _earlier_default(org, known)
 
     def _to_be_made(self, org: Organization) -> bool:
@@ -447,7 +447,7 @@ class SyncEngine:
             return False
         wanted: dict[str, set[str]] = {}
         for uid in stubs:
-            parts = ical.split_uid(uid)
+            parts = identity.split_uid(uid)
             if parts is not None:
                 wanted.setdefault(parts[0], set()).add(parts[1])
         for plan in self.events():
@@ -513,7 +513,7 @@ class SyncEngine:
         for href in etags:
             if href in fetched:
                 etag, body = fetched[href]
-                parsed = ical.parse(body)
+                parsed = readback.parse(body)
                 seen[href] = SeenItem(href, etag, parsed.uid, parsed.owner, parsed.hash, parsed.recorded_hash)
                 fields[href] = parsed.fields
                 _notice(cal, href, parsed)
@@ -571,7 +571,7 @@ class SyncEngine:
                 and action.desired is not None
                 and action.href in cal.bodies
             ):
-                server = ical.parse(cal.bodies[action.href][1]).fields
+                server = readback.parse(cal.bodies[action.href][1]).fields
                 described.append(with_changes(action, diff_fields(server, action.desired.fields)))
             else:
                 described.append(action)
@@ -680,7 +680,7 @@ class SyncEngine:
                 current = cal.bodies.get(action.href)
                 if current is None or current[0] != action.etag:
                     raise PreconditionFailed(action.href)  # changed since we looked: re-decide
-                etag = self.backend.update(action.href, action.etag, ical.merge(current[1], want.body))
+                etag = self.backend.update(action.href, action.etag, merge.merge(current[1], want.body))
                 self._written(url, cal, want, action.href, etag)
             elif action.kind == "delete":
                 assert action.href is not None and action.etag is not None
@@ -717,7 +717,7 @@ class SyncEngine:
         have: Actual | None = None
         if found is not None:
             etag, body = found
-            parsed = ical.parse(body)
+            parsed = readback.parse(body)
             if parsed.uid != action.uid:
                 raise BackendError(f"{href} holds another event (UID {parsed.uid}); plansync leaves it alone")
             have = Actual(
@@ -771,10 +771,10 @@ class _Relister:
 def _managed(cal: _Calendar, item: SeenItem) -> bool:
     """plansync's own object for this calendar: its markers name a plan of this run and this calendar,
     and its UID is the one plansync derives from them (a person's copy keeps the markers, not the UID)."""
-    return item.owner in cal.owners and ical.owns(item.uid, item.owner)
+    return item.owner in cal.owners and identity.owns(item.uid, item.owner)
 
 
-def _notice(cal: _Calendar, href: str, parsed: ical.Parsed) -> None:
+def _notice(cal: _Calendar, href: str, parsed: readback.Parsed) -> None:
     """Say once (when it is first fetched) what plansync leaves alone and why."""
     copied = parsed.copy_of
     if copied is not None and parsed.marker is not None:

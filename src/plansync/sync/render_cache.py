@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from plansync.calendar import ical
+from plansync.calendar import ical, identity
 from plansync.calendar.desired import Desired
 from plansync.config.model import Config
 from plansync.model.codec import decode_plan, encode
@@ -194,7 +194,7 @@ class Renderer:
                 out[uid] = Desired(uid, name, label, digest, {}, b"")
         if todo:
             made = ical.desired_events(plan, calendar_id, self.rendering, keys=set(todo))
-            by_key = {ical.event_uid(plan.id, k, calendar_id): k for k in todo}
+            by_key = {identity.event_uid(plan.id, k, calendar_id): k for k in todo}
             for uid, event_key in by_key.items():
                 desired = made.get(uid)
                 self.fresh[todo[event_key]] = (

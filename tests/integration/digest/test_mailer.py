@@ -14,7 +14,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from plansync.calendar.ical import event_uid
+from plansync.calendar.identity import event_uid
 from plansync.digest.mail import (
     MaildirTransport,
     Renderer,
