@@ -15,18 +15,10 @@ from typing import Literal
 from plansync.config.model import Config
 from plansync.digest.changes import diff, fingerprints, notice_key
 from plansync.digest.ledger import Entry, Ledger, ledger_path
-from plansync.digest.mail import (
-    Rendered,
-    Renderer,
-    SendError,
-    Transport,
-    build_message,
-    calendar_bytes,
-    list_info,
-    open_transport,
-)
+from plansync.digest.mail import Rendered, Renderer, build_message, calendar_bytes, list_info
 from plansync.digest.schedule import due_digest
 from plansync.digest.select import Digest, Period, Rules, digest_period, issued_before, select
+from plansync.digest.transports import SendError, Transport, open_transport
 from plansync.errors import PlansyncError, UsageError
 from plansync.jobs.plans import load_plans
 from plansync.model.plan import Plan

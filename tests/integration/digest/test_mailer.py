@@ -15,16 +15,9 @@ import icalendar
 import pytest
 
 from plansync.calendar.identity import event_uid
-from plansync.digest.mail import (
-    MaildirTransport,
-    Renderer,
-    SendError,
-    SMTPTransport,
-    build_message,
-    calendar_bytes,
-    message_id,
-)
+from plansync.digest.mail import Renderer, build_message, calendar_bytes, message_id
 from plansync.digest.select import Period, digest_period, select
+from plansync.digest.transports import MaildirTransport, SendError, SMTPTransport
 from plansync.errors import PlansyncError
 from plansync.jobs.digest import send_digests
 from tests.support.configs import NOW, SENDER, make_config, smtp_config

@@ -76,7 +76,7 @@ IO = (
     "plansync.caldav",
     "plansync.sync.state",
     "plansync.sync.engine",
-    "plansync.digest.mail",
+    "plansync.digest.transports",
     "plansync.digest.ledger",
     "plansync.jobs",
     "plansync.service",
