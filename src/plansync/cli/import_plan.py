@@ -9,6 +9,9 @@ import click
 from plansync.errors import UsageError
 from plansync.util.shipped import WORKING_REGISTRY
 
+# Each command imports its use case when it runs (the `noqa: PLC0415` below): `plansync --help` imports
+# every command's module, and the use cases would add up to half a second to it.
+
 
 @click.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -72,8 +75,7 @@ def import_command(
     Organizers the registry does not know do not stop the import: they go into the plan under proposed
     ids and into a proposals file to review, then to pass as another --registry.
     """
-    # Imported when it runs: `plansync --help` imports every command's module.
-    from plansync.jobs.import_plan import (
+    from plansync.jobs.import_plan import (  # noqa: PLC0415
         plan_yaml,
         read_import,
         registry_options,

@@ -11,7 +11,8 @@ import click
 from plansync.cli.options import config_option
 from plansync.errors import InvalidInput, PlansyncError, UsageError
 
-# Each command imports what it runs when it runs: `plansync --help` imports every command's module.
+# Each command imports its use case when it runs (the `noqa: PLC0415` below): `plansync --help` imports
+# every command's module, and the use cases would add up to half a second to it.
 
 
 @click.command("when")
@@ -28,8 +29,8 @@ def when_command(year: int | None, as_json: bool, texts: tuple[str, ...]) -> Non
 
     Exit status 1 when any text cannot be read.
     """
-    from plansync.planread.dates import DateReadError, read_date
-    from plansync.wording.plan_text import describe_reading
+    from plansync.planread.dates import DateReadError, read_date  # noqa: PLC0415
+    from plansync.wording.plan_text import describe_reading  # noqa: PLC0415
 
     year = year if year is not None else dt.date.today().year
     failed = False
@@ -60,7 +61,7 @@ def validate_command(plan: Path | None, config_file: Path | None) -> None:
 
     Exit status 0 when the plan is valid, 1 when it is not.
     """
-    from plansync.planread.planfile import load_plan, undated_events
+    from plansync.planread.planfile import load_plan, undated_events  # noqa: PLC0415
 
     for path in _plan_paths(plan, config_file):
         loaded = load_plan(path)
@@ -85,8 +86,8 @@ def show_command(
     plan: Path | None, org_ids: tuple[str, ...], month: str | None, as_json: bool, config_file: Path | None
 ) -> None:
     """Show the events of a PLAN (default: the config's plan) and how each date was read."""
-    from plansync.planread.planfile import load_plan
-    from plansync.wording.plan_text import filter_events, parse_month, plan_json, plan_table
+    from plansync.planread.planfile import load_plan  # noqa: PLC0415
+    from plansync.wording.plan_text import filter_events, parse_month, plan_json, plan_table  # noqa: PLC0415
 
     paths = _plan_paths(plan, config_file)
     if len(paths) > 1:
@@ -105,7 +106,7 @@ def show_command(
 
 def _plan_paths(plan: Path | None, config_file: Path | None) -> tuple[Path, ...]:
     """PLAN when given, else the plans of the config found (as `sync` would find it)."""
-    from plansync.config.load import load_config
+    from plansync.config.load import load_config  # noqa: PLC0415
 
     if plan is not None:
         paths: tuple[Path, ...] = (plan,)

@@ -8,6 +8,9 @@ import click
 
 from plansync.cli.options import config_option
 
+# Each command imports its use case when it runs (the `noqa: PLC0415` below): `plansync --help` imports
+# every command's module, and the use cases would add up to half a second to it.
+
 
 @click.command("serve")
 @config_option
@@ -39,8 +42,8 @@ def serve_command(
 def run_service(
     config_file: Path | None, log_format: str, log_level: str | None, clock_file: Path | None
 ) -> None:
-    from plansync.service.daemon import FileClock, Service
-    from plansync.util import logs
+    from plansync.service.daemon import FileClock, Service  # noqa: PLC0415
+    from plansync.util import logs  # noqa: PLC0415
 
     service = Service(config_file, clock=FileClock(clock_file) if clock_file else None)
     level = log_level or service.loaded.config.log_level

@@ -15,8 +15,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 
+import css_inline
 import jinja2
 
+from plansync.calendar import ical
 from plansync.config.model import DigestConfig, MailConfig
 from plansync.digest.changes import Changes
 from plansync.digest.select import Digest, DigestView, view
@@ -62,8 +64,6 @@ class Renderer:
     """The Jinja environment: HTML autoescaped, text not, every undefined name an error."""
 
     def __init__(self, override: Path | None = None) -> None:
-        import css_inline
-
         folders = [str(override)] if override is not None else []
         folders.append(str(shipped_templates()))
         self.env = jinja2.Environment(
@@ -210,8 +210,6 @@ def build_message(
 def calendar_bytes(digest: Digest, now: dt.datetime) -> bytes | None:
     """The own entries the digest lists this week and ahead, as METHOD:PUBLISH, built as the
     recipient's synced calendar has them (same UIDs); None when there is none."""
-    from plansync.calendar import ical
-
     dated = [
         (i.plan, i.event, digest.organization.id) for i in digest.items if i.section in ("week", "ahead")
     ]

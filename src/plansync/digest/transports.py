@@ -11,6 +11,7 @@ import email.policy
 import email.utils
 import logging
 import mailbox
+import os
 import smtplib
 import socket
 import ssl
@@ -195,8 +196,6 @@ class SMTPTransport:
 
 
 def open_transport(mail: MailConfig, environ: dict[str, str] | None = None) -> Transport:
-    import os
-
     if mail.transport == "smtp":
         password = mail.smtp.password.resolve(os.environ if environ is None else environ)
         if not mail.smtp.verify_tls:

@@ -12,6 +12,6 @@ def load_plans(paths: Sequence[Path]) -> list[Plan]:
     """The plans at `paths` (a config's `plans`), in that order; the first with problems raises
     InvalidInput with every problem of its file."""
     # Imported here: the date reader is not needed by a sync on cached plans (sync.render_cache).
-    from plansync.planread.planfile import load_plan
+    from plansync.planread.planfile import load_plan  # noqa: PLC0415
 
     return [load_plan(path) for path in paths]

@@ -20,22 +20,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from plansync.caldav import retry
 from plansync.config.load import load_config
 from plansync.config.model import Config
 from plansync.digest.schedule import due_digest, next_due_digest
+from plansync.digest.select import digest_period, today_in
 from plansync.errors import PlansyncError
+from plansync.jobs.calendars import CalendarServer
+from plansync.jobs.digest import send_digests
 from plansync.jobs.plans import load_plans
+from plansync.jobs.publish import publish_site, site_folder
+from plansync.jobs.runlog import record_service
+from plansync.jobs.sync import run_sync
 from plansync.model.plan import Plan
+from plansync.publish.server import SiteServer
 from plansync.service.notify import Notifier
+from plansync.sync.report import brake_message, problem_lines, summary_line
 from plansync.util.backoff import doubling
 from plansync.util.logs import one_line, register_secret
-
-if TYPE_CHECKING:
-    from plansync.jobs.calendars import CalendarServer
-    from plansync.publish.server import SiteServer
 
 log = logging.getLogger("plansync.serve")
 
@@ -159,7 +162,6 @@ class Service:
 
     def run(self) -> int:
         config = self.loaded.config
-        from plansync.jobs.calendars import CalendarServer
 
         with CalendarServer(config.caldav, self.environ) as server:
             self._server = server
@@ -215,8 +217,6 @@ class Service:
         publish = self.loaded.config.publish
         if publish.port is None:
             return None
-        from plansync.jobs.publish import site_folder
-        from plansync.publish.server import SiteServer
 
         self._publish_cycle(self.clock.now())
         site = SiteServer(site_folder(self.loaded.config, service=True), publish.host, publish.port).start()
@@ -234,7 +234,6 @@ class Service:
             return  # both are replaced, never changed in place, when a plan or the config changes
         if self._publish_retry_at is not None and now < self._publish_retry_at:
             return
-        from plansync.jobs.publish import publish_site, site_folder
 
         try:
             report = publish_site(config, self.loaded.plans, out=site_folder(config, service=True))
@@ -287,8 +286,6 @@ class Service:
     # -- sync -----------------------------------------------------------------------------------
 
     def _sync_cycle(self, now: dt.datetime) -> None:
-        from plansync.jobs.sync import run_sync
-        from plansync.sync.report import brake_message, problem_lines, summary_line
 
         config = self.loaded.config
         interval = config.sync.interval
@@ -342,8 +339,6 @@ class Service:
     # -- digests --------------------------------------------------------------------------------
 
     def _digest_cycle(self, now: dt.datetime) -> None:
-        from plansync.digest.select import digest_period, today_in
-        from plansync.jobs.digest import send_digests
 
         config = self.loaded.config
         timezone = self._timezone
@@ -390,7 +385,6 @@ class Service:
         return self.loaded.plans[0].timezone if self.loaded.plans else "UTC"
 
     def _write_status(self, activity: str, *, stopped: bool = False) -> None:
-        from plansync.jobs.runlog import record_service
 
         config = self.loaded.config
         now = self.clock.now()

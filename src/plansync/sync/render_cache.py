@@ -25,6 +25,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -158,8 +159,6 @@ def _strings(value: object, count: int) -> bool:
 def _code_fingerprint() -> str:
     """What the loaded plans and the rendered events depend on besides the plan files."""
     digest = hashlib.sha256(sys.version.encode())
-    from importlib.metadata import PackageNotFoundError, version
-
     with contextlib.suppress(PackageNotFoundError):  # (not importing it: a no-op run never needs it)
         digest.update(version("icalendar").encode())
     package = Path(__file__).resolve().parents[1]

@@ -4,7 +4,6 @@ carries them inside the package (see pyproject.toml's package-dir)."""
 
 from __future__ import annotations
 
-import importlib.resources
 from pathlib import Path
 
 from plansync.errors import PlansyncError
@@ -20,6 +19,9 @@ def shipped_folder(name: str, must_hold: str) -> Path:
     checkout = _CHECKOUT / FOLDERS[name]
     if (checkout / must_hold).is_file():
         return checkout
+    # Only when no checkout holds it; `plansync --help` imports this module.
+    import importlib.resources  # noqa: PLC0415
+
     packaged = Path(str(importlib.resources.files("plansync").joinpath(name)))
     if (packaged / must_hold).is_file():
         return packaged
