@@ -90,7 +90,7 @@ KEYS: tuple[Key, ...] = (
         "one calendar per organizer: `<organizer id>: {name: …}` finds the calendar with this display "
         "name or creates it (MKCALENDAR); `{url: …}` uses an existing one (for servers that refuse "
         "MKCALENDAR)",
-        shown="`<short name> — план <year>` by name",
+        shown="`<short name> — план` by name, and «Сводный план»",
     ),
     # caldav
     Key(
@@ -231,7 +231,7 @@ KEYS: tuple[Key, ...] = (
         "sync.combined_calendar",
         Boolean(),
         True,
-        "one more calendar («Сводный план …») holding every event of the plan once, all organizers named",
+        "one more calendar («Сводный план») holding every event of the plans once, all organizers named",
     ),
     Key(
         "sync.max_run_time",

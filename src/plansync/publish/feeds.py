@@ -42,7 +42,8 @@ def organizer_feed_path(plan_id: str, org_id: str) -> str:
 
 
 def calendar_name(plan: Plan, org_id: str) -> str:
-    """The synced calendar's default display name (`sync.engine.default_calendar_name` for one plan)."""
+    """A feed's display name: the organizer's calendar name and the plan's year (a feed holds one plan,
+    the synced calendar every plan: plansync.sync.calendars.default_calendar_name)."""
     try:
         short = plan.organization(org_id).short_name
     except KeyError:
