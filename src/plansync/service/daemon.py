@@ -155,9 +155,6 @@ class Service:
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGHUP, reload)
 
-    def request_stop(self) -> None:
-        self._stop.set()
-
     # -- main loop ------------------------------------------------------------------------------
 
     def run(self) -> int:
