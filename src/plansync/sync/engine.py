@@ -32,7 +32,7 @@ from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.errors import PlansyncError, UsageError
 from plansync.model.plan import Organization, Plan
 from plansync.sync.calendars import Calendars, combined_organization
-from plansync.sync.looking import Looked, held_or_listed
+from plansync.sync.looking import Looked, Looker
 from plansync.sync.reconcile import (
     Action,
     Actual,
@@ -129,6 +129,7 @@ class SyncEngine:
         self.state = state
         self.targets = targets
         self.calendars = Calendars(plans, targets, state, backend)
+        self.looker = Looker(backend, state, settings)
         self.settings = settings
         self.renderer = Renderer(
             ical.Rendering(settings.long_span_policy, settings.long_span_days, settings.layout), memo or {}
@@ -280,7 +281,7 @@ class SyncEngine:
                 cal.decision = reconcile(cal.desired, [], {}, policy=policy)
                 report.actions = list(cal.decision.actions)
                 return cal
-            actual = self._actual(cal, url, token, ctag, dry_run, stamp=stamps.get(url), empty=made)
+            actual = self.looker.actual(cal, url, token, ctag, dry_run, stamp=stamps.get(url), empty=made)
             cal.server = {a.uid: a.hash for a in actual if a.uid is not None}
             plan_ids = self.scope
             records = {u: r for u, r in self.state.records(url).items() if u.split(".", 1)[0] in plan_ids}
@@ -371,32 +372,6 @@ class SyncEngine:
     def _stamps(self, urls: Sequence[str], *, dry_run: bool) -> dict[str, Stamp]:
         return ask_stamps(self.backend, urls, self.state, self.settings, dry_run)
 
-    def _actual(
-        self,
-        cal: Looked,
-        url: str,
-        token: str | None,
-        ctag: str | None,
-        dry_run: bool,
-        *,
-        stamp: Stamp | None = None,
-        force: bool = False,
-        empty: bool = False,
-    ) -> list[Actual]:
-        return held_or_listed(
-            cal,
-            backend=self.backend,
-            state=self.state,
-            settings=self.settings,
-            url=url,
-            token=token,
-            ctag=ctag,
-            dry_run=dry_run,
-            stamp=stamp,
-            force=force,
-            empty=empty,
-        )
-
     def _describe(self, cal: Looked, *, creations: bool) -> None:
         """Attach the field-level diff to each action (to creations only if `creations`: only a dry run
         shows them, and for a large plan they weigh megabytes); fetches the server copies updates need."""
@@ -480,7 +455,9 @@ class SyncEngine:
     def _list_after_writes(self, cal: Looked, stamps: Mapping[str, Stamp]) -> None:
         assert cal.url is not None
         try:
-            self._actual(cal, cal.url, cal.token, cal.ctag, False, stamp=stamps.get(cal.url), force=True)
+            self.looker.actual(
+                cal, cal.url, cal.token, cal.ctag, False, stamp=stamps.get(cal.url), force=True
+            )
         except BackendError as exc:
             cal.report.failures.append(Failure("(listing after the writes)", str(exc)))
 

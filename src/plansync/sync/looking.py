@@ -43,80 +43,93 @@ class Looked:
     listed: int = 0
 
 
-def held_or_listed(
-    cal: Looked,
-    *,
-    backend: Backend,
-    state: State,
-    settings: SyncConfig,
-    url: str,
-    token: str | None,
-    ctag: str | None,
-    dry_run: bool,
-    stamp: Stamp | None = None,
-    force: bool = False,
-    empty: bool = False,
-) -> list[Actual]:
-    """The calendar's resources, from the cached listing when its stamp says it stands, else listed
-    (`empty`: created just now, nothing to list yet; the writes are followed by a listing anyway)."""
-    held = state.stamp(url)
-    cached = state.items(url)
-    if not force and unchanged(held, stamp, settings):
-        return [
-            Actual(s.href, s.etag, s.uid, managed(cal, s), s.hash, s.recorded_hash) for s in cached.values()
-        ]
-    listed_at = time.time()
-    started = time.monotonic()
-    listing = Listing(complete=True, items={}) if empty else backend.listing(url, sync_token=token, ctag=ctag)
-    if listing.outside:
-        shown = ", ".join(listing.outside[:3]) + (", …" if len(listing.outside) > 3 else "")
-        cal.report.notices.append(
-            f"the server listed {len(listing.outside)} href(s) outside this calendar ({shown}): "
-            "ignored, nothing is sent there"
+class Looker:
+    """Looks at the calendars of one run: their listings, fetched objects and the state kept of them."""
+
+    def __init__(self, backend: Backend, state: State, settings: SyncConfig) -> None:
+        self.backend = backend
+        self.state = state
+        self.settings = settings
+
+    def actual(
+        self,
+        cal: Looked,
+        url: str,
+        token: str | None,
+        ctag: str | None,
+        dry_run: bool,
+        *,
+        stamp: Stamp | None = None,
+        force: bool = False,
+        empty: bool = False,
+    ) -> list[Actual]:
+        """The calendar's resources, from the cached listing when its stamp says it stands, else listed
+        (`empty`: created just now, nothing to list yet; the writes are followed by a listing anyway)."""
+        held = self.state.stamp(url)
+        cached = self.state.items(url)
+        if not force and unchanged(held, stamp, self.settings):
+            return [
+                Actual(s.href, s.etag, s.uid, managed(cal, s), s.hash, s.recorded_hash)
+                for s in cached.values()
+            ]
+        listed_at = time.time()
+        started = time.monotonic()
+        listing = (
+            Listing(complete=True, items={})
+            if empty
+            else self.backend.listing(url, sync_token=token, ctag=ctag)
         )
-    if listing.complete:
-        etags = dict(listing.items)
-    else:
-        etags = {h: s.etag for h, s in cached.items() if h not in listing.removed}
-        etags.update(listing.items)
-    if not empty:
-        cal.listing_s += time.monotonic() - started
-        cal.listed += len(etags)
-    need = sorted(h for h, e in etags.items() if h not in cached or cached[h].etag != e)
-    fetched = backend.fetch(url, need) if need else {}
-    cal.bodies.update(fetched)
-    seen: dict[str, SeenItem] = {}
-    fields: dict[str, Mapping[str, str] | None] = {}
-    for href in etags:
-        if href in fetched:
-            etag, body = fetched[href]
-            parsed = readback.parse(body)
-            seen[href] = SeenItem(href, etag, parsed.uid, parsed.owner, parsed.hash, parsed.recorded_hash)
-            fields[href] = parsed.fields
-            notice(cal, href, parsed)
-        elif href in cached and cached[href].etag == etags[href]:
-            seen[href] = cached[href]
-        # else: gone between the listing and the multiget
-    changed = (
-        listing.complete
-        or bool(listing.items)
-        or bool(listing.removed)
-        or listing.sync_token != token
-        or listing.ctag != ctag
-    )
-    cal.token, cal.ctag = listing.sync_token, listing.ctag
-    if not dry_run:
-        with state.transaction():
-            if changed:
-                state.replace_items(url, seen.values())
-                state.set_tokens(cal.key, listing.sync_token, listing.ctag)
-            if stamp is not None:
-                now_held = held_after_listing(held, stamp, cached, seen, listed_at, url=url, wrote=cal.wrote)
-                state.set_stamp(url, now_held)
-    return [
-        Actual(s.href, s.etag, s.uid, managed(cal, s), s.hash, s.recorded_hash, fields.get(s.href))
-        for s in seen.values()
-    ]
+        if listing.outside:
+            shown = ", ".join(listing.outside[:3]) + (", …" if len(listing.outside) > 3 else "")
+            cal.report.notices.append(
+                f"the server listed {len(listing.outside)} href(s) outside this calendar ({shown}): "
+                "ignored, nothing is sent there"
+            )
+        if listing.complete:
+            etags = dict(listing.items)
+        else:
+            etags = {h: s.etag for h, s in cached.items() if h not in listing.removed}
+            etags.update(listing.items)
+        if not empty:
+            cal.listing_s += time.monotonic() - started
+            cal.listed += len(etags)
+        need = sorted(h for h, e in etags.items() if h not in cached or cached[h].etag != e)
+        fetched = self.backend.fetch(url, need) if need else {}
+        cal.bodies.update(fetched)
+        seen: dict[str, SeenItem] = {}
+        fields: dict[str, Mapping[str, str] | None] = {}
+        for href in etags:
+            if href in fetched:
+                etag, body = fetched[href]
+                parsed = readback.parse(body)
+                seen[href] = SeenItem(href, etag, parsed.uid, parsed.owner, parsed.hash, parsed.recorded_hash)
+                fields[href] = parsed.fields
+                notice(cal, href, parsed)
+            elif href in cached and cached[href].etag == etags[href]:
+                seen[href] = cached[href]
+            # else: gone between the listing and the multiget
+        changed = (
+            listing.complete
+            or bool(listing.items)
+            or bool(listing.removed)
+            or listing.sync_token != token
+            or listing.ctag != ctag
+        )
+        cal.token, cal.ctag = listing.sync_token, listing.ctag
+        if not dry_run:
+            with self.state.transaction():
+                if changed:
+                    self.state.replace_items(url, seen.values())
+                    self.state.set_tokens(cal.key, listing.sync_token, listing.ctag)
+                if stamp is not None:
+                    now_held = held_after_listing(
+                        held, stamp, cached, seen, listed_at, url=url, wrote=cal.wrote
+                    )
+                    self.state.set_stamp(url, now_held)
+        return [
+            Actual(s.href, s.etag, s.uid, managed(cal, s), s.hash, s.recorded_hash, fields.get(s.href))
+            for s in seen.values()
+        ]
 
 
 def managed(cal: Looked, item: SeenItem) -> bool:
