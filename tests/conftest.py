@@ -9,10 +9,12 @@ starts a process, listens or connects anyway fails, saying to mark it (see `_sta
 
 from __future__ import annotations
 
+import ast
 import os
 import socket
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,6 +76,29 @@ def pytest_configure(config: pytest.Config) -> None:
     """The quick loop tries each property on fewer examples; the whole suite on all of them."""
     if config.getoption("markexpr") == "not slow" and not os.environ.get("CI"):
         settings.load_profile("quick")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The quick loop does not even import a module whose tests are all slow (by its name in
+    PROCESS_MODULES, or a `pytestmark` that says slow): importing the servers' code costs a second."""
+    if config.getoption("markexpr") != "not slow" or collection_path.suffix != ".py":
+        return None
+    if collection_path.name in PROCESS_MODULES or _marked_slow(collection_path):
+        return True
+    return None
+
+
+def _marked_slow(path: Path) -> bool:
+    try:
+        tree = ast.parse(path.read_bytes(), str(path))
+    except (OSError, SyntaxError):
+        return False  # collected as usual, which reports what is wrong
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
+        ):
+            return any(isinstance(n, ast.Attribute) and n.attr == "slow" for n in ast.walk(node.value))
+    return False
 
 
 def _starts_something(item: pytest.Item) -> bool:

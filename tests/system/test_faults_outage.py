@@ -19,7 +19,7 @@ from tests.support.faultkit import DOWN_RUNS, outage_campaign
 from tests.support.smtp import PASSWORD as SMTP_PASSWORD
 from tests.support.smtp import TLSFiles, free_port, start_server, tls_files
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]  # slow: SMTP servers that go away
 
 
 def test_digests_survive_an_smtp_outage(tmp_path: Path, tls_files: TLSFiles) -> None:

@@ -22,7 +22,7 @@ from tests.support.configs import write_sync_config
 from tests.support.paths import PLAN_2024
 from tests.support.servers import RunningServer, free_port, radicale
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]  # slow: real Radicale, plansync as a process
 
 
 def test_dry_run_prints_field_diff_and_changes_nothing(tmp_path: Path, radicale: RunningServer) -> None:
@@ -106,7 +106,6 @@ def test_state_is_private(tmp_path: Path, radicale: RunningServer) -> None:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
-@pytest.mark.slow  # runs plansync as a process
 def test_config_error_is_file_line_without_traceback(tmp_path: Path) -> None:
     config = tmp_path / "plansync.yaml"
     config.write_text("plans: [plan.yaml]\nsync:\n  conflict_policy: whoever\n", encoding="utf-8")
@@ -129,7 +128,6 @@ def test_config_error_is_file_line_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.slow  # the embedded server
 def test_main_job_syncs_the_2024_plan_into_the_embedded_server(tmp_path: Path) -> None:
     """The shipped default (`url: embedded`) on a free port; an independent caldav client checks."""
     import caldav
@@ -164,7 +162,6 @@ def test_main_job_syncs_the_2024_plan_into_the_embedded_server(tmp_path: Path) -
     assert code == 0 and " 0 created, 0 updated, 0 deleted" in out
 
 
-@pytest.mark.slow  # the embedded server
 def test_embedded_port_taken_is_a_clear_error(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -27,7 +27,7 @@ from plansync.sync.state import open_state
 from tests.support.paths import PLAN_2024
 from tests.support.servers import RunningServer, radicale
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]  # slow: real Radicale
 _users = itertools.count(1)
 YEAR = [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(366)]
 BOUND = 2  # all-day items not about the day, on an ordinary day

@@ -19,7 +19,7 @@ from tests.support.cli import run_sync_cli
 from tests.support.paths import PLAN_2024
 from tests.support.servers import RunningServer, radicale
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]  # slow: real Radicale
 _users = itertools.count(1)
 
 
