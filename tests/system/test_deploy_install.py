@@ -19,6 +19,8 @@ from plansync.config.schema import KEYS, Refused
 from tests.support.installed import Installed, empty_folder, installed
 from tests.support.servers import free_port, start_radicale
 
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # slow: the installed plansync as a process
+
 ANALYZE = shutil.which("systemd-analyze")
 needs_analyze = pytest.mark.skipif(
     ANALYZE is None and not os.environ.get("CI"), reason="systemd-analyze missing (scripts/system-deps)"

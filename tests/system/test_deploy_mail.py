@@ -11,8 +11,12 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.support.installed import Installed, empty_folder, installed
 from tests.support.smtp import SMTPServer, free_port, relay
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # slow: the installed plansync as a process
 
 WEEK = "2024-10-28"  # a week of the example plan with digests for four libraries
 EXAMPLE_LIBRARIES = 4  # konb, mayakovsky, gaidar, kosb: the libraries of the example plan with e-mail

@@ -17,6 +17,8 @@ import pytest
 from tests.support.installed import Installed, empty_folder, installed
 from tests.support.servers import RunningServer, start_radicale
 
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # slow: the installed plansync as a process
+
 PLAN = """\
 plan: {{id: plan-2024, title: План на 2024 год, year: 2024, timezone: Europe/Kaliningrad}}
 organizations:

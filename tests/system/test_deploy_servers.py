@@ -34,6 +34,8 @@ from tests.support.servers import (
 )
 from tests.support.smtp import make_certificates
 
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # slow: the installed plansync as a process
+
 PASSWORD_ENV = "TEST_CALDAV_PASSWORD"
 CREATED = re.compile(r"\b[1-9]\d* created")
 DAV = "{DAV:}"
