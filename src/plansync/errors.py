@@ -15,8 +15,24 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # something failed; the output names it
 EXIT_USAGE = 2  # a wrong command line (click's own status for usage errors)
 EXIT_BRAKE = 3  # the safety brake stopped a sync before it changed anything
+# Done what could be done, but a person must look at something: a plan event that cannot be read (the
+# rest was synced and sent), a library with events and no e-mail (or only a placeholder address).
+EXIT_NEEDS_ATTENTION = 4
 EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: nothing is wrong that a later run cannot cure
 EXIT_INTERRUPTED = 130
+# Which status a run of several parts (`plansync run`, a sync with a partial plan) ends with: the first
+# of these that any part has.
+_WORST_FIRST = (EXIT_INTERRUPTED, EXIT_BRAKE, EXIT_FAILED, EXIT_NEEDS_ATTENTION, EXIT_TEMPFAIL)
+
+
+def worst_status(*statuses: int) -> int:
+    """The status that says most of `statuses`: interrupted, the brake, a failure, a person needed, a
+    retry to come, in that order; a status outside that list (a wrong command line) beats them all."""
+    given = set(statuses) - {EXIT_OK}
+    for status in sorted(given):
+        if status not in _WORST_FIRST:
+            return status
+    return next((status for status in _WORST_FIRST if status in given), EXIT_OK)
 
 
 class PlansyncError(Exception):

@@ -44,9 +44,9 @@ def test_init_example_then_validate_show_and_status_find_the_config(tmp_path: Pa
 
     status = json.loads(plansync("status", "--json", cwd=work, home=home).stdout)
     assert status["config"] == str(work / "plansync.yaml")
-    assert status["state_dir"] == str(home / "state" / "plansync")
+    assert status["state_dir"] == str(work / "state")  # beside the config: each folder its own
     text = plansync("status", cwd=work, home=home).stdout
-    assert f"config: {work / 'plansync.yaml'}" in text and f"state: {home / 'state' / 'plansync'}" in text
+    assert f"config: {work / 'plansync.yaml'}" in text and f"state: {work / 'state'}" in text
 
     # From another folder, the user's own config folder is found.
     (home / ".config" / "plansync").mkdir(parents=True)

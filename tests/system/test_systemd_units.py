@@ -1,4 +1,5 @@
-"""The shipped systemd units pass `systemd-analyze verify`, and the service is hardened (exposure ≤ 2.0)."""
+"""The systemd units, as plansync writes them, pass `systemd-analyze verify`, and the service is hardened
+(exposure ≤ 2.0)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from plansync.jobs.units import render_unit
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.slow  # runs systemd-analyze
@@ -23,10 +25,12 @@ needs_analyze = pytest.mark.skipif(
 
 
 def installed_copy(tmp_path: Path, unit: Path) -> Path:
-    """The unit as installed, but pointing at this checkout's plansync (verify checks ExecStart exists)."""
+    """The unit as `plansync install-units` writes it for this checkout's plansync (verify checks that
+    ExecStart exists)."""
     plansync = Path(sys.executable).with_name("plansync")
     assert plansync.exists(), "plansync must be installed in the test environment"
-    text = unit.read_text(encoding="utf-8").replace("/opt/plansync/.venv/bin/plansync", str(plansync))
+    text = render_unit(unit.name, command=str(plansync), config=Path("/etc/plansync/plansync.yaml"))
+    assert "@" + "PLANSYNC@" not in text and "@CONFIG" not in text and "@DOCS@" not in text
     copy = tmp_path / unit.name
     copy.write_text(text, encoding="utf-8")
     return copy

@@ -15,7 +15,7 @@ import click
 from plansync import __version__
 from plansync.cli.digest import digest_command
 from plansync.cli.import_plan import import_command
-from plansync.cli.init import init_command
+from plansync.cli.init import init_command, install_units_command
 from plansync.cli.plan import show_command, validate_command, when_command
 from plansync.cli.publish import publish_command
 from plansync.cli.run import run_command
@@ -23,6 +23,7 @@ from plansync.cli.serve import serve_command
 from plansync.cli.status import status_command
 from plansync.cli.sync import sync_command
 from plansync.errors import EXIT_INTERRUPTED, InvalidInput, PlansyncError
+from plansync.util.shipped import docs_folder
 
 
 def report_error(exc: PlansyncError) -> int:
@@ -70,7 +71,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(status if isinstance(status, int) else 0)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _where_the_docs_are() -> str:
+    try:
+        folder = str(docs_folder())
+    except PlansyncError as exc:
+        return str(exc)
+    # \b: click keeps the paragraph as it is (a long path is not broken across lines).
+    return f"\b\nFull documentation (install.md, configuration.md, servers.md, …):\n  {folder}"
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=_where_the_docs_are(),
+)
 @click.version_option(__version__, prog_name="plansync")
 def cli() -> None:
     """Keep CalDAV calendars and e-mail digests in step with a yearly plan of library events."""
@@ -87,6 +101,7 @@ for command in (
     digest_command,
     run_command,
     init_command,
+    install_units_command,
     publish_command,
 ):
     cli.add_command(command)

@@ -142,7 +142,13 @@ def _fields(values: Mapping[str, object], section: str) -> dict[str, object]:
             out[field] = values[key.name]
     if f"{section}.password" in KEY:
         override = KEY[f"{section}.password"].env or ""
-        out["password"] = PasswordSource(override_env=override, **password)  # type: ignore[arg-type]
+        credential = f"{section.rpartition('.')[2]}-password"  # caldav-password, smtp-password
+        out["password"] = PasswordSource(
+            override_env=override,
+            credential=credential,
+            section=section,
+            **password,  # type: ignore[arg-type]
+        )
     return out
 
 

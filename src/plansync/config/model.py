@@ -62,32 +62,54 @@ class PasswordSource:
     env: str | None = None  # the name of the variable, never the password
     file: Path | None = None
     override_env: str = ""  # PLANSYNC_..._PASSWORD, which beats both
+    # Under systemd, with neither `env` nor `file`: $CREDENTIALS_DIRECTORY/<credential> (LoadCredential=),
+    # which is another folder for each unit, so the config cannot name it.
+    credential: str = ""
+    section: str = ""  # `caldav` or `mail.smtp`, for messages
 
     def resolve(self, environ: Mapping[str, str]) -> Secret | None:
         if self.override_env and environ.get(self.override_env):
             return Secret(environ[self.override_env])
         if self.file is not None:
-            try:
-                text = self.file.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                raise PlansyncError(
-                    f"cannot read the password file {self.file}: {exc.strerror}; "
-                    "check the path and that plansync's user may read it"
-                ) from None
-            except UnicodeDecodeError:
-                raise PlansyncError(
-                    f"cannot read the password file {self.file}: it is not UTF-8 text; "
-                    "write the password in it as one line of text"
-                ) from None
-            if not text.strip():
-                raise PlansyncError(
-                    f"the password file {self.file} is empty; write the password in it, or remove "
-                    "password_file from the config if the server needs none"
-                )
-            return Secret(text)
+            return Secret(_read_password(self.file, empty_ok=False))
         if self.env and environ.get(self.env):
             return Secret(environ[self.env])
+        credentials = environ.get("CREDENTIALS_DIRECTORY")
+        if self.env is None and self.credential and credentials:
+            path = Path(credentials) / self.credential
+            if path.is_file():  # (an empty one: the server needs no password)
+                text = _read_password(path, empty_ok=True)
+                return Secret(text) if text.strip() else None
         return None
+
+    def missing(self, environ: Mapping[str, str]) -> str:
+        """Why `resolve` found no password, for a message that asks for one."""
+        if self.env and not environ.get(self.env):
+            return f"{self.section}.password_env names {self.env}, which is not set in plansync's environment"
+        where = f"{self.section}.password_env or {self.section}.password_file"
+        return f"no password is configured (set {self.override_env}, or give {where})"
+
+
+def _read_password(path: Path, *, empty_ok: bool) -> str:
+    shown = path.absolute()
+    try:
+        text = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise PlansyncError(
+            f"cannot read the password file {shown}: {exc.strerror}; "
+            "check the path and that plansync's user may read it"
+        ) from None
+    except UnicodeDecodeError:
+        raise PlansyncError(
+            f"cannot read the password file {shown}: it is not UTF-8 text; "
+            "write the password in it as one line of text"
+        ) from None
+    if not text.strip() and not empty_ok:
+        raise PlansyncError(
+            f"the password file {shown} is empty; write the password in it, or remove "
+            "password_file from the config if the server needs none"
+        )
+    return text
 
 
 @dataclass(frozen=True)
@@ -184,6 +206,7 @@ class MailConfig:
     sender: str | None = None  # mail.from (or its older name digest.from); required for SMTP
     reply_to: str | None = None  # mail.reply_to (or digest.reply_to): the coordinator; required for SMTP
     unsubscribe_url: str | None = None  # an RFC 8058 one-click unsubscribe URL, if there is one
+    redirect_to: str | None = None  # a trial: every message goes to this address instead
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ class Key:
     field: str | tuple[str, ...] | None = None  # the dataclass field(s), when not the last name part
     shown: str | None = None  # the default as the docs show it, when it is not the value
     required: bool = False
+    example: object = None  # what the starter config shows (commented out) when the default says little
 
     @property
     def section(self) -> str:
@@ -70,6 +71,16 @@ class Key:
 
 
 SECTIONS = ("", "caldav", "caldav.embedded", "sync", "digest", "mail", "mail.smtp", "publish")
+# What each section is for, as the starter config says it above the section.
+SECTION_HELP = {
+    "caldav": "The CalDAV server the calendars live on (docs/servers.md: the URL to give for each server).",
+    "caldav.embedded": "plansync's own CalDAV server, when `url` is `embedded`.",
+    "sync": "How the plan becomes calendar events.",
+    "digest": "The weekly e-mail digests: what goes in and when.",
+    "mail": "How the digests are sent: into the outbox folder, or over SMTP.",
+    "mail.smtp": "The SMTP server, with `transport: smtp`.",
+    "publish": "The site for everyone: .ics feeds and the agenda page (`plansync publish`).",
+}
 _PASSWORD_HELP = "never in the file: refused there; give password_env or password_file"
 
 KEYS: tuple[Key, ...] = (
@@ -91,6 +102,7 @@ KEYS: tuple[Key, ...] = (
         "name or creates it (MKCALENDAR); `{url: …}` uses an existing one (for servers that refuse "
         "MKCALENDAR)",
         shown="`<short name> — план` by name, and «Сводный план»",
+        example={"konb": "{name: КОНБ — план}", "gaidar": "{url: https://dav.example.ru/calendars/gaidar/}"},
     ),
     # caldav
     Key(
@@ -106,6 +118,7 @@ KEYS: tuple[Key, ...] = (
         None,
         "login; with `embedded`, the principal",
         env="PLANSYNC_CALDAV_USERNAME",
+        example="plansync",
     ),
     Key(
         "caldav.password",
@@ -122,13 +135,16 @@ KEYS: tuple[Key, ...] = (
         None,
         "the environment variable that holds the password",
         field="password.env",
+        example="CALDAV_PASSWORD",
     ),
     Key(
         "caldav.password_file",
         FilePath(),
         None,
-        "a file that holds the password (e.g. a systemd credential)",
+        "a file that holds the password; under systemd, without this key or a variable, the credential "
+        "`caldav-password` (LoadCredential=) is used",
         field="password.file",
+        example="/etc/plansync/caldav-password",
     ),
     Key(
         "caldav.auth",
@@ -145,6 +161,7 @@ KEYS: tuple[Key, ...] = (
         "a PEM file with the CA (or the self-signed certificate) the server's certificate is checked "
         "against; used by every request, discovery included (docs/servers.md)",
         shown="the system's store",
+        example="/etc/plansync/ca.pem",
     ),
     Key(
         "caldav.verify_tls",
@@ -179,7 +196,13 @@ KEYS: tuple[Key, ...] = (
         "the embedded server's address; loopback only",
         checks=(loopback_only,),
     ),
-    Key("caldav.embedded.port", Integer(1, 65535), 5232, "the embedded server's port"),
+    Key(
+        "caldav.embedded.port",
+        Integer(1, 65535),
+        5232,
+        "the embedded server's port",
+        env="PLANSYNC_EMBEDDED_PORT",
+    ),
     Key(
         "caldav.embedded.storage",
         FilePath(),
@@ -272,6 +295,7 @@ KEYS: tuple[Key, ...] = (
         None,
         "a folder whose templates replace the shipped ones",
         checks=(existing_folder,),
+        example="templates",
     ),
     Key(
         "digest.schedule",
@@ -294,7 +318,8 @@ KEYS: tuple[Key, ...] = (
         "mail.from",
         Text(max_length=300),
         None,
-        "the From of the digests: a real address of the sender's domain (required for SMTP)",
+        "the From of the digests: a real address of the sender's domain (required for SMTP, which "
+        "refuses the placeholders at example.org that `plansync init` writes)",
         checks=(mail_address,),
         field="sender",
     ),
@@ -306,11 +331,22 @@ KEYS: tuple[Key, ...] = (
         checks=(mail_address,),
     ),
     Key(
+        "mail.redirect_to",
+        Text(max_length=300),
+        None,
+        "a trial: every digest goes to this one address instead of its recipient, the subject saying "
+        "whose it is; trials are recorded apart, so the real digests still go out later "
+        "(`plansync digest --redirect-to ADDRESS` does the same for one run)",
+        checks=(mail_address,),
+        example="you@your-library.ru",
+    ),
+    Key(
         "mail.unsubscribe_url",
         URL("write the https:// address of the one-click unsubscribe page, or remove the line"),
         None,
         "an RFC 8058 one-click unsubscribe page, if there is one (List-Unsubscribe-Post)",
         checks=(https_only,),
+        example="https://your-library.ru/plan/unsubscribe",
     ),
     Key(
         "mail.smtp.host",
@@ -328,15 +364,16 @@ KEYS: tuple[Key, ...] = (
         "the SMTP port",
         env="PLANSYNC_SMTP_PORT",
         shown="by security: 25, 587, 465",
+        example=587,
     ),
     Key(
         "mail.smtp.security",
         Choice(SECURITIES),
         "starttls",
-        "`none`, `starttls` or `tls` (implicit TLS)",
+        "`none` (a relay that offers no TLS: a local one only), `starttls` or `tls` (implicit TLS)",
         env="PLANSYNC_SMTP_SECURITY",
     ),
-    Key("mail.smtp.username", Text(), None, "AUTH login", env="PLANSYNC_SMTP_USERNAME"),
+    Key("mail.smtp.username", Text(), None, "AUTH login", env="PLANSYNC_SMTP_USERNAME", example="plansync"),
     Key(
         "mail.smtp.password",
         Refused(),
@@ -352,8 +389,17 @@ KEYS: tuple[Key, ...] = (
         None,
         "the environment variable that holds the password",
         field="password.env",
+        example="SMTP_PASSWORD",
     ),
-    Key("mail.smtp.password_file", FilePath(), None, "a file that holds the password", field="password.file"),
+    Key(
+        "mail.smtp.password_file",
+        FilePath(),
+        None,
+        "a file that holds the password; under systemd, without this key or a variable, the credential "
+        "`smtp-password` (LoadCredential=) is used",
+        field="password.file",
+        example="/etc/plansync/smtp-password",
+    ),
     Key("mail.smtp.verify_tls", Boolean(), True, "certificate verification"),
     Key(
         "mail.smtp.ca_file",
@@ -361,6 +407,7 @@ KEYS: tuple[Key, ...] = (
         None,
         "CA certificates to verify the server with",
         shown="the system's store",
+        example="/etc/plansync/smtp-ca.pem",
     ),
     Key("mail.smtp.timeout", Number(1, 600), 30.0, "seconds"),
     # Last: when both are set, PLANSYNC_OUTBOX's choice of transport beats PLANSYNC_SMTP_HOST's.
@@ -382,12 +429,14 @@ KEYS: tuple[Key, ...] = (
         "the folder of the published site (.ics feeds and the agenda); `serve` keeps it fresh when this "
         "or `port` is set",
         shown="`./site` for `plansync publish`, `<state_dir>/site` for `serve`",
+        example="/var/www/plan",
     ),
     Key(
         "publish.base_url",
         URL("write where people open the site, e.g. `https://lib39.ru/plan/`"),
         None,
         "where people reach the site: makes the feed links absolute",
+        example="https://your-library.ru/plan/",
     ),
     Key("publish.host", Text(max_length=255), "127.0.0.1", "the address `serve` serves the site on"),
     Key(
@@ -395,6 +444,7 @@ KEYS: tuple[Key, ...] = (
         Integer(1, 65535),
         None,
         "`serve` serves the site over HTTP on this port (ETag, 304); without it a web server publishes `out`",
+        example=8080,
     ),
 )
 

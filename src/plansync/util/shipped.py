@@ -1,6 +1,6 @@
-"""Files that come with plansync: the digest templates, the default config, the example plan and its
-organizations registry. A checkout (and an editable install) has them in its own folders; a wheel
-carries them inside the package (see pyproject.toml's package-dir)."""
+"""Files that come with plansync: the digest templates, the example plan and its organizations registry,
+the documentation and the systemd units. A checkout (and an editable install) has them in its own
+folders; a wheel carries them inside the package (see pyproject.toml's package-dir)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from plansync.errors import PlansyncError
 
 _CHECKOUT = Path(__file__).resolve().parents[3]
 # The folder inside the installed package → the checkout's folder with the same files.
-FOLDERS = {"templates": "templates", "starter": "config", "example": "data"}
+FOLDERS = {"templates": "templates", "example": "data", "docs": "docs", "units": "systemd"}
 DIGEST_TEMPLATES = ("digest_subject.txt.j2", "digest.txt.j2", "digest.html.j2")  # subject, text, HTML
 
 
@@ -49,4 +49,11 @@ EXAMPLE_PLAN = "plan-2024.yaml"
 REGISTRY = "organizations.yaml"
 # The registry `plansync import` reads by default when it runs in a checkout: ./data/organizations.yaml.
 WORKING_REGISTRY = Path(FOLDERS["example"]) / REGISTRY
-STARTER_CONFIG = "plansync.yaml"
+UNITS = ("plansync.service", "plansync-sync.service", "plansync-sync.timer", "plansync-digest.service",
+         "plansync-digest.timer")  # fmt: skip
+
+
+def docs_folder() -> Path:
+    """plansync's documentation (install.md, configuration.md, servers.md, …): the checkout's docs/, else
+    the installed package's."""
+    return shipped_folder("docs", "install.md")

@@ -71,11 +71,16 @@ VARIABLES = [k for k in KEYS if k.env and not k.env.endswith("_PASSWORD")]
 def test_every_variable_is_read_with_its_key_s_kind(key: object) -> None:
     assert isinstance(key, type(KEYS[0]))
     assert key.env is not None
-    samples = {"caldav.url": "https://dav.example.ru/", "mail.smtp.port": "2525", "mail.smtp.security": "tls"}
+    samples = {
+        "caldav.url": "https://dav.example.ru/",
+        "mail.smtp.port": "2525",
+        "mail.smtp.security": "tls",
+        "caldav.embedded.port": "5299",
+    }
     text = samples.get(key.name, "value")
     values = environment_values({key.env: text})
     assert key.name in values
-    if key.name in ("caldav.url", "mail.smtp.port", "mail.smtp.security"):
+    if key.name in ("caldav.url", "mail.smtp.port", "mail.smtp.security", "caldav.embedded.port"):
         with pytest.raises(PlansyncError, match=key.env):
             environment_values({key.env: "no good"})
 
