@@ -243,6 +243,17 @@ class MemoryBackend:
         with self._lock:
             return self._calendar_of(href).items.get(norm_href(href))
 
+    def find_uid(self, uid: str, *, besides: str) -> str | None:
+        with self._lock:
+            others = [c for url, c in self.calendars.items() if url != besides]
+        for cal in others:
+            self._hit("REPORT", cal.url)
+            with self._lock:
+                for href, (_, body) in cal.items.items():
+                    if f"\nUID:{uid}\r\n".encode() in body or f"\nUID:{uid}\n".encode() in body:
+                        return href
+        return None
+
     def create(self, calendar_url: str, name: str, body: bytes) -> tuple[str, str]:
         href = norm_href(calendar_url + name)
         self._hit("PUT", href)

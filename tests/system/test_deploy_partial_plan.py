@@ -84,6 +84,8 @@ def server_titles(server: RunningServer) -> list[str]:
     """The SUMMARY of every event the server holds for alice (read from its storage)."""
     found = []
     for path in (server.storage / "collection-root" / "alice").rglob("*.ics"):
+        if any(part.startswith(".Radicale") for part in path.parts):
+            continue  # Radicale's own cache
         text = path.read_text(encoding="utf-8")
         found += re.findall(r"(?m)^SUMMARY:(.*)$", text)
     return found

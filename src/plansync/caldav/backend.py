@@ -128,6 +128,11 @@ class Backend(Protocol):
 
     def get(self, href: str) -> tuple[str, bytes] | None: ...
 
+    def find_uid(self, uid: str, *, besides: str) -> str | None:
+        """The href of an event with this UID in another calendar of the account than `besides` (a
+        person moved it there, keeping its UID), or None."""
+        ...
+
     def create(self, calendar_url: str, name: str, body: bytes) -> tuple[str, str]:
         """PUT with If-None-Match: *; → (href, etag). PreconditionFailed when it exists."""
         ...

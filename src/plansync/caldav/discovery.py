@@ -2,25 +2,37 @@
 
 Discovery as RFC 6764 and RFC 4791 describe it: the configured URL may be the server's root,
 `/.well-known/caldav` (its redirect is followed, nothing is appended to it; a 404 there means the
-root), a principal, a calendar home or a calendar; current-user-principal → calendar-home-set; the
-calendars are one Depth 1 PROPFIND of the home; MKCALENDAR sets the display name itself.
+root), a principal, a calendar home or a calendar; current-user-principal → calendar-home-set. A URL
+that does not answer as CalDAV (a web server's 405 on a root, a 404) sends plansync on to the host's
+`/.well-known/caldav`, then its root, before it gives up naming every URL it tried. The calendars are
+one Depth 1 PROPFIND of the home; MKCALENDAR sets the display name itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import escape
 
-from plansync.caldav.backend import BackendError, CalendarRefused, Unreachable, calendar_id, parent_collection
+from plansync.caldav.backend import (
+    BackendError,
+    CalendarRefused,
+    Unreachable,
+    calendar_id,
+    norm_href,
+    parent_collection,
+)
 from plansync.caldav.hrefs import origin_of
 from plansync.caldav.problems import explain, read_refusal
 from plansync.caldav.retry import RETRY_STATUSES
 from plansync.caldav.session import AuthError, DAVSession, body_of, shown
-from plansync.caldav.xml import CALDAV, DAV, is_calendar, ok_prop, prop_href
+from plansync.caldav.xml import CALDAV, DAV, is_calendar, ok_prop, pick_object, prop_href
 
 log = logging.getLogger(__name__)
+
+WELL_KNOWN = "/.well-known/caldav"
 
 
 class Discovery(DAVSession):
@@ -60,6 +72,8 @@ class Discovery(DAVSession):
             "<d:current-user-principal/><c:calendar-home-set/><d:resourcetype/></d:prop></d:propfind>"
         )
         seen: list[str] = []
+        tried: list[str] = []  # "URL (what it answered)", said when nothing leads to the calendars
+        no_home = False  # a server answered, naming no calendar home for the account
         while True:
             if url in seen or len(seen) > 8:
                 raise BackendError(
@@ -76,39 +90,74 @@ class Discovery(DAVSession):
             if status in (301, 302, 303, 307, 308) and location:
                 url = self._same_origin(urljoin(url, location), "sends plansync to")  # RFC 6764: the way in
                 continue
-            well_known = urlsplit(url).path.rstrip("/").endswith("/.well-known/caldav")
-            if status == 404 and well_known:
-                url = urljoin(url, "/")  # RFC 6764 5: no well-known URL here, the root is the next try
+            answer = f"HTTP {status} {response.reason}".rstrip()
+            if status == 207:
+                resp = self._xml(response).find(f"{DAV}response")
+                if resp is not None and is_calendar(resp):  # a calendar's URL: its parent is the home
+                    return parent_collection(url)
+                home = prop_href(resp, f"{CALDAV}calendar-home-set") if resp is not None else None
+                if home is not None:
+                    return _slash(self._same_origin(urljoin(url, home), "names a calendar home on"))
+                principal = prop_href(resp, f"{DAV}current-user-principal") if resp is not None else None
+                if principal is not None and urljoin(url, principal) not in seen:
+                    url = self._same_origin(urljoin(url, principal), "names a principal on")
+                    continue
+                answer = "no calendar home named"
+                no_home = True
+            tried.append(f"{shown(url)} ({answer})")
+            following = _next_try(url, seen)
+            if following is not None:
+                url = following
                 continue
-            if status != 207:
+            if no_home and len(tried) == 1:
                 raise BackendError(
-                    f"cannot find the calendars from {shown(url)}: HTTP {status} "
-                    f"{response.reason}; check caldav.url, the username and the password"
+                    f"the account has no calendar home on {shown(url)} (the server names no "
+                    "calendar-home-set); check caldav.url and caldav.username, or ask the server's "
+                    "administrator to enable calendars for this account"
                 )
-            resp = self._xml(response).find(f"{DAV}response")
-            if resp is None:
-                raise BackendError(f"cannot find the calendars from {shown(url)}: an empty answer")
-            if is_calendar(resp):  # a calendar's URL: its parent is the home
-                return parent_collection(url)
-            home = prop_href(resp, f"{CALDAV}calendar-home-set")
-            if home is not None:
-                return _slash(self._same_origin(urljoin(url, home), "names a calendar home on"))
-            principal = prop_href(resp, f"{DAV}current-user-principal")
-            if principal is not None and urljoin(url, principal) not in seen:
-                url = self._same_origin(urljoin(url, principal), "names a principal on")
-                continue
-            if well_known and urljoin(url, "/") not in seen:  # Xandikos answers there, naming nothing
-                url = urljoin(url, "/")
-                continue
             raise BackendError(
-                f"the account has no calendar home on {shown(url)} (the server names no "
-                "calendar-home-set); check caldav.url and caldav.username, or ask the server's "
-                "administrator to enable calendars for this account"
+                f"cannot find the calendars: nothing answered as a CalDAV server ({'; '.join(tried)}); "
+                "check caldav.url (docs/servers.md names the URL each server wants), the username "
+                "and the password"
             )
 
     def _find_by_name(self, name: str) -> str | None:
+        return self._list_home().get(name)
+
+    def find_uid(self, uid: str, *, besides: str) -> str | None:
+        """The href of an event with this UID in another calendar of the account than `besides` (a
+        person moved it there), or None: a calendar-query REPORT with a UID text-match on each."""
+        self._list_home()
+        query = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+            "<d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter>"
+            '<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:prop-filter name="UID">'
+            f"<c:text-match>{escape(uid)}</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter>"
+            "</c:filter></c:calendar-query>"
+        )
+        headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+        for calendar in self._options.every_calendar or []:
+            if norm_href(calendar).rstrip("/") == norm_href(besides).rstrip("/"):
+                continue
+            try:
+                response, parsed = self._multistatus(calendar, "REPORT", query, headers, pick_object)
+            except AuthError as exc:
+                if exc.status == 401:
+                    raise exc.public() from None
+                continue  # a calendar this account may not read: nothing of ours can be there
+            if int(response.status) != 207 or parsed.failed is not None:
+                continue
+            for raw, _, data in parsed.picked:
+                href = self._inside(raw, calendar)
+                if href is not None and data is not None and uid in _uids(data):
+                    return href
+        return None
+
+    def _list_home(self) -> dict[str, str]:
+        """The calendars of the home, once a run: display name → URL (and every calendar's URL)."""
         if self._options.calendars is not None:
-            return self._options.calendars.get(name)
+            return self._options.calendars
         home = self._home()
         body = (
             '<?xml version="1.0" encoding="utf-8"?>'
@@ -123,16 +172,20 @@ class Discovery(DAVSession):
                 f"cannot list the calendars on {shown(home)}: HTTP {response.status} {response.reason}"
             )
         found: dict[str, str] = {}
+        every: list[str] = []
         for resp in self._xml(response).iter(f"{DAV}response"):
             href_el = resp.find(f"{DAV}href")
             display = ok_prop(resp, f"{DAV}displayname")
-            if href_el is None or not href_el.text or not display or not is_calendar(resp):
+            if href_el is None or not href_el.text or not is_calendar(resp):
                 continue
             calendar = _slash(urljoin(home, href_el.text.strip()))
             if calendar.startswith(home) and origin_of(calendar) == self._origin:
-                found.setdefault(display, calendar)  # (another user's, or another host's: not ours)
+                every.append(calendar)  # (another user's, or another host's: not ours)
+                if display:
+                    found.setdefault(display, calendar)
         self._options.calendars = found
-        return found.get(name)
+        self._options.every_calendar = every
+        return found
 
     def _make_calendar(self, key: str, name: str) -> str:
         home = self._home()
@@ -181,11 +234,31 @@ class Discovery(DAVSession):
             )
         if self._options.calendars is not None:
             self._options.calendars[name] = url
+        if self._options.every_calendar is not None:
+            self._options.every_calendar.append(url)
         self._made.add(url)
         return url
 
     def made(self, calendar_url: str) -> bool:
         return calendar_url in self._made
+
+
+def _next_try(url: str, seen: list[str]) -> str | None:
+    """Where to look next when `url` does not lead to the calendars (RFC 6764): the host's
+    `/.well-known/caldav` (a server installed under a path, such as DAViCal's /davical/caldav.php/,
+    redirects from there), and from there the root (Xandikos answers the well-known URL naming
+    nothing)."""
+    well_known = urljoin(url, WELL_KNOWN)
+    if urlsplit(url).path.rstrip("/") != WELL_KNOWN and well_known not in seen:
+        return well_known
+    root = urljoin(url, "/")
+    return root if root not in seen else None
+
+
+def _uids(data: str) -> set[str]:
+    """The UIDs in an iCalendar text (its lines unfolded)."""
+    unfolded = re.sub(r"\r?\n[ \t]", "", data)
+    return {m.strip() for m in re.findall(r"(?m)^UID[;:](?:[^:\r\n]*:)?(.*)$", unfolded)}
 
 
 def _slash(url: str) -> str:

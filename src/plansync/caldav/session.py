@@ -37,7 +37,7 @@ from plansync.caldav.retry import (
     retry_after_seconds,
     stop_waiting,
 )
-from plansync.caldav.xml import Multistatus, Picked
+from plansync.caldav.xml import Multistatus, Picked, not_xml
 from plansync.util.logs import untrusted
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class Learned:
     # display name → url of the calendars in the home, listed once a run (a backend lives one run); what
     # is not in it does not exist, unless this run made it
     calendars: dict[str, str] | None = None
+    every_calendar: list[str] | None = None  # the URL of every calendar in the home, named or not
 
 
 class DAVSession:
@@ -76,7 +77,9 @@ class DAVSession:
         retry: RetryPolicy | None = None,
         writers: int = WRITERS,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        no_password: str | None = None,
     ) -> None:
+        """`no_password`: why no password was given (the config's words), for a server that asks for one."""
         self.url = url  # as configured: `/.well-known/caldav` is a URL of its own, never appended to
         self._base = url  # what the hrefs a server reports are relative to: its home once discovered
         self.requests = 0
@@ -104,6 +107,16 @@ class DAVSession:
         if ca_file is not None:
             self._unreachable = _unreadable_ca(ca_file)
         self._discovery_error: BackendError | None = None  # raised again, not asked again
+        # A refused login, said once: every later request of the run fails at once with it (the same
+        # password would be refused for every calendar).
+        self._login_failed: str | None = None
+        if password:
+            self._login = (
+                "the username or the password is wrong; check caldav.username, the password and caldav.auth"
+            )
+        else:
+            none = no_password or "none is configured"
+            self._login = f"it asks for a login, and plansync has no password for it: {none}"
         self.retry = retry if retry is not None else RetryPolicy()
         self.retries = 0  # attempts repeated this run (for the log and the tests)
         self._counting = threading.Lock()  # the counters above, from the threads that write
@@ -143,6 +156,8 @@ class DAVSession:
     ) -> Any:
         if self._unreachable is not None:
             raise Unreachable(self._unreachable)
+        if self._login_failed is not None:
+            raise LoginFailed(self._login_failed)
         if self._origin is not None and origin_of(str(url)) != self._origin:
             raise BackendError(
                 f"{method} {shown(str(url))}: not the configured server ({shown(self.url)}); plansync sends "
@@ -158,10 +173,14 @@ class DAVSession:
                     "server is running"
                 )
                 raise Unreachable(self._unreachable) from None
-            raise BackendError(f"{method} {shown(url)} failed: {reason(exc)}") from None
+            raise BackendError(
+                f"{method} {shown(url)} failed: {tls_trouble(exc, url) or reason(exc)}"
+            ) from None
         status = int(response.status)
+        if status == 401:
+            self._login_failed = f"{shown(self.url)} refused the login (401 Unauthorized): {self._login}"
         if status in (401, 403):
-            raise AuthError(url, status, read_refusal(body_of(response)), method)
+            raise AuthError(url, status, read_refusal(body_of(response)), method, login=self._login_failed)
         return response
 
     def _send(
@@ -272,18 +291,21 @@ class DAVSession:
         try:
             return ET.fromstring(raw)
         except ET.ParseError as exc:
-            raise BackendError(f"the server sent a malformed XML answer ({exc})") from None
+            raise BackendError(not_xml(raw, str(exc))) from None
 
 
 class AuthError(Exception):
     """A 401 or 403, with what its body says."""
 
-    def __init__(self, url: str, status: int, refusal: Refusal, method: str = "") -> None:
+    def __init__(
+        self, url: str, status: int, refusal: Refusal, method: str = "", *, login: str | None = None
+    ) -> None:
         super().__init__(url)
         self.url = url
         self.status = status
         self.refusal = refusal
         self.method = method
+        self.login = login  # a 401's message, the same for every request of the run
 
     def explained(self) -> str:
         said = explain(self.refusal) or self.refusal.text
@@ -292,7 +314,8 @@ class AuthError(Exception):
     def public(self) -> BackendError:
         if self.status == 401:
             return LoginFailed(
-                f"{shown(self.url)}: 401 Unauthorized; check caldav.url, the username and the password "
+                self.login
+                or f"{shown(self.url)}: 401 Unauthorized; check caldav.url, the username and the password "
                 "(PLANSYNC_CALDAV_PASSWORD, caldav.password_env or caldav.password_file) and caldav.auth"
             )
         said = explain(self.refusal) or self.refusal.text
@@ -351,6 +374,34 @@ def _refused_connection(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def tls_trouble(exc: BaseException, url: str) -> str | None:
+    """What a failed request's error means, when it is TLS trouble a person can fix (an untrusted
+    certificate, https:// to a port that speaks plain HTTP, http:// to one that speaks TLS), else None."""
+    parts = urlsplit(url)
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    untrusted_cert = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+    text = " ".join(str(e) for e in chain)
+    if untrusted_cert is not None or "CERTIFICATE_VERIFY_FAILED" in text:
+        why = untrusted_cert.verify_message if untrusted_cert is not None else "verification failed"
+        return (
+            f"the server's TLS certificate is not trusted ({why}): give the CA that signed it (or the "
+            "self-signed one) in caldav.ca_file (docs/servers.md); check that caldav.url names the host "
+            "it was made for"
+        )
+    where = (f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)) + (parts.path or "/")
+    plain = ("WRONG_VERSION_NUMBER", "wrong version number", "record layer failure", "packet length too long")
+    if parts.scheme == "https" and any(w in text for w in plain):
+        return f"{reason(exc)}; the port speaks plain HTTP, not TLS: write caldav.url as http://{where}"
+    dropped = ("Connection reset", "Remote end closed", "BadStatusLine", "Connection aborted")
+    if parts.scheme == "http" and any(w in text for w in dropped):
+        return f"{reason(exc)}; if that port speaks HTTPS (TLS), write caldav.url as https://{where}"
+    return None
 
 
 def body_of(response: Any) -> bytes:

@@ -1,15 +1,18 @@
 """Reading what a CalDAV server answers in XML: a multistatus parsed as it arrives (expat: no entities
-resolved, nothing fetched), and the few properties plansync asks for."""
+resolved, nothing fetched), the few properties plansync asks for, and what to say of an answer that is
+not XML."""
 
 from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import typing
 from collections.abc import Callable
 from xml.etree import ElementTree as ET
 
 from plansync.caldav.backend import BackendError
+from plansync.util.logs import untrusted
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +42,11 @@ class Multistatus:
         self.picked: list[Picked] = []
         self.sync_token: str | None = None
         self.failed: str | None = None
+        self._head = b""  # the answer's first bytes, quoted when it is not XML
 
     def feed(self, chunk: bytes) -> None:
+        if len(self._head) < HEAD_BYTES:
+            self._head += chunk[: HEAD_BYTES - len(self._head)]
         if self.failed is None:
             try:
                 self._parser.feed(chunk)
@@ -58,7 +64,7 @@ class Multistatus:
 
     def check(self) -> None:
         if self.failed is not None:
-            raise BackendError(f"the server sent a malformed XML answer ({self.failed})")
+            raise BackendError(not_xml(self._head, self.failed))
 
     def _drain(self) -> None:
         for pair in self._parser.read_events():
@@ -124,3 +130,25 @@ def etag_of(resp: ET.Element) -> str | None:
         if el is not None and el.text:
             return el.text.strip()
     return None
+
+
+HEAD_BYTES = 512
+# What PHP prints before a page when display_errors is on (HTML or plain): the common misconfiguration
+# of PHP servers (SabreDAV, Baikal, DAViCal).
+_PHP_WORDS = rb"(?:Warning|Notice|Deprecated|Fatal error)"
+_PHP_OUTPUT = re.compile(rb"<b>" + _PHP_WORDS + rb"</b>|^\s*(?:PHP )?" + _PHP_WORDS + rb": ", re.M)
+
+
+def not_xml(head: bytes, error: str) -> str:
+    """What to say of an answer that should be XML and is not: its start, quoted (cut short, control
+    characters shown), and the likely cause."""
+    quoted = untrusted(" ".join(head[:HEAD_BYTES].decode("utf-8", "replace").split()), 160)
+    if _PHP_OUTPUT.search(head):
+        return (
+            f"the server's answer is not XML: it begins «{quoted}» — PHP on the server prints its warnings "
+            "before the answer: its display_errors setting is on; ask the server's administrator to turn "
+            "it off (log_errors keeps them in the server's log)"
+        )
+    if head.lstrip()[:1] != b"<":
+        return f"the server's answer is not XML: it begins «{quoted}»; is caldav.url the CalDAV server's?"
+    return f"the server sent a malformed XML answer ({error}); it begins «{quoted}»"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from plansync.cli.options import as_of_option, config_option, parse_day
+from plansync.cli.options import as_of_option, config_option, echo_left_out, parse_day
 from plansync.errors import UsageError
+
+if TYPE_CHECKING:
+    from plansync.jobs.digest import DigestReport
 
 # Each command imports its use case when it runs (the `noqa: PLC0415` below): `plansync --help` imports
 # every command's module, and the use cases would add up to half a second to it.
@@ -39,6 +43,14 @@ from plansync.errors import UsageError
     help="Stop sending digests to ADDRESS (kept in the digest ledger; the plan stays as it is).",
 )
 @click.option("--resume", "resume", metavar="ADDRESS", default=None, help="Undo --unsubscribe for ADDRESS.")
+@click.option(
+    "--redirect-to",
+    "redirect_to",
+    metavar="ADDRESS",
+    default=None,
+    help="A trial: send every message to ADDRESS instead of its recipient (the subject says whose it "
+    "is); recorded apart, so the real digests still go out later (also: mail.redirect_to).",
+)
 def digest_command(
     config_file: Path | None,
     as_of: str | None,
@@ -48,12 +60,17 @@ def digest_command(
     resend: bool,
     unsubscribe: str | None,
     resume: str | None,
+    redirect_to: str | None,
 ) -> None:
     """Send this week's digest of plan events to each organization's e-mail addresses.
 
     Each (address, week) is sent once: a rerun sends nothing twice, a failed send is retried by later
-    runs; a change to a week already sent goes out once as «Изменения в плане». Exit status 1 when a
-    digest failed permanently (in this run or held from an earlier one), 75 when one will be retried.
+    runs; a change to a week already sent goes out once as «Изменения в плане». Events of the plan that
+    cannot be read are left out and named; the rest goes out.
+
+    Exit status: 0 all sent; 1 a digest failed permanently (in this run or held from an earlier one),
+    or the SMTP settings do not work; 4 a person must fix the plan (events left out, a library with
+    events and no e-mail, placeholder addresses); 75 a digest will be retried (`--resend` sends it now).
     """
     from plansync.config.load import load_config  # noqa: PLC0415
     from plansync.jobs.digest import DigestFailed, send_digests, set_stopped  # noqa: PLC0415
@@ -61,7 +78,7 @@ def digest_command(
     if unsubscribe is not None or resume is not None:
         if unsubscribe is not None and resume is not None:
             raise UsageError("--unsubscribe and --resume do not go together; give one")
-        others = dry_run or preview is not None or to is not None or resend or as_of is not None
+        others = dry_run or preview is not None or to or resend or as_of is not None or redirect_to
         if others:
             raise UsageError("--unsubscribe and --resume only record the request; run them on their own")
         address = unsubscribe if unsubscribe is not None else resume
@@ -78,17 +95,24 @@ def digest_command(
         preview=preview,
         to=to,
         resend=resend,
+        redirect_to=redirect_to,
     )
+    echo_digest_report(report)
+    status, why = report.exit_status, report.closing_line()
+    if status:
+        raise DigestFailed(why or "see above", status)
+
+
+def echo_digest_report(report: DigestReport, *, problems: bool = True) -> None:
+    """The report, and on stderr the plan's events left out and a state folder shared with another
+    config."""
     for line in report.lines():
         click.echo(line)
-    if report.permanent_failures or report.transient_failures:
-        failed = len(report.permanent_failures) + len(report.transient_failures)
-        raise DigestFailed(
-            f"{failed} digest{'s' if failed != 1 else ''} could not be sent (see above); "
-            + (
-                "fix the cause and run `plansync digest --resend`"
-                if report.permanent_failures
-                else "the next run retries them"
-            ),
-            transient=not report.permanent_failures,
+    if problems:
+        echo_left_out(report.problems)
+    for other in report.shared_with:
+        click.echo(
+            f"plansync: warning: {other} keeps its state in the same folder, so each takes the other's "
+            "digests for sent; give each config its own state_dir",
+            err=True,
         )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from plansync.cli.options import config_option
+from plansync.cli.options import config_option, echo_left_out
 
 if TYPE_CHECKING:
     from plansync.sync.report import SyncResult
@@ -58,8 +58,9 @@ def sync_command(
 ) -> None:
     """Sync the plan into one CalDAV calendar per organizer.
 
-    Exit status: 0 all good, 1 something failed (the summary names it), 3 stopped by the safety brake
-    (nothing was changed), 2 a wrong command line.
+    Events of the plan that cannot be read are named and left alone in the calendars; every other one
+    is synced. Exit status: 0 all good, 1 something failed (the summary names it), 3 stopped by the
+    safety brake (nothing was changed), 4 events left out (fix the plan), 2 a wrong command line.
     """
     from plansync.config.load import load_config  # noqa: PLC0415
     from plansync.jobs.sync import run_sync  # noqa: PLC0415
@@ -78,11 +79,14 @@ def sync_command(
         raise click.exceptions.Exit(code)
 
 
-def echo_sync_report(result: SyncResult) -> int:
-    """Print what a sync did (and, on stderr, why it did not end well); its exit status."""
+def echo_sync_report(result: SyncResult, *, problems: bool = True) -> int:
+    """Print what a sync did (and, on stderr, the plan's events left out and why it did not end well);
+    its exit status."""
     from plansync.sync.report import closing_line, format_report  # noqa: PLC0415
 
     click.echo(format_report(result))
+    if problems:
+        echo_left_out(result.plan_problems)
     line = closing_line(result)
     if line is not None:
         click.echo(f"plansync: {line}", err=True)
@@ -91,9 +95,15 @@ def echo_sync_report(result: SyncResult) -> int:
 
 @contextlib.contextmanager
 def progress_bar(total: int, label: str) -> Iterator[ProgressBar]:
-    """A bar on a terminal for long runs; nothing in logs and pipes."""
-    if total < LONG_RUN or not sys.stderr.isatty():
+    """A bar on a terminal for long runs; without one (a log, a pipe, a timer) a line at every tenth of
+    the way, so that a slow first sync is never silence."""
+    if total < LONG_RUN:
         yield _NoBar()
+        return
+    if not sys.stderr.isatty():
+        counter = _Tenths(total, label)
+        yield counter
+        counter.close()
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar
@@ -102,3 +112,25 @@ def progress_bar(total: int, label: str) -> Iterator[ProgressBar]:
 class _NoBar:
     def update(self, n_steps: int) -> None:
         pass
+
+
+class _Tenths:
+    """`sync: 47 of 466 events written` on stderr each time another tenth is done, and at the end."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label = total, label
+        self.done = self.said = 0
+
+    def update(self, n_steps: int) -> None:
+        tenth = self.done * 10 // self.total
+        self.done += n_steps
+        if self.done * 10 // self.total > tenth:
+            self._say()
+
+    def close(self) -> None:
+        if self.said != self.done:
+            self._say()
+
+    def _say(self) -> None:
+        self.said = self.done
+        click.echo(f"{self.label}: {self.done} of {self.total} events written", err=True)

@@ -6,7 +6,8 @@ changes>`: the same changes are never noticed twice, and a crash repeats at most
 
 Life of an entry: `pending` (rendered and stored: the exact bytes, so a retry sends the same message)
 → `sending` (committed *before* the message goes out) → `sent`, or `failed` (transient: retried on
-a later run after a backoff; permanent: kept, reported, retried only with --resend).
+a later run after a backoff; permanent: kept, reported, retried only with --resend), or back to
+`pending` when the SMTP settings, not the message, failed (the next run sends it without --resend).
 
 Crash safety: an entry found in `sending` at the start of a run means the process died between
 committing `sending` and committing the outcome, so the server may or may not have the message.
@@ -29,6 +30,7 @@ from plansync.util.private import private_dir, private_file
 __all__ = ["FILE_NAME", "Entry", "Ledger", "backoff", "ledger_path"]
 
 FILE_NAME = "digests.sqlite3"  # not the sync state database
+TRIAL_FILE_NAME = "digests-trial.sqlite3"  # what trials (mail.redirect_to) sent: never the real digests
 BACKOFF_FIRST = dt.timedelta(minutes=15)
 BACKOFF_MAX = dt.timedelta(hours=12)
 
@@ -67,8 +69,8 @@ CREATE TABLE IF NOT EXISTS stopped (
 """
 
 
-def ledger_path(state_dir: Path) -> Path:
-    return state_dir / FILE_NAME
+def ledger_path(state_dir: Path, *, trial: bool = False) -> Path:
+    return state_dir / (TRIAL_FILE_NAME if trial else FILE_NAME)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -174,6 +176,10 @@ class Ledger:
 
     def mark_sending(self, recipient: str, period: str) -> None:
         self._update(recipient, period, "state = 'sending', attempts = attempts + 1")
+
+    def mark_unsent(self, recipient: str, period: str) -> None:
+        """Back to `pending`, as if not tried: the settings, not the message, kept it from going out."""
+        self._update(recipient, period, "state = 'pending', attempts = MAX(attempts - 1, 0)")
 
     def mark_sent(self, recipient: str, period: str, now: dt.datetime) -> None:
         self._update(

@@ -9,28 +9,55 @@ from __future__ import annotations
 import base64
 import email.policy
 import email.utils
+import itertools
 import logging
 import mailbox
 import os
 import smtplib
 import socket
 import ssl
+import time
 from pathlib import Path
 from typing import Protocol
 
 from plansync.config.model import MailConfig, Secret, SMTPConfig
+from plansync.errors import PlansyncError
 
 log = logging.getLogger(__name__)
 
 
 class SendError(Exception):
     """A send that failed. `transient`: a later attempt may succeed (4xx, timeout, refused connection);
-    otherwise it will not without a person fixing something (5xx, authentication, TLS)."""
+    otherwise it will not without a person fixing something (5xx, authentication, TLS). `setup`: what a
+    person must fix is the SMTP settings (STARTTLS or TLS that does not work, a login refused, the
+    sender refused), not this message: every message would fail alike, and none is to be held for it."""
 
-    def __init__(self, reason: str, *, transient: bool) -> None:
+    def __init__(self, reason: str, *, transient: bool, setup: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
+        self.setup = setup
+
+
+# Domains that receive no mail (RFC 2606): the placeholders `plansync init` writes.
+PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
+
+
+def is_placeholder(address: str) -> bool:
+    domain = email.utils.parseaddr(address)[1].rpartition("@")[2].lower().rstrip(".")
+    return any(domain == d or domain.endswith("." + d) for d in PLACEHOLDER_DOMAINS)
+
+
+def refuse_placeholders(mail: MailConfig) -> None:
+    """SMTP sends nothing from a placeholder sender, and takes no placeholder reply address: whoever
+    changed one and forgot the other would have people answer a stranger."""
+    for key, value in (("mail.from", mail.sender), ("mail.reply_to", mail.reply_to)):
+        if value and is_placeholder(value):
+            raise PlansyncError(
+                f"{key} is still the placeholder {email.utils.parseaddr(value)[1]} that `plansync init` "
+                f"wrote (example.org receives no mail); write your own address as {key} in the config "
+                "before sending over SMTP"
+            )
 
 
 class Transport(Protocol):
@@ -46,17 +73,27 @@ def envelope_sender(sender: str) -> str:
 
 
 class MaildirTransport:
-    """The embedded default: each message a file in a Maildir's new/, to open in any mail client."""
+    """The embedded default: each message a file in a Maildir's new/, to open in any mail client. The
+    files are named `….eml`, so that a double click opens one (a Maildir takes any name)."""
 
     name = "outbox"
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._count = itertools.count()
 
     def send(self, data: bytes, sender: str, recipient: str) -> None:
         try:
-            box = mailbox.Maildir(self.path, create=True)
-            box.add(data.replace(b"\r\n", b"\n"))  # Maildir files use local line ends
+            mailbox.Maildir(self.path, create=True)  # new/, cur/, tmp/ (0700)
+            host = socket.gethostname().replace("/", "_").replace(":", "_")
+            name = f"{time.time_ns()}.P{os.getpid()}Q{next(self._count)}.{host}.eml"
+            temporary = self.path / "tmp" / name
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # addresses inside
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data.replace(b"\r\n", b"\n"))  # Maildir files use local line ends
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.replace(self.path / "new" / name)
         except OSError as exc:
             raise SendError(
                 f"cannot write to the outbox {self.path}: {exc.strerror}", transient=False
@@ -81,6 +118,13 @@ def classify(exc: BaseException, server: str) -> SendError:
             "check mail.smtp.username and the password",
             transient=400 <= exc.smtp_code < 500,  # 454: a temporary failure of the server's auth
         )
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return SendError(
+            f"{server} refused the sender {exc.sender} ({_smtp_reason(exc.smtp_code, exc.smtp_error)}); "
+            "check mail.from (an address the server may send from)",
+            transient=400 <= exc.smtp_code < 500,
+            setup=not 400 <= exc.smtp_code < 500,
+        )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, message = next(iter(exc.recipients.values()))
         return SendError(
@@ -92,6 +136,12 @@ def classify(exc: BaseException, server: str) -> SendError:
             transient=400 <= exc.smtp_code < 500,
         )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
+        if "starttls" in str(exc).lower():
+            return SendError(
+                f"{server} does not offer STARTTLS (mail.smtp.security is starttls): for a relay on your "
+                "own network that has no TLS, set mail.smtp.security: none; for implicit TLS (port 465), tls",
+                transient=False,
+            )
         return SendError(f"{server}: {exc}; check mail.smtp.security", transient=False)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return SendError(
@@ -178,9 +228,16 @@ class SMTPTransport:
         return smtp
 
     def send(self, data: bytes, sender: str, recipient: str) -> None:
-        try:
-            if self._smtp is None:
+        if self._smtp is None:
+            try:
                 self._smtp = self._connect()
+            except Exception as exc:
+                failure = classify(exc, self.server)
+                # What fails before any message is sent, and not for the moment, is the settings'.
+                raise SendError(
+                    failure.reason, transient=failure.transient, setup=not failure.transient
+                ) from None
+        try:
             self._smtp.sendmail(envelope_sender(sender), [recipient], data)
         except Exception as exc:
             self.close()  # a failed session is not reused; the next send starts afresh
@@ -197,6 +254,7 @@ class SMTPTransport:
 
 def open_transport(mail: MailConfig, environ: dict[str, str] | None = None) -> Transport:
     if mail.transport == "smtp":
+        refuse_placeholders(mail)
         password = mail.smtp.password.resolve(os.environ if environ is None else environ)
         if not mail.smtp.verify_tls:
             log.warning(

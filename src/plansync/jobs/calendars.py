@@ -80,4 +80,5 @@ class CalendarServer:
             auth=caldav_auth(caldav.auth),
             ca_file=str(caldav.ca_file) if caldav.ca_file is not None else None,
             max_response_bytes=caldav.max_response_mb * 1024 * 1024,
+            no_password=caldav.password.missing(self.environ) if secret is None else None,
         )

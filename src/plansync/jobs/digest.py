@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal
 
@@ -18,9 +21,25 @@ from plansync.digest.ledger import Entry, Ledger, ledger_path
 from plansync.digest.mail import Rendered, Renderer, build_message, calendar_bytes, list_info
 from plansync.digest.schedule import due_digest
 from plansync.digest.select import Digest, Period, Rules, digest_period, issued_before, select
-from plansync.digest.transports import SendError, Transport, open_transport
-from plansync.errors import PlansyncError, UsageError
+from plansync.digest.transports import (
+    SendError,
+    Transport,
+    is_placeholder,
+    open_transport,
+    refuse_placeholders,
+)
+from plansync.errors import (
+    EXIT_FAILED,
+    EXIT_NEEDS_ATTENTION,
+    EXIT_OK,
+    EXIT_TEMPFAIL,
+    PlansyncError,
+    Problem,
+    UsageError,
+    worst_status,
+)
 from plansync.jobs.plans import load_plans
+from plansync.jobs.runlog import others_sharing, record_config
 from plansync.model.plan import Plan
 from plansync.util.fileio import write_atomic
 from plansync.util.lock import digest_lock
@@ -38,6 +57,8 @@ Status = Literal[
     "would-retry",  # --dry-run, a failed or interrupted one that this run would send
     "previewed",  # --preview wrote its files
     "no-email",  # an organization without e-mail: it gets no digest
+    "placeholder",  # an address at example.org (`plansync init --example`): SMTP sends nothing there
+    "not-sent",  # the SMTP settings do not work: nothing was tried or held; the next run sends it
     "stopped",  # the address asked to stop (plansync digest --unsubscribe)
     "changes-sent",  # a change notice for a week already sent
     "changes-failed",  # a change notice that failed (see transient); retried like a digest
@@ -55,6 +76,8 @@ class Outcome:
     transient: bool = False
     message_id: str = ""
     period: str = ""  # set for outcomes about another week (held failures, change notices)
+    to: str = ""  # a trial's address, where the message went instead of the recipient
+    needs_attention: bool = False  # a library left without its digest until a person acts
 
 
 @dataclass(frozen=True)
@@ -63,6 +86,11 @@ class DigestReport:
     period_end: dt.date
     transport: str
     outcomes: tuple[Outcome, ...] = field(default_factory=tuple)
+    problems: tuple[Problem, ...] = ()  # plan events left out: they cannot be read (see jobs.plans)
+    trial: str | None = None  # every message went to this address instead (mail.redirect_to)
+    setup_error: str = ""  # why the SMTP settings do not work (nothing was sent, nothing held)
+    sending: bool = True  # False for a dry run or a preview
+    shared_with: tuple[str, ...] = ()  # other configs that keep their state in the same folder
 
     @property
     def permanent_failures(self) -> tuple[Outcome, ...]:
@@ -81,10 +109,69 @@ class DigestReport:
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
+    @property
+    def needs_attention(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.needs_attention)
+
+    @property
+    def exit_status(self) -> int:
+        """1 a digest failed or the settings do not work, 4 a person must fix the plan (left-out events,
+        a library without e-mail), 75 a digest waits to be retried; the worst of them (errors.py)."""
+        attention = EXIT_NEEDS_ATTENTION if self.needs_attention or self.problems else EXIT_OK
+        if not self.sending:
+            return attention
+        failed = self.permanent_failures or self.setup_error
+        waiting = self.transient_failures or self.count("waiting")
+        return worst_status(
+            EXIT_FAILED if failed else EXIT_OK, attention, EXIT_TEMPFAIL if waiting else EXIT_OK
+        )
+
+    def closing_line(self) -> str | None:
+        """Why the run did not end well, in one line, if it did not."""
+        said: list[str] = []
+        if self.setup_error:
+            said.append(
+                f"nothing was sent, the SMTP settings do not work: {self.setup_error}; nothing was marked "
+                "failed either: once they are fixed, the next run sends (no --resend needed)"
+            )
+        failed = len(self.permanent_failures) if self.sending else 0
+        if failed:
+            said.append(
+                f"{failed} digest{'s' if failed != 1 else ''} could not be sent (see above); fix the cause "
+                "and run `plansync digest --resend`"
+            )
+        libraries = sorted({o.organization for o in self.needs_attention if o.status == "no-email"})
+        if libraries:
+            said.append(
+                f"{_count(len(libraries), 'library', 'libraries')} with events this week and no e-mail "
+                f"({', '.join(libraries)}): add their addresses to the plan's contacts"
+            )
+        placeholders = sorted({o.recipient or "" for o in self.needs_attention if o.status == "placeholder"})
+        if placeholders:
+            said.append(
+                f"{_count(len(placeholders), 'placeholder address', 'placeholder addresses')} in the plan "
+                f"({', '.join(placeholders)}), which receive no mail: put the libraries' own addresses in"
+            )
+        if self.problems:
+            said.append(
+                f"{_count(len(self.problems), 'problem', 'problems')} in the plan left events out "
+                "(see above); every other event is in the digests"
+            )
+        waiting = (len(self.transient_failures) + self.count("waiting")) if self.sending else 0
+        if waiting:
+            said.append(
+                f"{_count(waiting, 'digest waits', 'digests wait')} to be retried: a later run retries, "
+                "`plansync digest --resend` sends now"
+            )
+        return "; ".join(said) or None
+
     def lines(self) -> list[str]:
-        out = [f"digest for {self.period_start} … {self.period_end} via {self.transport}"]
+        trial = f"; TRIAL: every message goes to {self.trial} instead of its recipient" if self.trial else ""
+        out = [f"digest for {self.period_start} … {self.period_end} via {self.transport}{trial}"]
         for o in self.outcomes:
             who = f"{o.recipient} ({o.organization})" if o.recipient else o.organization
+            if o.to:
+                who = f"{o.recipient} → {o.to} ({o.organization})"
             entries = f"{o.entries} entr{'y' if o.entries == 1 else 'ies'}"
             if o.status == "no-email":
                 line = (
@@ -94,8 +181,17 @@ class DigestReport:
                 line = f"empty         {who}: nothing this week, not sent (digest.send_empty is off)"
             elif o.status == "already-sent":
                 line = f"already-sent  {who}: «{o.subject}» went out in an earlier run; not sent twice"
+            elif o.status == "placeholder":
+                line = (
+                    f"placeholder   {who}: an example address, which receives no mail; put "
+                    f"{o.organization}'s own e-mail in the plan's contacts"
+                )
+            elif o.status == "not-sent":
+                line = f"not-sent      {who}: the SMTP settings do not work (below); the next run sends it"
             elif o.status in ("failed", "held", "waiting", "changes-failed"):
                 kind = "transient, will retry" if o.transient else "permanent, retry with --resend"
+                if o.status == "waiting":
+                    kind = "waiting for its retry; `plansync digest --resend` sends it now"
                 week = f" (week {o.period.replace('..', ' … ')})" if o.period else ""
                 line = f"{o.status:<13} {who}{week}: {o.reason} [{kind}]"
             elif o.status == "stopped":
@@ -122,6 +218,8 @@ class DigestReport:
                 "stopped",
                 "changes-sent",
                 "changes-failed",
+                "placeholder",
+                "not-sent",
             )
             if (n := self.count(s))
         )
@@ -130,11 +228,16 @@ class DigestReport:
 
 
 class DigestFailed(PlansyncError):
-    """Some digests could not be sent; the report above says which and why."""
+    """The digests did not all go out; the report above says which and why (the message: its
+    closing line), the status how bad it is (DigestReport.exit_status)."""
 
-    def __init__(self, message: str, *, transient: bool) -> None:
+    def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = 75 if transient else 1  # 75 = EX_TEMPFAIL: a later run may succeed
+        self.exit_code = exit_code
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def send_digests(
@@ -149,18 +252,27 @@ def send_digests(
     transport: Transport | None = None,
     environ: Mapping[str, str] | None = None,
     plans: Sequence[Plan] | None = None,
+    redirect_to: str | None = None,
 ) -> DigestReport:
     """Send the digest of the period `as_of` falls before (see digest.digest_period) to every contact;
     without `as_of`, the digest due now by `digest.schedule`.
 
     dry_run: report what would happen, change nothing. preview: write .txt/.html/.eml files to the
     folder instead of sending (ledger untouched). to: only this address. resend: also retry digests
-    that failed permanently or wait for their backoff. `transport` replaces the configured one (tests).
+    that failed permanently or wait for their backoff. redirect_to (else mail.redirect_to): a trial,
+    every message to that address, recorded in a ledger of its own. `transport` replaces the
+    configured one (tests). Plans with events that cannot be read are sent without them (the problems
+    come in the report).
     """
 
     now = now if now is not None else dt.datetime.now(dt.UTC)
     if plans is None:
-        plans = load_plans(config.plans)
+        plans = load_plans(config.plans, partial=True)
+    problems = tuple(problem for plan in plans for problem in plan.problems)
+    trial = _trial_address(redirect_to or config.mail.redirect_to)
+    smtp = config.mail.transport == "smtp" and transport is None
+    if smtp and preview is None:
+        refuse_placeholders(config.mail)
     if not plans:
         raise UsageError("the config names no plan; add one under `plans:`")
     if as_of is not None:
@@ -186,18 +298,31 @@ def send_digests(
 
     outcomes: list[Outcome] = []
     if to is None:
-        outcomes += [Outcome(org.id, None, "no-email", n) for org, n in selection.without_email]
+        outcomes += [
+            Outcome(org.id, None, "no-email", n, needs_attention=org.kind == "library" and n > 0)
+            for org, n in selection.without_email
+        ]
     renderer = Renderer(config.digest.templates)
     job = _Job(config, renderer, period, now)
     job.to_one = to is not None
+    job.trial = trial
+    report = functools.partial(DigestReport, period.start, period.end, problems=problems, trial=trial)
     if preview is not None:
         outcomes += [job.preview(d, r, preview) for d, r in pairs]
-        return DigestReport(period.start, period.end, f"preview {preview}", tuple(outcomes))
+        return report(f"preview {preview}", tuple(outcomes), trial=None, sending=False)
+    if smtp and trial is None:  # SMTP sends nothing to a placeholder; a trial sends it to the tester
+        outcomes += [
+            Outcome(d.organization.id, r, "placeholder", len(d.items), needs_attention=True)
+            for d, r in pairs
+            if is_placeholder(r)
+        ]
+        pairs = [(d, r) for d, r in pairs if not is_placeholder(r)]
     if dry_run:
         outcomes += job.dry_run(pairs, resend)
-        return DigestReport(period.start, period.end, _describe(config) + " (dry run)", tuple(outcomes))
+        return report(_describe(config) + " (dry run)", tuple(outcomes), sending=False)
 
-    with digest_lock(config.state_dir), Ledger(ledger_path(config.state_dir)) as ledger:
+    setup_error = ""
+    with digest_lock(config.state_dir), Ledger(ledger_path(config.state_dir, trial=bool(trial))) as ledger:
         stopped = ledger.stopped()
         outcomes += [
             Outcome(d.organization.id, r, "stopped", len(d.items)) for d, r in pairs if r.lower() in stopped
@@ -206,9 +331,15 @@ def send_digests(
         sender = (
             transport if transport is not None else open_transport(config.mail, dict(environ or {}) or None)
         )
+        done = 0
         try:
-            outcomes += [job.send(d, r, ledger, sender, resend) for d, r in pairs]
+            for d, r in pairs:
+                outcomes.append(job.send(d, r, ledger, sender, resend))
+                done += 1
             outcomes += job.send_changes(plans, rules, pairs, ledger, sender, day)
+        except SendError as exc:  # the settings, not a message: no point trying the others
+            setup_error = exc.reason
+            outcomes += [Outcome(d.organization.id, r, "not-sent", len(d.items)) for d, r in pairs[done:]]
         finally:
             sender.close()
         outcomes += [
@@ -226,7 +357,19 @@ def send_digests(
             for e in ledger.held()
             if e.period != period.key and (to is None or e.recipient == to.strip().lower())
         ]
-    return DigestReport(period.start, period.end, _describe(config), tuple(outcomes))
+    shared = tuple(others_sharing(config.state_dir, config.source)) if config.source is not None else ()
+    if config.source is not None:
+        record_config(config.state_dir, config.source)
+    return report(_describe(config), tuple(outcomes), setup_error=setup_error, shared_with=shared)
+
+
+def _trial_address(address: str | None) -> str | None:
+    if address is None:
+        return None
+    bare = email.utils.parseaddr(address)[1].strip()
+    if not bare or bare.count("@") != 1 or any(c.isspace() for c in bare) or len(bare) > 254:
+        raise UsageError(f"--redirect-to {address!r} is not a mail address; give it as name@example.ru")
+    return bare
 
 
 def set_stopped(config: Config, address: str, *, stop: bool, now: dt.datetime | None = None) -> str:
@@ -250,7 +393,7 @@ def _describe(config: Config) -> str:
     mail = config.mail
     if mail.transport == "smtp":
         return f"smtp {mail.smtp.host}:{mail.smtp.effective_port} ({mail.smtp.security})"
-    return f"outbox {mail.outbox}"
+    return f"outbox {mail.outbox.absolute()}"
 
 
 class _Job:
@@ -263,6 +406,26 @@ class _Job:
         self.now = now
         self._rendered: dict[str, object] = {}
         self.to_one = False  # --to: `--resend` then also resends a digest that was sent
+        self.trial: str | None = None  # every message to this address instead (mail.redirect_to)
+
+    def _to(self, recipient: str) -> str:
+        """Where a message for `recipient` goes: there, or in a trial to the tester."""
+        return self.trial or recipient
+
+    def _for_trial(self, msg: EmailMessage, recipient: str) -> None:
+        """A trial's message: to the tester, its subject saying whose it is, a Message-ID of its own
+        (the library's real message keeps the one it will have)."""
+        if self.trial is None:
+            return
+        subject = f"[проба для {recipient}] {msg['Subject']}"
+        del msg["To"], msg["Subject"]
+        msg["To"] = self.trial
+        msg["Subject"] = subject
+        real = str(msg["Message-ID"]).strip().strip("<>")
+        local, _, domain = real.rpartition("@")
+        mark = hashlib.sha256(f"{self.trial}\n{real}".encode()).hexdigest()[:12]
+        msg.replace_header("Message-ID", f"<trial.{mark}.{local}@{domain}>")
+        msg["X-Plansync-Trial-For"] = recipient
 
     def _skip_empty(self, digest: Digest) -> bool:
         return digest.empty and not self.config.digest.send_empty
@@ -287,7 +450,9 @@ class _Job:
             ics=ics,
             listing=list_info(self.config.mail),
         )
-        return rendered.subject, str(msg["Message-ID"]), msg.as_bytes()
+        self._for_trial(msg, recipient)
+        subject = str(msg["Subject"]) if self.trial else rendered.subject
+        return subject, str(msg["Message-ID"]), msg.as_bytes()
 
     def preview(self, digest: Digest, recipient: str, folder: Path) -> Outcome:
         org = digest.organization.id
@@ -306,7 +471,7 @@ class _Job:
         return Outcome(org, recipient, "previewed", len(digest.items), subject, message_id=message_id)
 
     def dry_run(self, pairs: Sequence[tuple[Digest, str]], resend: bool) -> list[Outcome]:
-        path = ledger_path(self.config.state_dir)
+        path = ledger_path(self.config.state_dir, trial=self.trial is not None)
         ledger = Ledger(path, read_only=True) if path.exists() else None
         try:
             out = []
@@ -326,7 +491,17 @@ class _Job:
                     continue
                 subject, message_id, _ = self._message(digest, recipient)
                 status: Status = "would-send" if entry is None or entry.state == "pending" else "would-retry"
-                out.append(Outcome(org, recipient, status, len(digest.items), subject, message_id=message_id))
+                out.append(
+                    Outcome(
+                        org,
+                        recipient,
+                        status,
+                        len(digest.items),
+                        subject,
+                        message_id=message_id,
+                        to=self.trial or "",
+                    )
+                )
             return out
         finally:
             if ledger is not None:
@@ -398,8 +573,11 @@ class _Job:
             ledger.set_announced(recipient, self.period.key, fingerprints(digest))
         ledger.mark_sending(recipient, self.period.key)
         try:
-            transport.send(entry.message, self.config.digest.sender, recipient)
+            transport.send(entry.message, self.config.digest.sender, self._to(recipient))
         except SendError as exc:
+            if exc.setup:  # the settings' fault, not this message's: nothing held (see send_digests)
+                ledger.mark_unsent(recipient, self.period.key)
+                raise
             ledger.mark_failed(recipient, self.period.key, exc.reason, transient=exc.transient, now=self.now)
             return Outcome(
                 org,
@@ -412,14 +590,24 @@ class _Job:
                 entry.message_id,
             )
         ledger.mark_sent(recipient, self.period.key, self.now)
-        return Outcome(org, recipient, "sent", len(digest.items), entry.subject, message_id=entry.message_id)
+        return Outcome(
+            org,
+            recipient,
+            "sent",
+            len(digest.items),
+            entry.subject,
+            message_id=entry.message_id,
+            to=self.trial or "",
+        )
 
     def _resend(self, digest: Digest, entry: Entry, ledger: Ledger, transport: Transport) -> Outcome:
         """`--to ADDRESS --resend`: the stored message of that week again, same bytes and Message-ID."""
         org = digest.organization.id
         try:
-            transport.send(entry.message, self.config.digest.sender, entry.recipient)
+            transport.send(entry.message, self.config.digest.sender, self._to(entry.recipient))
         except SendError as exc:
+            if exc.setup:
+                raise
             return Outcome(
                 org,
                 entry.recipient,
@@ -463,7 +651,8 @@ class _Job:
                 digest = selections[key].get(org)
                 if digest is None:
                     continue
-                changes = diff(key, ledger.announced(recipient, key), fingerprints(digest))
+                before, now = _without_left_out(plans, ledger.announced(recipient, key), fingerprints(digest))
+                changes = diff(key, before, now)
                 if changes is None:
                     continue
                 notice = notice_key(changes)
@@ -493,6 +682,7 @@ class _Job:
                         listing=list_info(self.config.mail),
                         kind=notice.partition("~")[2],
                     )
+                    self._for_trial(msg, recipient)
                     entry = ledger.store(
                         recipient=recipient,
                         period=notice,
@@ -504,8 +694,11 @@ class _Job:
                     )
                 ledger.mark_sending(recipient, notice)
                 try:
-                    transport.send(entry.message, self.config.digest.sender, recipient)
+                    transport.send(entry.message, self.config.digest.sender, self._to(recipient))
                 except SendError as exc:
+                    if exc.setup:
+                        ledger.mark_unsent(recipient, notice)
+                        raise
                     ledger.mark_failed(recipient, notice, exc.reason, transient=exc.transient, now=self.now)
                     out.append(
                         Outcome(
@@ -535,6 +728,19 @@ class _Job:
                     )
                 )
         return out
+
+
+def _without_left_out(
+    plans: Sequence[Plan], announced: dict[str, str], current: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """What a week announced and holds now, as a change notice compares them: an event left out of the
+    plan because it cannot be read this time (jobs.plans) is neither gone nor changed, just unknown; it
+    stays announced as it was."""
+    left_out = {f"{plan.id}/{key}" for plan in plans for key in plan.left_out}
+    if not left_out:
+        return announced, current
+    kept = {k: v for k, v in announced.items() if k in left_out}
+    return announced, {**{k: v for k, v in current.items() if k not in left_out}, **kept}
 
 
 def _safe(text: str) -> str:

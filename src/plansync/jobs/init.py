@@ -21,7 +21,8 @@ _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _EXAMPLE_NOTE = (
     "# Written by `plansync init --example`. The e-mail addresses below are placeholders (example.org\n"
     "# receives no mail, and plansync's SMTP sends none there): put each library's own address in before\n"
-    "# the digests go out, or try them first with `plansync digest --redirect-to you@your-library.ru`.\n#\n"
+    "# the digests go out, or try them first with `plansync digest --redirect-to ADDRESS`: every\n"
+    "# digest then goes to your own ADDRESS.\n#\n"
 )
 
 

@@ -1,4 +1,5 @@
-"""The runs' record for `plansync status`: the last sync of each calendar and the service's schedule.
+"""The runs' record for `plansync status`: the last sync of each calendar, the service's schedule, and
+the config files that ran with this state folder.
 
 Kept in the state database beside the sync state (its own tables), written by every real sync
 (`sync`, `run`, `serve`) and by the service after each cycle, and read without a lock so that
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from plansync.config.load import load_config
+from plansync.errors import PlansyncError
 from plansync.sync.state import FILE_NAME
 from plansync.util.private import private_dir, private_file
 
@@ -32,7 +35,11 @@ CREATE TABLE IF NOT EXISTS sync_runs (
     error       TEXT
 );
 CREATE TABLE IF NOT EXISTS service (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- The config files that ran with this state folder: two configs sharing it would take each other's
+-- digests for sent (`status` and `digest` warn).
+CREATE TABLE IF NOT EXISTS configs (path TEXT PRIMARY KEY, last_used TEXT NOT NULL);
 """
+SHARED_WITHIN = dt.timedelta(days=90)  # a config not used for this long no longer counts
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,8 @@ def record_sync(state_dir: Path, result: SyncResult, now: dt.datetime) -> None:
         failed = bool(report.failures or report.error)
         outcome = "braked" if report.title in braked or report.key in braked else "failed" if failed else "ok"
         error = report.error or "; ".join(f"{f.label}: {f.message}" for f in report.failures) or None
-        rows.append((report.key, report.title, report.url, now.isoformat(), outcome, report.summary(), error))
+        summary = report.summary(would=outcome == "braked")
+        rows.append((report.key, report.title, report.url, now.isoformat(), outcome, summary, error))
     with _open(state_dir, write=True) as db:
         assert db is not None
         db.executemany(
@@ -94,6 +102,39 @@ def record_service(state_dir: Path, values: dict[str, str | None]) -> None:
             else:
                 db.execute("INSERT OR REPLACE INTO service (key, value) VALUES (?, ?)", (key, value))
         db.execute("COMMIT")
+
+
+def record_config(state_dir: Path, config: Path, now: dt.datetime | None = None) -> None:
+    """Note that the config file `config` ran with this state folder."""
+    when = (now or dt.datetime.now(dt.UTC)).isoformat()
+    with _open(state_dir, write=True) as db:
+        assert db is not None
+        db.execute(
+            "INSERT OR REPLACE INTO configs (path, last_used) VALUES (?, ?)", (str(config.resolve()), when)
+        )
+
+
+def others_sharing(
+    state_dir: Path, config: Path, environ: Mapping[str, str] | None = None, now: dt.datetime | None = None
+) -> list[str]:
+    """The other config files that ran with this state folder lately, still exist and still keep their
+    state here (each is read again to be sure)."""
+    with _open(state_dir, write=False) as db:
+        if db is None or not _has_table(db, "configs"):
+            return []
+        rows = db.execute("SELECT path, last_used FROM configs ORDER BY path").fetchall()
+    since = (now or dt.datetime.now(dt.UTC)) - SHARED_WITHIN
+    mine, here = str(config.resolve()), state_dir.resolve()
+    out = []
+    for path, last_used in rows:
+        if path == mine or dt.datetime.fromisoformat(last_used) < since:
+            continue
+        try:
+            if load_config(Path(path), environ).state_dir.resolve() == here:
+                out.append(path)
+        except (PlansyncError, OSError):
+            continue  # gone, or broken since: it does not run here now
+    return out
 
 
 def read_runs(state_dir: Path) -> list[CalendarRun]:

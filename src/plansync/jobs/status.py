@@ -1,5 +1,6 @@
-"""What `plansync status` reports: the last sync of each calendar, the digests pending or failed, and the
-next scheduled runs. Reads the state database and the ledger only, so it works while `serve` runs."""
+"""What `plansync status` reports: the last sync of each calendar, the digests pending, failed and sent,
+the next scheduled runs, and other configs that share the state folder. Reads the state database and the
+ledger only, so it works while `serve` runs."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from typing import Any
 
 from plansync.caldav.embedded import EMBEDDED_USER, password_file
 from plansync.config.model import Config
-from plansync.digest.ledger import Ledger, ledger_path
+from plansync.digest.ledger import Entry, Ledger, ledger_path
 from plansync.digest.schedule import next_digest_time
 from plansync.errors import PlansyncError
 from plansync.jobs.plans import load_plans
-from plansync.jobs.runlog import read_conflicts, read_runs, read_service
+from plansync.jobs.runlog import others_sharing, read_conflicts, read_runs, read_service
 
 HEARTBEAT_STALE = dt.timedelta(minutes=2)
+SENT_SHOWN = 200  # digests sent, the latest first, in `status --json`
+SENT_WEEKS = 2  # weeks of them `status` lists
 
 
 def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -25,12 +28,13 @@ def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, 
     conflicts = read_conflicts(config.state_dir)
     service = read_service(config.state_dir)
     running = _alive(service)
-    digests: dict[str, list[dict[str, Any]]] = {"pending": [], "failed": []}
+    digests: dict[str, list[dict[str, Any]]] = {"pending": [], "failed": [], "sent": [], "trial": []}
     path = ledger_path(config.state_dir)
     if path.exists():
         with Ledger(path, read_only=True) as ledger:
             for entry in ledger.entries():
                 if entry.state == "sent":
+                    digests["sent"].append(_sent(entry))
                     continue
                 kind = "failed" if entry.state == "failed" and not entry.transient else "pending"
                 digests[kind].append(
@@ -44,6 +48,14 @@ def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, 
                         "next_attempt": entry.next_attempt.isoformat() if entry.next_attempt else None,
                     }
                 )
+    trial = ledger_path(config.state_dir, trial=True)
+    if trial.exists():
+        with Ledger(trial, read_only=True) as ledger:
+            digests["trial"] = [_sent(e) for e in ledger.entries() if e.state == "sent"]
+    for kind in ("sent", "trial"):  # the latest weeks first, and only so many
+        digests[kind] = sorted(digests[kind], key=lambda e: (e["period"], e["recipient"]), reverse=True)[
+            :SENT_SHOWN
+        ]
     if running:
         next_sync = service.get("next_sync")
         next_digest = service.get("next_digest")
@@ -53,9 +65,11 @@ def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, 
         next_digest = next_digest_time(
             now, config.digest.schedule_weekday, config.digest.schedule_time, timezone
         ).isoformat()
+    shared = others_sharing(config.state_dir, config.source) if config.source is not None else []
     return {
         "config": str(config.source.absolute()) if config.source else None,
         "state_dir": str(config.state_dir.absolute()),
+        "shared_with": shared,
         "service": {
             "running": running,
             "pid": int(service["pid"]) if running and service.get("pid") else None,
@@ -114,11 +128,26 @@ def _plan_timezone(config: Config) -> str:
         return "UTC"
 
 
+def _sent(entry: Entry) -> dict[str, Any]:
+    return {
+        "recipient": entry.recipient,
+        "organization": entry.organization,
+        "period": entry.period,
+        "subject": entry.subject,
+        "sent_at": entry.sent_at.isoformat() if entry.sent_at else None,
+    }
+
+
 def format_status(status: dict[str, Any]) -> str:
     service = status["service"]
     lines = [
         f"config: {status['config']}",
         f"state: {status['state_dir']}",
+        *(
+            f"warning: {other} keeps its state in this folder too, so each config takes the other's digests "
+            "for sent; give each its own state_dir"
+            for other in status.get("shared_with", [])
+        ),
         f"service: running (pid {service['pid']}, {service['activity']})"
         if service["running"]
         else "service: not running",
@@ -142,6 +171,18 @@ def format_status(status: dict[str, Any]) -> str:
             )
             error = f": {entry['last_error']}" if entry["last_error"] else ""
             lines.append(f"  {entry['recipient']} ({entry['period']}, {entry['state']}){error}{extra}")
+    for kind, title in (("sent", "digests sent"), ("trial", "trial digests sent (mail.redirect_to)")):
+        entries = status["digests"].get(kind, [])
+        if kind == "trial" and not entries:
+            continue
+        weeks = sorted({e["period"].partition("~")[0] for e in entries}, reverse=True)[:SENT_WEEKS]
+        shown = [e for e in entries if e["period"].partition("~")[0] in weeks]
+        more = f" (the latest {len(shown)} shown)" if len(shown) < len(entries) else ""
+        lines.append(f"{title}: {len(entries)}{more}")
+        for entry in shown:
+            lines.append(
+                f"  {entry['recipient']} ({entry['period']}) «{entry['subject']}» at {entry['sent_at']}"
+            )
     embedded = status.get("embedded")
     if embedded:
         who = f"user {embedded['username']}, password {_password(embedded)}"

@@ -13,9 +13,10 @@ from plansync.config.model import Config
 from plansync.errors import PlansyncError
 from plansync.jobs.calendars import CalendarServer
 from plansync.jobs.plans import load_plans
-from plansync.jobs.runlog import record_sync
+from plansync.jobs.runlog import record_config, record_sync
 from plansync.model.plan import Plan
 from plansync.sync.engine import sync
+from plansync.sync.moved import carry_over
 from plansync.sync.render_cache import load_cache
 from plansync.sync.report import SyncResult
 from plansync.sync.state import open_state
@@ -37,15 +38,17 @@ def run_sync(
     checkpoint: Checkpoint | None = None,
     prune: Sequence[str] = (),
 ) -> SyncResult:
-    """Load the plans of `config` (unless given: `serve` keeps the last good ones), take the lock, open
-    the state, and sync through `backend`, else a backend of `server` (the service's, already running),
-    else of a server started for this run; then record the outcome."""
-    cache = load_cache(config, given=plans, read_plans=lambda: load_plans(config.plans))
+    """Load the plans of `config` (unless given: `serve` keeps the last good ones; events that cannot be
+    read are left out, and the problems come in the result), take the lock, open the state, and sync
+    through `backend`, else a backend of `server` (the service's, already running), else of a server
+    started for this run; then record the outcome."""
+    cache = load_cache(config, given=plans, read_plans=lambda: load_plans(config.plans, partial=True))
     checkpoint = _bounded(checkpoint, config.sync.max_run_time)
     with sync_lock(config.state_dir):
         state = open_state(config.state_dir)
         try:
-            with _backend(config, server, backend, environ) as live:
+            with _backend(config, server, backend, environ) as (live, server_url):
+                moved = carry_over(state, live, server_url, dry_run=dry_run) if server_url else []
                 result = sync(
                     cache.plans,
                     backend=live,
@@ -64,9 +67,14 @@ def run_sync(
                 )
         finally:
             state.close()
+        for report in result.calendars:
+            report.notices += [m.notice() for m in moved if m.key == report.key]
         if result.rendered or result.memo or not cache.hit:
             cache.save(result, whole=not org_ids)
         record_sync(config.state_dir, result, dt.datetime.now(dt.UTC))
+        if config.source is not None and not dry_run:
+            record_config(config.state_dir, config.source)
+    result.plan_problems = tuple(problem for plan in cache.plans for problem in plan.problems)
     return result
 
 
@@ -96,13 +104,14 @@ def _backend(
     server: CalendarServer | None,
     given: Backend | None,
     environ: Mapping[str, str] | None,
-) -> Iterator[Backend]:
+) -> Iterator[tuple[Backend, str | None]]:
+    """The run's backend, and the URL of the server it talks to (None for a backend given as it is)."""
     if given is not None:
-        yield given
+        yield given, None
         return
     with contextlib.ExitStack() as stack:
         if server is None:
             server = stack.enter_context(CalendarServer(config.caldav, environ))
         live = server.backend()
         stack.callback(live.close)
-        yield live
+        yield live, server.url

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from plansync.errors import Problem
 from plansync.model.reading import Reading
 
 ORGANIZATION_KINDS = ("library", "ministry", "project-office", "other")
@@ -87,6 +88,10 @@ class Plan:
     organizations: tuple[Organization, ...]
     events: tuple[Event, ...]
     source: str = ""  # the file it was read from, for messages
+    # A plan read with events that cannot be read this time (planread.planfile.load_plan_partial): their
+    # keys, and the problems. What calendars hold of them stays; digests never call them changed.
+    left_out: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
     def organization(self, org_id: str) -> Organization:
         for org in self.organizations:

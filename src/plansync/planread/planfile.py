@@ -11,6 +11,7 @@ import difflib
 import re
 import zoneinfo
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from plansync.errors import InvalidInput, Problem
@@ -26,7 +27,15 @@ from plansync.model.plan import (
 )
 from plansync.model.recurrence import occurrences
 from plansync.planread.dates import DateReadError, Reading, read_date
-from plansync.planread.yamlcheck import Checker, Entry, Node, ScalarNode, read_file
+from plansync.planread.yamlcheck import (
+    Checker,
+    Entry,
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    read_file,
+)
 
 TOP_FIELDS = ("plan", "sections", "organizations", "events")
 PLAN_FIELDS = ("id", "title", "year", "timezone")
@@ -50,6 +59,7 @@ RRULE_RE = re.compile(
     r"|BYMONTHDAY=-?[0-9]{1,2}|BYMONTH=[0-9]{1,2}(?:,[0-9]{1,2})*|BYSETPOS=-?[0-9])){0,5}"
 )
 YEAR_RANGE = (2000, 2100)
+_EVENT_FIELD = re.compile(r"events\[(\d+)\](?:\.(\w+))?")  # a problem's field inside one event
 
 
 def load_plan(path: Path) -> Plan:
@@ -60,6 +70,54 @@ def load_plan(path: Path) -> Plan:
     if checker.problems or plan is None:
         raise InvalidInput(checker.problems)
     return plan
+
+
+def load_plan_partial(path: Path) -> Plan:
+    """Like `load_plan`, but when every problem lies inside some events (not in their keys), the plan
+    with its other events, the left-out events' keys and their problems (`Plan.left_out`, `.problems`):
+    one unreadable date must not stop a whole region's week. Anything else raises InvalidInput."""
+    checker = Checker(str(path))
+    root = read_file(path, checker)
+    plan = checker.guarded(lambda: _read_plan(root, checker)) if root is not None else None
+    if plan is None or root is None:
+        raise InvalidInput(checker.problems)
+    if not checker.problems:
+        return plan
+    keys = _left_out_keys(root, checker.problems)
+    if keys is None:
+        raise InvalidInput(checker.problems)
+    return replace(plan, left_out=tuple(sorted(keys)), problems=tuple(sorted(checker.problems)))
+
+
+def _left_out_keys(root: Node, problems: list[Problem]) -> set[str] | None:
+    """The keys of the events the problems are in, or None when a problem lies elsewhere or a key cannot
+    be read (then what the calendars hold of that event could not be told apart)."""
+    events = _value(root, "events")
+    items = events.items if isinstance(events, SequenceNode) else []
+    keys: set[str] = set()
+    for problem in problems:
+        found = _EVENT_FIELD.match(problem.field)
+        if found is None or found[2] == "key" or int(found[1]) >= len(items):
+            return None
+        key = _raw_key(items[int(found[1])])
+        if key is None:
+            return None
+        keys.add(key)
+    return keys
+
+
+def _raw_key(event: Node) -> str | None:
+    key = _value(event, "key")
+    return key.value if isinstance(key, ScalarNode) and ID_RE.fullmatch(key.value) else None
+
+
+def _value(node: Node, name: str) -> Node | None:
+    """The value of `name` in a mapping node (the first, as the checker reports a second one)."""
+    if isinstance(node, MappingNode):
+        for key, value in node.pairs():
+            if isinstance(key, ScalarNode) and key.value == name:
+                return value
+    return None
 
 
 def check_plan(path: Path) -> list[Problem]:

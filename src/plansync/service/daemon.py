@@ -36,7 +36,7 @@ from plansync.jobs.sync import run_sync
 from plansync.model.plan import Plan
 from plansync.publish.server import SiteServer
 from plansync.service.notify import Notifier
-from plansync.sync.report import brake_message, problem_lines, summary_line
+from plansync.sync.report import brake_message, change_lines, problem_lines, summary_line
 from plansync.util.backoff import doubling
 from plansync.util.logs import one_line, register_secret
 
@@ -138,6 +138,7 @@ class Service:
         self.digest_done_for: dt.datetime | None = None
         self.digest_retry_at: dt.datetime | None = None
         self._published: tuple[list[Plan], Config] | None = None  # what the site was last built from
+        self._told_no_email: set[str] = set()  # organizations whose missing e-mail the log has said
         self._publish_retry_at: dt.datetime | None = None
 
     # -- signals --------------------------------------------------------------------------------
@@ -316,6 +317,8 @@ class Service:
             self._sync_failed(now, interval, "some calendars or events failed (see above)")
             return
         log.info("%s", summary)
+        for line in change_lines(result):
+            log.info("%s", line)
         self.sync_failures = 0
         self.next_sync = now + interval
         self.notifier.status(f"synced at {now:%Y-%m-%d %H:%M} UTC")
@@ -362,8 +365,18 @@ class Service:
             log.exception("digests due %s crashed: %s", as_of, exc)
             self.digest_retry_at = now + DIGEST_RETRY
             return
-        for line in report.lines()[1:]:
+        lines = report.lines()
+        for outcome, line in zip(report.outcomes, lines[1:], strict=False):
+            if outcome.status == "no-email":  # said once a service life, not at every plan edit
+                if outcome.organization in self._told_no_email:
+                    continue
+                self._told_no_email.add(outcome.organization)
             log.info("digest %s: %s", as_of, line.strip())
+        log.info("digest %s: %s", as_of, lines[-1])
+        if report.setup_error:
+            log.error("digests due %s: %s; retrying in %s", as_of, report.setup_error, DIGEST_RETRY)
+            self.digest_retry_at = now + DIGEST_RETRY
+            return
         if report.transient_failures:
             self.digest_retry_at = now + DIGEST_RETRY
             log.warning("digests due %s: %d to retry later", as_of, len(report.transient_failures))

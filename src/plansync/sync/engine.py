@@ -32,6 +32,7 @@ from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.errors import PlansyncError, UsageError
 from plansync.model.plan import Organization, Plan
 from plansync.sync.calendars import Calendars, combined_organization
+from plansync.sync.elsewhere import Elsewhere
 from plansync.sync.looking import Looked, Looker
 from plansync.sync.reconcile import (
     Action,
@@ -130,6 +131,7 @@ class SyncEngine:
         self.targets = targets
         self.calendars = Calendars(plans, targets, state, backend)
         self.looker = Looker(backend, state, settings)
+        self.elsewhere = Elsewhere(backend)
         self.settings = settings
         self.renderer = Renderer(
             ical.Rendering(settings.long_span_policy, settings.long_span_days, settings.layout), memo or {}
@@ -282,9 +284,16 @@ class SyncEngine:
                 report.actions = list(cal.decision.actions)
                 return cal
             actual = self.looker.actual(cal, url, token, ctag, dry_run, stamp=stamps.get(url), empty=made)
+            # An event left out of the plan (it cannot be read this time) stays as the calendar has it.
+            left_out = self._left_out(key)
+            actual = [a for a in actual if a.uid not in left_out]
             cal.server = {a.uid: a.hash for a in actual if a.uid is not None}
             plan_ids = self.scope
-            records = {u: r for u, r in self.state.records(url).items() if u.split(".", 1)[0] in plan_ids}
+            records = {
+                u: r
+                for u, r in self.state.records(url).items()
+                if u.split(".", 1)[0] in plan_ids and u not in left_out
+            }
             cal.decision = reconcile(cal.desired, actual, records, policy=policy)
             need = {
                 a.uid
@@ -294,10 +303,14 @@ class SyncEngine:
             if self._complete(cal, need):
                 # The same hashes, so the same decisions; now with the bodies and fields to write and show.
                 cal.decision = reconcile(cal.desired, actual, records, policy=policy)
-            report.actions = list(cal.decision.actions)
+            report.actions = self.elsewhere.check(url, cal.decision.actions, records)
         except BackendError as exc:
             report.error = str(exc)
         return cal
+
+    def _left_out(self, key: str) -> frozenset[str]:
+        """The UIDs in calendar `key` of the events its plans leave out this run (jobs.plans)."""
+        return frozenset(identity.event_uid(p.id, event, key) for p in self.plans for event in p.left_out)
 
     def _in_sync_digest(self, pairs: Iterable[tuple[str, str]], owners: frozenset[str]) -> str:
         """What a calendar's desired state is, for telling that it did not change since a clean run."""

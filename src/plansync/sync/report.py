@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from plansync.errors import EXIT_BRAKE, EXIT_FAILED, EXIT_OK
+from plansync.errors import EXIT_BRAKE, EXIT_FAILED, EXIT_NEEDS_ATTENTION, EXIT_OK, Problem, worst_status
 from plansync.sync.reconcile import Action, Brake
 from plansync.sync.state import OpenConflict
 
@@ -39,9 +39,10 @@ class CalendarReport:
     def conflicts(self) -> int:
         return sum(1 for a in self.actions if a.conflict is not None)
 
-    def summary(self) -> str:
+    def summary(self, *, would: bool = False) -> str:
+        """`would`: what a run stopped before it wrote (the brake) would have done."""
         parts = [
-            f"{self.count(k)} {w}"
+            f"{self.count(k)} {'would be ' if would and k != 'unchanged' else ''}{w}"
             for k, w in (
                 ("create", "created"),
                 ("update", "updated"),
@@ -70,6 +71,7 @@ class SyncResult:
     rendered: dict[str, dict[str, tuple[str, str, str]]] = field(default_factory=dict, repr=False)
     # event fingerprint → what rendering it gave, for the calendars looked at (see "the render cache")
     memo: dict[str, tuple[str, str, str, str] | None] = field(default_factory=dict, repr=False)
+    plan_problems: tuple[Problem, ...] = ()  # events left out: they cannot be read (jobs.plans)
 
     @property
     def failed(self) -> bool:
@@ -77,9 +79,11 @@ class SyncResult:
 
     @property
     def exit_code(self) -> int:
-        if self.brakes:
-            return EXIT_BRAKE
-        return EXIT_FAILED if self.failed else EXIT_OK
+        return worst_status(
+            EXIT_BRAKE if self.brakes else EXIT_OK,
+            EXIT_FAILED if self.failed else EXIT_OK,
+            EXIT_NEEDS_ATTENTION if self.plan_problems else EXIT_OK,
+        )
 
     @property
     def writes(self) -> int:
@@ -105,20 +109,28 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
     lines: list[str] = []
     if result.dry_run:
         lines.append("dry run: nothing is changed; this is what a sync would do")
-    told: set[str] = set()  # an error shared by calendars (the server is down, the login fails) is told once
+    # An error shared by calendars (the server is down, the login fails) is told once, with the others named.
+    sharing: dict[str, list[str]] = {}
+    for cal in result.calendars:
+        if cal.error:
+            sharing.setdefault(cal.error, []).append(cal.title)
     for cal in result.calendars:
         shown = [a for a in cal.actions if a.kind != "unchanged" or a.conflict]
         this_run = {a.uid for a in shown if a.conflict}
         still = [c for c in cal.unresolved if c.uid not in this_run]
-        quiet = not cal.failures and not cal.error and not cal.will_create_calendar and not cal.notices
-        if not shown and not still and quiet:
+        told = cal.error is not None and sharing[cal.error][0] != cal.title
+        quiet = not cal.failures and not cal.will_create_calendar and not cal.notices
+        if not shown and not still and quiet and (told or not cal.error):
             continue
-        lines.append(f"{cal.title}: {cal.url or 'calendar to be created'}")
+        where = cal.url or ("calendar to be created" if cal.will_create_calendar else "not reached")
+        lines.append(f"{cal.title}: {where}")
         if cal.will_create_calendar:
             lines.append("  + calendar (created by MKCALENDAR)")
-        if cal.error:
-            lines.append(f"  ✗ {cal.error}" if cal.error not in told else "  ✗ the same error as above")
-            told.add(cal.error)
+        if cal.error and not told:
+            lines.append(f"  ✗ {cal.error}")
+            others = sharing[cal.error][1:]
+            if others:
+                lines.append(f"  ✗ the same for {', '.join(others)}")
         for action in shown:
             text = f"  {_SIGNS.get(action.kind, ' ')} {action.label}"
             if action.conflict:
@@ -137,9 +149,14 @@ def format_report(result: SyncResult, *, details: bool | None = None) -> str:
         for failure in cal.failures:
             lines.append(f"  ✗ {failure.label}: {failure.message}")
         lines.extend(f"  ? {notice}" for notice in cal.notices)
-    lines.append("summary:" if not result.dry_run else "summary (would be):")
+    if result.dry_run:
+        lines.append("summary (would be):")
+    elif result.brakes:
+        lines.append("summary (stopped by the safety brake before it changed anything; the run would have):")
+    else:
+        lines.append("summary:")
     for cal in result.calendars:
-        lines.append(f"  {cal.title}: {cal.summary()}")
+        lines.append(f"  {cal.title}: {cal.summary(would=bool(result.brakes) and not result.dry_run)}")
     return "\n".join(lines)
 
 
@@ -150,6 +167,21 @@ def closing_line(result: SyncResult) -> str | None:
     if result.failed:
         return "some events could not be synced; see ✗ above"
     return None
+
+
+def change_lines(result: SyncResult, limit: int = 20) -> list[str]:
+    """Each event the run created, updated or deleted (at most `limit`, then how many more), for the
+    service's log: which events changed, not only how many."""
+    failed = {(c.key, f.label) for c in result.calendars for f in c.failures}
+    lines = [
+        f"sync {c.key}: {_SIGNS[a.kind]} {a.label}"
+        for c in result.calendars
+        for a in c.actions
+        if a.kind in ("create", "update", "delete") and (c.key, a.label) not in failed
+    ]
+    if len(lines) > limit:
+        lines[limit:] = [f"sync: … and {len(lines) - limit} more"]
+    return lines
 
 
 def summary_line(result: SyncResult, seconds: float) -> str:

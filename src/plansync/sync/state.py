@@ -179,6 +179,27 @@ class State:
             (key, target, url),
         )
 
+    def all_calendars(self) -> list[CalendarState]:
+        rows = self._run("SELECT key, target, url, sync_token, ctag FROM calendars ORDER BY key")
+        return [CalendarState(*row) for row in rows]
+
+    def move_calendar(self, key: str, old_url: str, new_url: str, target: str) -> None:
+        """The calendar the state knew at `old_url` is at `new_url` now (the server moved): everything
+        kept of it is filed under the new URL, in one transaction."""
+        with self.transaction():
+            self._run("UPDATE calendars SET url=?, target=? WHERE key=?", (new_url, target, key))
+            for table in ("items", "records", "conflicts", "stamps"):
+                # `table` is one of these constant names, never data.
+                self._run(f"DELETE FROM {table} WHERE calendar=?", (new_url,))
+                self._run(f"UPDATE {table} SET calendar=? WHERE calendar=?", (new_url, old_url))
+
+    def forget_calendar(self, key: str, url: str) -> None:
+        """Nothing kept of the calendar at `url` holds any more: the next run finds or makes it anew."""
+        with self.transaction():
+            self._run("DELETE FROM calendars WHERE key=?", (key,))
+            for table in ("items", "records", "conflicts", "stamps"):
+                self._run(f"DELETE FROM {table} WHERE calendar=?", (url,))
+
     def adopt_calendar(self, key: str, target: str) -> None:
         """The same calendar, now known under another target (its URL, tokens and listing stay)."""
         self._run("UPDATE calendars SET target=? WHERE key=?", (target, key))
