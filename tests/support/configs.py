@@ -16,7 +16,7 @@ from plansync.config.model import (
 )
 from tests.support.paths import PLAN_2024
 
-SENDER = "Сводный план библиотек <plansync@example.org>"
+SENDER = "Сводный план библиотек <plansync@library.test>"
 REPLY_TO = "Методический отдел КОНБ <nmo@lib39.ru>"
 NOW = dt.datetime(2024, 5, 17, 6, 0, tzinfo=dt.UTC)
 

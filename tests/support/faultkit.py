@@ -332,7 +332,7 @@ def digest_folder(folder: Path, smtp_port: int, ca_file: Path, *, timeout: int =
     config = folder / "plansync.yaml"
     config.write_text(
         "plans: [plan.yaml]\nstate_dir: state\n"
-        'digest:\n  from: "Сводный план библиотек <plansync@example.org>"\n  reply_to: nmo@lib39.ru\n'
+        'digest:\n  from: "Сводный план библиотек <plansync@library.test>"\n  reply_to: nmo@lib39.ru\n'
         "mail:\n  transport: smtp\n  smtp:\n    host: 127.0.0.1\n"
         f"    port: {smtp_port}\n    security: starttls\n    username: {user or USER}\n"
         f"    password_env: {SMTP_PASSWORD_ENV}\n    ca_file: {ca_file}\n    timeout: {timeout}\n",

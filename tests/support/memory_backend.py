@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import itertools
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -243,16 +244,22 @@ class MemoryBackend:
         with self._lock:
             return self._calendar_of(href).items.get(norm_href(href))
 
-    def find_uid(self, uid: str, *, besides: str) -> str | None:
+    def uids_elsewhere(self, contains: str, *, besides: str) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
         with self._lock:
             others = [c for url, c in self.calendars.items() if url != besides]
         for cal in others:
             self._hit("REPORT", cal.url)
             with self._lock:
-                for href, (_, body) in cal.items.items():
-                    if f"\nUID:{uid}\r\n".encode() in body or f"\nUID:{uid}\n".encode() in body:
-                        return href
-        return None
+                found = {
+                    uid: href
+                    for href, (_, body) in cal.items.items()
+                    for uid in re.findall(r"(?m)^UID:(.*?)\r?$", body.decode("utf-8", "replace"))
+                    if contains in uid
+                }
+            if found:
+                out[cal.url] = found
+        return out
 
     def create(self, calendar_url: str, name: str, body: bytes) -> tuple[str, str]:
         href = norm_href(calendar_url + name)

@@ -127,7 +127,7 @@ class Setup:
             + caldav
             # (the service's own counts; the combined calendar has its tests in tests/integration/calendar)
             + f"sync:\n  interval: {self.interval}\n  combined_calendar: false\n"
-            + 'digest:\n  from: "Сводный план библиотек <plansync@example.org>"\n  schedule: mon 08:00\n'
+            + 'digest:\n  from: "Сводный план библиотек <plansync@library.test>"\n  schedule: mon 08:00\n'
             + "  reply_to: nmo@lib39.ru\n"
             + mail,
             encoding="utf-8",

@@ -128,9 +128,10 @@ class Backend(Protocol):
 
     def get(self, href: str) -> tuple[str, bytes] | None: ...
 
-    def find_uid(self, uid: str, *, besides: str) -> str | None:
-        """The href of an event with this UID in another calendar of the account than `besides` (a
-        person moved it there, keeping its UID), or None."""
+    def uids_elsewhere(self, contains: str, *, besides: str) -> dict[str, dict[str, str]]:
+        """Calendar URL → {UID: href} of the events whose UID contains `contains`, in every other
+        calendar of the account than `besides` (where a person may have moved an event, keeping its
+        UID)."""
         ...
 
     def create(self, calendar_url: str, name: str, body: bytes) -> tuple[str, str]:

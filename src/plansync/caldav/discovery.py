@@ -124,19 +124,22 @@ class Discovery(DAVSession):
     def _find_by_name(self, name: str) -> str | None:
         return self._list_home().get(name)
 
-    def find_uid(self, uid: str, *, besides: str) -> str | None:
-        """The href of an event with this UID in another calendar of the account than `besides` (a
-        person moved it there), or None: a calendar-query REPORT with a UID text-match on each."""
+    def uids_elsewhere(self, contains: str, *, besides: str) -> dict[str, dict[str, str]]:
+        """Calendar URL → {UID: href} of the events whose UID contains `contains`, in every calendar of
+        the account but `besides`: one calendar-query REPORT each (a UID text-match, asking for the UID
+        alone)."""
         self._list_home()
         query = (
             '<?xml version="1.0" encoding="utf-8"?>'
-            '<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
-            "<d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter>"
+            '<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/>'
+            '<c:calendar-data><c:comp name="VCALENDAR"><c:comp name="VEVENT"><c:prop name="UID"/>'
+            "</c:comp></c:comp></c:calendar-data></d:prop><c:filter>"
             '<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:prop-filter name="UID">'
-            f"<c:text-match>{escape(uid)}</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter>"
+            f"<c:text-match>{escape(contains)}</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter>"
             "</c:filter></c:calendar-query>"
         )
         headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+        out: dict[str, dict[str, str]] = {}
         for calendar in self._options.every_calendar or []:
             if norm_href(calendar).rstrip("/") == norm_href(besides).rstrip("/"):
                 continue
@@ -148,11 +151,16 @@ class Discovery(DAVSession):
                 continue  # a calendar this account may not read: nothing of ours can be there
             if int(response.status) != 207 or parsed.failed is not None:
                 continue
-            for raw, _, data in parsed.picked:
-                href = self._inside(raw, calendar)
-                if href is not None and data is not None and uid in _uids(data):
-                    return href
-        return None
+            found = {
+                uid: href
+                for raw, _, data in parsed.picked
+                if (href := self._inside(raw, calendar)) is not None and data is not None
+                for uid in _uids(data)
+                if contains in uid
+            }
+            if found:
+                out[calendar] = found
+        return out
 
     def _list_home(self) -> dict[str, str]:
         """The calendars of the home, once a run: display name → URL (and every calendar's URL)."""

@@ -157,11 +157,17 @@ class DigestReport:
                 f"{_count(len(self.problems), 'problem', 'problems')} in the plan left events out "
                 "(see above); every other event is in the digests"
             )
-        waiting = (len(self.transient_failures) + self.count("waiting")) if self.sending else 0
+        again = len(self.transient_failures) if self.sending else 0
+        if again:
+            said.append(
+                f"{_count(again, 'digest', 'digests')} could not be sent now (see above): a later run "
+                "retries, `plansync digest --resend` tries now"
+            )
+        waiting = self.count("waiting") if self.sending else 0
         if waiting:
             said.append(
-                f"{_count(waiting, 'digest waits', 'digests wait')} to be retried: a later run retries, "
-                "`plansync digest --resend` sends now"
+                f"{_count(waiting, 'digest waits', 'digests wait')} for a retry (see above): a later run "
+                "retries, `plansync digest --resend` sends now"
             )
         return "; ".join(said) or None
 
@@ -331,17 +337,12 @@ def send_digests(
         sender = (
             transport if transport is not None else open_transport(config.mail, dict(environ or {}) or None)
         )
-        done = 0
         try:
-            for d, r in pairs:
-                outcomes.append(job.send(d, r, ledger, sender, resend))
-                done += 1
+            outcomes += [job.send(d, r, ledger, sender, resend) for d, r in pairs]
             outcomes += job.send_changes(plans, rules, pairs, ledger, sender, day)
-        except SendError as exc:  # the settings, not a message: no point trying the others
-            setup_error = exc.reason
-            outcomes += [Outcome(d.organization.id, r, "not-sent", len(d.items)) for d, r in pairs[done:]]
         finally:
             sender.close()
+        setup_error = job.setup_error or ""
         outcomes += [
             Outcome(
                 e.organization,
@@ -407,6 +408,8 @@ class _Job:
         self._rendered: dict[str, object] = {}
         self.to_one = False  # --to: `--resend` then also resends a digest that was sent
         self.trial: str | None = None  # every message to this address instead (mail.redirect_to)
+        # Why the SMTP settings do not work, once a send found out: nothing more is tried this run.
+        self.setup_error: str | None = None
 
     def _to(self, recipient: str) -> str:
         """Where a message for `recipient` goes: there, or in a trial to the tester."""
@@ -571,13 +574,16 @@ class _Job:
                 now=self.now,
             )
             ledger.set_announced(recipient, self.period.key, fingerprints(digest))
+        if self.setup_error is not None:
+            return Outcome(org, recipient, "not-sent", len(digest.items), entry.subject)
         ledger.mark_sending(recipient, self.period.key)
         try:
             transport.send(entry.message, self.config.digest.sender, self._to(recipient))
         except SendError as exc:
-            if exc.setup:  # the settings' fault, not this message's: nothing held (see send_digests)
+            if exc.setup:  # the settings' fault, not this message's: nothing held, nothing more tried
                 ledger.mark_unsent(recipient, self.period.key)
-                raise
+                self.setup_error = exc.reason
+                return Outcome(org, recipient, "not-sent", len(digest.items), entry.subject)
             ledger.mark_failed(recipient, self.period.key, exc.reason, transient=exc.transient, now=self.now)
             return Outcome(
                 org,
@@ -603,11 +609,14 @@ class _Job:
     def _resend(self, digest: Digest, entry: Entry, ledger: Ledger, transport: Transport) -> Outcome:
         """`--to ADDRESS --resend`: the stored message of that week again, same bytes and Message-ID."""
         org = digest.organization.id
+        if self.setup_error is not None:
+            return Outcome(org, entry.recipient, "not-sent", len(digest.items), entry.subject)
         try:
             transport.send(entry.message, self.config.digest.sender, self._to(entry.recipient))
         except SendError as exc:
             if exc.setup:
-                raise
+                self.setup_error = exc.reason
+                return Outcome(org, entry.recipient, "not-sent", len(digest.items), entry.subject)
             return Outcome(
                 org,
                 entry.recipient,
@@ -692,13 +701,16 @@ class _Job:
                         message=msg.as_bytes(),
                         now=self.now,
                     )
+                if self.setup_error is not None:
+                    continue  # stored, pending: the next run sends it
                 ledger.mark_sending(recipient, notice)
                 try:
                     transport.send(entry.message, self.config.digest.sender, self._to(recipient))
                 except SendError as exc:
                     if exc.setup:
                         ledger.mark_unsent(recipient, notice)
-                        raise
+                        self.setup_error = exc.reason
+                        continue
                     ledger.mark_failed(recipient, notice, exc.reason, transient=exc.transient, now=self.now)
                     out.append(
                         Outcome(

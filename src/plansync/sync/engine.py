@@ -303,7 +303,8 @@ class SyncEngine:
             if self._complete(cal, need):
                 # The same hashes, so the same decisions; now with the bodies and fields to write and show.
                 cal.decision = reconcile(cal.desired, actual, records, policy=policy)
-            report.actions = self.elsewhere.check(url, cal.decision.actions, records)
+            here = {a.uid for a in actual if a.uid is not None}
+            report.actions = self.elsewhere.check(url, key, cal.decision.actions, records, here)
         except BackendError as exc:
             report.error = str(exc)
         return cal

@@ -74,7 +74,7 @@ def test_starttls_auth_delivers_a_readable_russian_digest(
     }
     got = received["mayak_biblio@mail.ru"]
     assert got.tls and got.authenticated
-    assert got.mail_from == "plansync@example.org"
+    assert got.mail_from == "plansync@library.test"
     assert max(got.data) < 128, "the message must be 7-bit: base64/quoted-printable bodies, RFC 2047 headers"
     assert b"=?utf-8?" in got.data.split(b"\r\n\r\n", 1)[0].lower()
 
@@ -88,8 +88,8 @@ def test_starttls_auth_delivers_a_readable_russian_digest(
     assert msg["Message-ID"].strip() == message_id(
         "mayak_biblio@mail.ru", Period(MAY_20, dt.date(2024, 5, 26)).key, SENDER
     )
-    assert msg["Message-ID"].strip().endswith("@example.org>")  # the sender's domain
-    assert msg["List-Id"] == "<plan-2024.digest.example.org>"
+    assert msg["Message-ID"].strip().endswith("@library.test>")  # the sender's domain
+    assert msg["List-Id"] == "<plan-2024.digest.library.test>"
     assert msg["List-Unsubscribe"] == (
         "<https://lib39.ru/digest/stop>, <mailto:nmo@lib39.ru?subject=unsubscribe%20mayak_biblio@mail.ru>"
     )
@@ -129,8 +129,9 @@ def test_implicit_tls(smtps_server: SMTPServer, tls_files, tmp_path: Path) -> No
 
 def test_untrusted_certificate_is_refused(rogue_smtp_server: SMTPServer, tls_files, tmp_path: Path) -> None:
     report = send_via(rogue_smtp_server, tmp_path, tls_files.ca)
-    failed = report.permanent_failures  # type: ignore[attr-defined]
-    assert len(failed) == 2 and "certificate is not trusted" in failed[0].reason
+    # The settings' fault, not the messages': said once, nothing held (the next run sends).
+    assert "certificate is not trusted" in report.setup_error  # type: ignore[attr-defined]
+    assert report.count("not-sent") == 2 and report.exit_status == 1  # type: ignore[attr-defined]
     assert rogue_smtp_server.messages == []
 
 
@@ -146,15 +147,19 @@ def test_wrong_password_is_a_permanent_failure(smtp_server: SMTPServer, tls_file
     smtp = smtp_config(smtp_server.port, ca_file=tls_files.ca, user=USER)
     report = send_digests(make_config(tmp_path, smtp=smtp), as_of=MAY_20, now=NOW,
                           environ={"TEST_SMTP_PASSWORD": "wrong"})  # fmt: skip
-    failed = report.permanent_failures
-    assert len(failed) == 2 and "refused the login" in failed[0].reason
-    assert "wrong" not in failed[0].reason and PASSWORD not in failed[0].reason
-    assert smtp_server.messages == []
+    assert "refused the login" in report.setup_error and report.count("not-sent") == 2
+    assert "wrong" not in report.setup_error and PASSWORD not in report.setup_error
+    assert smtp_server.messages == [] and report.permanent_failures == ()
+    # Nothing was held for it: with the right password the next run sends, no --resend needed.
+    again = send_digests(make_config(tmp_path, smtp=smtp), as_of=MAY_20, now=NOW,
+                         environ={"TEST_SMTP_PASSWORD": PASSWORD})  # fmt: skip
+    assert again.count("sent") == 2 and len(smtp_server.messages) == 2
 
 
 def test_missing_password_is_reported_not_sent(smtp_server: SMTPServer, tls_files, tmp_path: Path) -> None:
     report = send_via(smtp_server, tmp_path, tls_files.ca, password_env="NOT_SET_ANYWHERE")
-    assert "no password" in report.permanent_failures[0].reason  # type: ignore[attr-defined]
+    assert "no password" in report.setup_error  # type: ignore[attr-defined]
+    assert smtp_server.messages == []
 
 
 @pytest.mark.parametrize(
@@ -244,7 +249,7 @@ def test_message_id_is_deterministic_per_recipient_and_period(tmp_path: Path) ->
     assert message_id("a@lib.example", week, SENDER) != message_id(
         "a@lib.example", digest_period(dt.date(2024, 5, 27)).key, SENDER
     )
-    assert message_id("a@lib.example", week, SENDER).endswith("@example.org>")
+    assert message_id("a@lib.example", week, SENDER).endswith("@library.test>")
 
 
 def test_recipient_with_line_break_is_refused(tmp_path: Path) -> None:
