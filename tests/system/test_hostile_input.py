@@ -279,6 +279,15 @@ BROKEN_PLANS = {
     "syntax": b"plan: [unclosed\n",
     "alias bomb": HOSTILE_DOCUMENTS["alias bomb"],
     "invalid UTF-8": HOSTILE_DOCUMENTS["invalid UTF-8"],
+    "unknown field, the only event": GOOD_PLAN.replace(
+        "    date: 15 января", "    date: 15 января\n    colour: red"
+    )
+    .split("  - key: dated-02")[0]
+    .encode(),
+    "bad plan year": GOOD_PLAN.replace("year: 2025", "year: 20250").encode(),
+}
+# Problems inside one event: the run goes on with the others (exit status 4) and names it.
+BROKEN_EVENTS = {
     "unknown field": GOOD_PLAN.replace(
         "    date: 15 января", "    date: 15 января\n    colour: red"
     ).encode(),
@@ -308,6 +317,18 @@ def test_a_broken_plan_writes_nothing_anywhere(
     assert radicale.log.since(mark) == []  # not even a look
     assert smtp_server.messages == []
     assert not (sync_folder.state / "plansync.sqlite3").exists()
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_EVENTS))
+def test_a_broken_event_is_left_out_and_named(tmp_path: Path, radicale: RunningServer, name: str) -> None:
+    sync_folder = fk.SyncFolder(tmp_path / "sync", radicale.url, f"broken-event-{len(name)}")
+    sync_folder.plan.write_bytes(BROKEN_EVENTS[name])
+    mark = radicale.log.mark()
+    run = fk.run_cli(["sync", "--config", str(sync_folder.config)])
+    assert run.code == 4 and not run.traceback, run.text
+    assert "plan.yaml:" in run.err and "dated-01" not in run.out, run.text
+    written = [path for method, path in radicale.log.writes_since(mark) if method == "PUT"]
+    assert written and not any("dated-01" in path for path in written), written
 
 
 @pytest.mark.parametrize(

@@ -113,9 +113,7 @@ def test_passwords_appear_nowhere(
     sync.user = REFUSED_USER
     sync.point_at(server.url)
     refused = fk.run_cli(["sync", "--config", str(sync.config)])
-    assert (
-        refused.code == 1 and "Unauthorized; check caldav.url, the username and the password" in refused.out
-    )
+    assert refused.code == 1 and "refused the login (401 Unauthorized): the username" in refused.out
     outputs.append(refused.text)
     wrong = fk.digest_folder(tmp_path / "w", smtp_server.port, tls_files.ca)
     bad = fk.run_cli(

@@ -131,8 +131,8 @@ class DigestReport:
         said: list[str] = []
         if self.setup_error:
             said.append(
-                f"nothing was sent, the SMTP settings do not work: {self.setup_error}; nothing was marked "
-                "failed either: once they are fixed, the next run sends (no --resend needed)"
+                "nothing was sent: the SMTP settings do not work (see above); nothing was marked failed "
+                "either: once they are fixed, the next run sends (no --resend needed)"
             )
         failed = len(self.permanent_failures) if self.sending else 0
         if failed:
@@ -160,14 +160,14 @@ class DigestReport:
         again = len(self.transient_failures) if self.sending else 0
         if again:
             said.append(
-                f"{_count(again, 'digest', 'digests')} could not be sent now (see above): a later run "
-                "retries, `plansync digest --resend` tries now"
+                f"{_count(again, 'digest', 'digests')} could not be sent now (see above): the next run "
+                "retries them, `plansync digest --resend` tries now"
             )
         waiting = self.count("waiting") if self.sending else 0
         if waiting:
             said.append(
-                f"{_count(waiting, 'digest waits', 'digests wait')} for a retry (see above): a later run "
-                "retries, `plansync digest --resend` sends now"
+                f"{_count(waiting, 'digest waits', 'digests wait')} for a retry (see above): the next run "
+                "retries after the wait, `plansync digest --resend` sends now"
             )
         return "; ".join(said) or None
 
@@ -229,6 +229,8 @@ class DigestReport:
             )
             if (n := self.count(s))
         )
+        if self.setup_error:
+            out.append(f"  the SMTP settings do not work: {self.setup_error}")
         out.append(f"total: {sums or 'nothing to do'}")
         return out
 

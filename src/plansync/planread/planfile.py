@@ -73,9 +73,10 @@ def load_plan(path: Path) -> Plan:
 
 
 def load_plan_partial(path: Path) -> Plan:
-    """Like `load_plan`, but when every problem lies inside some events (not in their keys), the plan
-    with its other events, the left-out events' keys and their problems (`Plan.left_out`, `.problems`):
-    one unreadable date must not stop a whole region's week. Anything else raises InvalidInput."""
+    """Like `load_plan`, but when every problem lies inside some events (not in their keys) and some
+    other event is readable, the plan with its other events, the left-out events' keys and their
+    problems (`Plan.left_out`, `.problems`): one unreadable date must not stop a whole region's week.
+    Anything else raises InvalidInput."""
     checker = Checker(str(path))
     root = read_file(path, checker)
     plan = checker.guarded(lambda: _read_plan(root, checker)) if root is not None else None
@@ -84,9 +85,13 @@ def load_plan_partial(path: Path) -> Plan:
     if not checker.problems:
         return plan
     keys = _left_out_keys(root, checker.problems)
-    if keys is None:
+    # An event with a problem is left out whole, even one the reader could build (an unknown field).
+    events = tuple(e for e in plan.events if keys is not None and e.key not in keys)
+    if keys is None or not events:  # (not one event readable: nothing to go on with)
         raise InvalidInput(checker.problems)
-    return replace(plan, left_out=tuple(sorted(keys)), problems=tuple(sorted(checker.problems)))
+    return replace(
+        plan, events=events, left_out=tuple(sorted(keys)), problems=tuple(sorted(checker.problems))
+    )
 
 
 def _left_out_keys(root: Node, problems: list[Problem]) -> set[str] | None:
