@@ -48,7 +48,7 @@ def run_sync(
         state = open_state(config.state_dir)
         try:
             with _backend(config, server, backend, environ) as (live, server_url):
-                moved = carry_over(state, live, server_url, dry_run=dry_run) if server_url else []
+                moved = carry_over(state, live, server_url) if server_url else []
                 result = sync(
                     cache.plans,
                     backend=live,

@@ -38,9 +38,9 @@ class Moved:
         return f"carried over from {_show(self.old)} (the server moved): plansync's events are in it"
 
 
-def carry_over(state: State, backend: Backend, server_url: str, *, dry_run: bool = False) -> list[Moved]:
-    """Re-file (or forget) every calendar the state holds under another origin than `server_url`'s. A
-    dry run says what a sync would do and changes no state."""
+def carry_over(state: State, backend: Backend, server_url: str) -> list[Moved]:
+    """Re-file (or forget) every calendar the state holds under another origin than `server_url`'s.
+    A dry run does it too: it is plansync's own bookkeeping, nothing changes on any server."""
     origin = origin_of(server_url)
     if origin is None:
         return []
@@ -51,12 +51,11 @@ def carry_over(state: State, backend: Backend, server_url: str, *, dry_run: bool
         new = _find(backend, known, server_url)
         if new is not None and not _holds_its_events(backend, new, known.key, state, known.url):
             new = None
-        if not dry_run:
-            if new is None:
-                state.forget_calendar(known.key, known.url)
-            else:
-                target = f"url:{new}" if known.target.startswith("url:") else known.target
-                state.move_calendar(known.key, known.url, new, target)
+        if new is None:
+            state.forget_calendar(known.key, known.url)
+        else:
+            target = f"url:{new}" if known.target.startswith("url:") else known.target
+            state.move_calendar(known.key, known.url, new, target)
         out.append(Moved(known.key, known.url, new))
     return out
 

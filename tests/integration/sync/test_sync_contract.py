@@ -213,6 +213,21 @@ class TestContract:
         assert (konb.count("create"), konb.conflicts) == (1, 1)
         assert uid in env.server(url)
 
+    def test_an_event_moved_to_another_calendar_is_named_not_made_again(self, env: Env) -> None:
+        plan = small_plan()
+        result = env.sync(plan)
+        konb, gaidar = env.url(result, "konb"), env.url(result, "gaidar")
+        uid = identity.event_uid(plan.id, "e1", "konb")
+        href, etag, body = env.server(konb)[uid]
+        env.people.delete(href, etag)  # a calendar app moves it: gone here, there under a name of its own
+        moved, _ = env.people.create(gaidar, "moved-by-hand.ics", body)
+        again = env.sync(plan)
+        report = next(c for c in again.calendars if c.key == "konb")
+        assert report.count("create") == 0 and not report.failures, report
+        said = next(a.conflict or "" for a in report.actions if a.kind == "conflict")
+        assert moved in said and "move it back" in said, said
+        assert uid not in env.server(konb)
+
     def test_412_makes_plansync_look_again_instead_of_overwriting(self, env: Env) -> None:
         plan = small_plan()
         url = env.url(env.sync(plan), "konb")
