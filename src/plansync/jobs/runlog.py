@@ -70,8 +70,9 @@ def _open(state_dir: Path, *, write: bool) -> Iterator[sqlite3.Connection | None
         yield db
 
 
-def record_sync(state_dir: Path, result: SyncResult, now: dt.datetime) -> None:
-    """Remember how each calendar's sync ended. Dry runs change nothing, so they are not recorded."""
+def record_sync(state_dir: Path, result: SyncResult, now: dt.datetime, config: Path | None = None) -> None:
+    """Remember how each calendar's sync ended, and that the config file `config` ran with this state
+    folder. Dry runs change nothing, so they are not recorded."""
     if result.dry_run:
         return
     braked = {b.calendar for b in result.brakes}  # the brake names a calendar by its title
@@ -89,6 +90,8 @@ def record_sync(state_dir: Path, result: SyncResult, now: dt.datetime) -> None:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        if config is not None:
+            _note_config(db, config, now)
 
 
 def record_service(state_dir: Path, values: dict[str, str | None]) -> None:
@@ -106,12 +109,17 @@ def record_service(state_dir: Path, values: dict[str, str | None]) -> None:
 
 def record_config(state_dir: Path, config: Path, now: dt.datetime | None = None) -> None:
     """Note that the config file `config` ran with this state folder."""
-    when = (now or dt.datetime.now(dt.UTC)).isoformat()
     with _open(state_dir, write=True) as db:
         assert db is not None
-        db.execute(
-            "INSERT OR REPLACE INTO configs (path, last_used) VALUES (?, ?)", (str(config.resolve()), when)
-        )
+        _note_config(db, config, now or dt.datetime.now(dt.UTC))
+
+
+def _note_config(db: sqlite3.Connection, config: Path, now: dt.datetime) -> None:
+    """Written once a day at most: a run writes nothing it need not."""
+    path = str(config.resolve())
+    row = db.execute("SELECT last_used FROM configs WHERE path = ?", (path,)).fetchone()
+    if row is None or now - dt.datetime.fromisoformat(row[0]) > dt.timedelta(days=1):
+        db.execute("INSERT OR REPLACE INTO configs (path, last_used) VALUES (?, ?)", (path, now.isoformat()))
 
 
 def others_sharing(

@@ -13,7 +13,7 @@ from plansync.config.model import Config
 from plansync.errors import PlansyncError
 from plansync.jobs.calendars import CalendarServer
 from plansync.jobs.plans import load_plans
-from plansync.jobs.runlog import record_config, record_sync
+from plansync.jobs.runlog import record_sync
 from plansync.model.plan import Plan
 from plansync.sync.engine import sync
 from plansync.sync.moved import carry_over
@@ -71,9 +71,7 @@ def run_sync(
             report.notices += [m.notice() for m in moved if m.key == report.key]
         if result.rendered or result.memo or not cache.hit:
             cache.save(result, whole=not org_ids)
-        record_sync(config.state_dir, result, dt.datetime.now(dt.UTC))
-        if config.source is not None and not dry_run:
-            record_config(config.state_dir, config.source)
+        record_sync(config.state_dir, result, dt.datetime.now(dt.UTC), config.source)
     result.plan_problems = tuple(problem for plan in cache.plans for problem in plan.problems)
     return result
 

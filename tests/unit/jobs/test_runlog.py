@@ -6,7 +6,14 @@ import datetime as dt
 import stat
 from pathlib import Path
 
-from plansync.jobs.runlog import read_runs, read_service, record_service, record_sync
+from plansync.jobs.runlog import (
+    others_sharing,
+    read_runs,
+    read_service,
+    record_config,
+    record_service,
+    record_sync,
+)
 from plansync.sync.reconcile import Brake
 from plansync.sync.report import CalendarReport, Failure, SyncResult
 from plansync.sync.state import FILE_NAME
@@ -48,3 +55,25 @@ def test_service_facts_are_set_and_removed(tmp_path: Path) -> None:
     assert read_service(tmp_path) == {"pid": "42", "next_sync": "2024-05-20T06:15:00+00:00"}
     record_service(tmp_path, {"pid": None})
     assert read_service(tmp_path) == {"next_sync": "2024-05-20T06:15:00+00:00"}
+
+
+def test_configs_sharing_a_state_folder_are_found_while_they_still_do(tmp_path: Path) -> None:
+    state = tmp_path / "shared"
+    configs = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "plan.yaml").write_text("", encoding="utf-8")
+        config = tmp_path / name / "plansync.yaml"
+        config.write_text(f"plans: [plan.yaml]\nstate_dir: {state}\n", encoding="utf-8")
+        configs.append(config)
+    record_sync(state, result(), NOW, configs[0])
+    record_config(state, configs[1], NOW)
+    assert others_sharing(state, configs[1], {}, NOW) == [str(configs[0])]
+    assert others_sharing(state, configs[0], {}, NOW) == [str(configs[1])]
+    # A config that now keeps its state elsewhere, or is gone, or has not run for months, does not count.
+    configs[0].write_text(f"plans: [plan.yaml]\nstate_dir: {tmp_path / 'own'}\n", encoding="utf-8")
+    assert others_sharing(state, configs[1], {}, NOW) == []
+    configs[0].unlink()
+    assert others_sharing(state, configs[1], {}, NOW) == []
+    later = NOW + dt.timedelta(days=400)
+    assert others_sharing(state, configs[0], {}, later) == []
