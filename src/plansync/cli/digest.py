@@ -99,8 +99,10 @@ def digest_command(
     )
     echo_digest_report(report)
     status, why = report.exit_status, report.closing_line()
+    if status and why:
+        raise DigestFailed(why, status)
     if status:
-        raise DigestFailed(why or "see above", status)
+        raise click.exceptions.Exit(status)
 
 
 def echo_digest_report(report: DigestReport, *, problems: bool = True) -> None:

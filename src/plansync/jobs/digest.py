@@ -127,7 +127,8 @@ class DigestReport:
         )
 
     def closing_line(self) -> str | None:
-        """Why the run did not end well, in one line, if it did not."""
+        """Why the run did not end well, in one line, if it did not (events left out of the plan are
+        said with their problems)."""
         said: list[str] = []
         if self.setup_error:
             said.append(
@@ -151,11 +152,6 @@ class DigestReport:
             said.append(
                 f"{_count(len(placeholders), 'placeholder address', 'placeholder addresses')} in the plan "
                 f"({', '.join(placeholders)}), which receive no mail: put the libraries' own addresses in"
-            )
-        if self.problems:
-            said.append(
-                f"{_count(len(self.problems), 'problem', 'problems')} in the plan left events out "
-                "(see above); every other event is in the digests"
             )
         again = len(self.transient_failures) if self.sending else 0
         if again:
