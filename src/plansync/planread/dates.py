@@ -209,23 +209,46 @@ _HOUR_WORDS = frozenset({"ч", "час", "часа", "часов"})
 _DECADE_WORDS = frozenset({"декада", "декады", "декаде", "декаду"})
 # «каждый последний вторник месяца»: the weekday's place in the month (BYDAY=-1TU)
 _NTH_WORDS = {
-    **dict.fromkeys(("первый", "первую", "первое"), 1),
-    **dict.fromkeys(("второй", "вторую", "второе"), 2),
-    **dict.fromkeys(("третий", "третью", "третье"), 3),
-    **dict.fromkeys(("четвертый", "четвертую", "четвертое"), 4),
-    **dict.fromkeys(("последний", "последнюю", "последнее"), -1),
+    **dict.fromkeys(("первый", "первую", "первое", "первая"), 1),
+    **dict.fromkeys(("второй", "вторую", "второе", "вторая"), 2),
+    **dict.fromkeys(("третий", "третью", "третье", "третья"), 3),
+    **dict.fromkeys(("четвертый", "четвертую", "четвертое", "четвертая"), 4),
+    **dict.fromkeys(("последний", "последнюю", "последнее", "последняя"), -1),
 }
 _ALWAYS_WORDS = frozenset({"постоянно", "круглогодично"})
 # Words before a date that say how to read it, and nothing else: «Начало – 4 декабря» opens a period,
 # «уже в январе» is the date itself, «ориентировочно май» keeps the word as the note.
-_LEAD_START = frozenset({"начало", "старт"})
+_LEAD_START = frozenset({("начало",), ("старт",), ("открытие",), ("первый", "день")})
 _LEAD_SILENT = frozenset({"уже"})
 _LEAD_NOTE = frozenset({"ориентировочно", "предположительно", "примерно", "планируется"})
 # what a number in a note may count without being a date: grades, minutes, people, copies, ages
 _COUNT_UNITS = frozenset(
     {"кл", "класс", "класса", "классов", "мин", "минут", "минуты", "чел", "человек", "экз", "шт", "лет"}
 )
-_RULE_STARTS = frozenset({*_REPEAT_WORDS, *_TIMES_COUNT, *_COUNT_WORDS, *_EVERY, "раз", "по"})
+_RULE_STARTS = frozenset(
+    {*_REPEAT_WORDS, *_TIMES_COUNT, *_COUNT_WORDS, *_EVERY, *_NTH_WORDS, "раз", "по", "в", "во"}
+)
+# words before a date that change what it means («после 20 ноября», «не в мае»): never a mere label
+_MEANING_WORDS = frozenset(
+    {
+        "не",
+        "после",
+        "кроме",
+        "около",
+        "ранее",
+        "позднее",
+        "позже",
+        "раньше",
+        "перед",
+        "вне",
+        "помимо",
+        "между",
+    }
+)
+# prepositions a date expression starts with: words before one are a label («Мероприятия с 31 января …»)
+_DATE_PREPOSITIONS = frozenset({"с", "со", "до", "по", "от", "в", "во", "на", "начиная"})
+# a word closing a date that says nothing more: «15 мая г.», «май месяц»
+_CLOSING_WORDS = frozenset({"г", "гг", "года", "год", "месяц", "месяца", "мес"})
 
 
 # --- Tokens --------------------------------------------------------------------------------------------
@@ -325,6 +348,7 @@ class _RuleItem(NamedTuple):
     s: int
     e: int
     nth: int = 0  # the weekday's place in the month: 1 the first, -1 the last
+    months: tuple[int, ...] = ()  # «март, октябрь»: the months it happens in
 
 
 class _WeekdayItem(NamedTuple):
@@ -421,6 +445,8 @@ class _Cell:
             if self.word(i) in _YEAR_WORDS:
                 i += 1
             return year, i
+        if self.word(i) in _CLOSING_WORDS and self.kind(i + 1) in ("", "sep", "dash"):
+            return None, i + 1  # «15 мая г.», «май месяц»: a word that adds nothing
         return None, i
 
     # -- points and date expressions
@@ -638,7 +664,7 @@ class _Cell:
         if w in ("в", "во") or (w == "на" and self.word(i + 1) == "протяжении"):
             # «в июне», «в III квартале»; in «в течение года», «на протяжении года» «года» is the plan year
             j = i + 1
-            year_word = w == "на" or self.word(j) == "течение"
+            year_word = w == "на" or self.word(j) in ("течение", "течении")  # a common misspelling
             if year_word:
                 j += 1
                 if self.word(j) in ("всего", "весь"):
@@ -773,11 +799,14 @@ class _Cell:
                 freq, end = unit
                 # an RRULE cannot say "twice a month" without the days: keep those words as a note
                 return _RuleItem(freq if times == 1 else None, (), t.s, self.toks[end - 1].e), end
-        if w in _EVERY and self.word(i + 1) in _NTH_WORDS:  # «каждый последний вторник месяца»
-            nth = _NTH_WORDS[self.word(i + 1)]
-            day = _WEEKDAYS_ACC.get(self.word(i + 2))
+        # «каждый последний вторник месяца», «ежемесячно, последний четверг», «в первую среду месяца»
+        first = i + 1 if w in _EVERY or w in ("в", "во") else i
+        if self.word(first) in _NTH_WORDS and (first > i or w in _NTH_WORDS):
+            nth = _NTH_WORDS[self.word(first)]
+            day = _WEEKDAYS_ACC.get(self.word(first + 1), _WEEKDAYS.get(self.word(first + 1)))
             if day is not None:
-                end = i + 3 + (self.word(i + 3) == "месяца")
+                end = first + 2 + (self.word(first + 2) in ("месяца", "каждого"))
+                end += self.word(end - 1) == "каждого" and self.word(end) == "месяца"
                 return _RuleItem(("MONTHLY", 1), (day,), t.s, self.toks[end - 1].e, nth), end
         if w in _EVERY:
             days = self.weekday_list(i + 1, _WEEKDAYS_ACC)
@@ -882,20 +911,32 @@ class _Cell:
         )
 
     def lead(self, run: list[_Tok], item: _DateItem, notes: list[tuple[int, str]]) -> _DateItem:
-        """Read the words right before a date when they say only how to read it; the run is then used."""
-        words = [r.w for r in run if r.kind != "dash"]
-        if len(words) != 1:
+        """Read the words right before a date when they say only how to read it, or when they are a label
+        set off from it by a dash («Сбор сведений – до 1 марта») or standing before a date that begins
+        with its own preposition («Мероприятия с 31 января по 5 февраля»): the run is then used (a
+        label is kept as a note). Words that change a date's meaning («после», «не») are left in it."""
+        words = tuple(r.w for r in run if r.kind != "dash")
+        if not words:
             return item
-        word = words[0]
         single = item.start == item.end or (item.sp == item.ep and item.sp != "day")
-        if word in _LEAD_START and item.start is not None and item.end is not None and single:
-            run.clear()  # «Начало – 4 декабря», «Начало – март»: the period opens then
+        if words in _LEAD_START and item.start is not None and item.end is not None and single:
+            run.clear()  # «Начало – 4 декабря», «Первый день – 4 декабря»: the period opens then
             return item._replace(end=None, ep=None)
-        if word in _LEAD_SILENT:
+        if words in _LEAD_START:
+            return item  # «Начало – 3 – 7 мая»: which day opens what? left to the error
+        if len(words) == 1 and words[0] in _LEAD_SILENT:
             run.clear()
-        elif word in _LEAD_NOTE:
+        elif len(words) == 1 and words[0] in _LEAD_NOTE:
             self.note_of(run, notes)
+        elif not _MEANING_WORDS.intersection(words) and all(r.kind in ("word", "dash", "other") for r in run):
+            first_word = self.word(self.token_at(item.s))
+            if run[-1].kind == "dash" or first_word in _DATE_PREPOSITIONS:
+                self.note_of(run, notes)
         return item
+
+    def token_at(self, start: int) -> int:
+        """The index of the token that begins at `start`."""
+        return next((i for i, t in enumerate(self.toks) if t.s == start), self.n)
 
     def note_of(self, run: list[_Tok], notes: list[tuple[int, str]]) -> None:
         """Keep a run of note words, whitespace collapsed; a dash between a date and its note is no note."""
@@ -971,6 +1012,12 @@ class _Cell:
         weekdays: list[_WeekdayItem],
         notes: list[tuple[int, str]],
     ) -> Reading:
+        if len(dates) > 1 and not rules and not times and self.months(dates):
+            months = sorted({d.start.month for d in dates if d.start is not None})
+            first, last = min(d.start for d in dates if d.start), max(d.end for d in dates if d.end)
+            # «март, октябрь»: one event in each of those months
+            dates = [_DateItem(first, last, "month", "month", False, dates[0].s, dates[-1].e)]
+            rules = [_RuleItem(("YEARLY", 1), (), -1, -1, months=tuple(months))]
         if len(dates) > 1:
             raise _Fail(
                 f"{self.quoted(dates[0])} and {self.quoted(dates[1])} "
@@ -1024,18 +1071,17 @@ class _Cell:
             return None
         first = rules[0]
         days: set[int] = set()
+        placed = next((rule for rule in rules if rule.byday), first)  # the rule whose weekdays count
         for rule in rules:
-            if rule.freq != first.freq:  # also «ежемесячно» with «дважды в месяц»
+            if rule.freq != first.freq or (rule.byday and rule.nth != placed.nth):
+                other = (
+                    first if rule.freq != first.freq else placed
+                )  # also «ежемесячно» with «дважды в месяц»
                 raise _Fail(
-                    f"{_quote(self.frag(first.s, first.e))} and {_quote(self.frag(rule.s, rule.e))} "
+                    f"{_quote(self.frag(other.s, other.e))} and {_quote(self.frag(rule.s, rule.e))} "
                     "are different repetitions; keep one of them"
                 )
             days.update(rule.byday)
-            if rule.nth != first.nth:
-                raise _Fail(
-                    f"{_quote(self.frag(first.s, first.e))} and {_quote(self.frag(rule.s, rule.e))} "
-                    "are different repetitions; keep one of them"
-                )
         if first.freq is None:  # said in words only, already kept as a note
             return None
         freq, interval = first.freq
@@ -1043,9 +1089,22 @@ class _Cell:
         if interval != 1:
             rrule += f";INTERVAL={interval}"
         if days:
-            nth = str(first.nth) if first.nth else ""
+            nth = str(placed.nth) if placed.nth else ""
             rrule += ";BYDAY=" + ",".join(nth + _BYDAY[d] for d in sorted(days))
+        if first.months:
+            rrule += ";BYMONTH=" + ",".join(str(m) for m in first.months)
         return rrule
+
+    @staticmethod
+    def months(dates: list[_DateItem]) -> bool:
+        """Every date is one whole month of the same year, each a different one."""
+        starts = [d.start for d in dates]
+        return (
+            all(d.sp == d.ep == "month" and not d.deadline for d in dates)
+            and all(d.start is not None and d.end is not None and d.start.month == d.end.month for d in dates)
+            and len({(s.year, s.month) for s in starts if s is not None}) == len(dates)
+            and len({s.year for s in starts if s is not None}) == 1
+        )
 
     def check_weekday(self, weekday: _WeekdayItem, date: _DateItem) -> None:
         named = _quote(self.frag(weekday.s, weekday.e))

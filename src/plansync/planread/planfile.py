@@ -34,7 +34,7 @@ SECTION_FIELDS = ("id", "title")
 ORG_FIELDS = ("id", "name", "short_name", "kind", "contacts")
 CONTACT_FIELDS = ("phones", "emails")
 EVENT_FIELDS = (
-    "key", "section", "number", "form", "title", "date", "organizers", "notes",
+    "key", "section", "number", "form", "title", "date", "organizers", "contact", "notes",
     "start", "end", "time", "end_time", "rrule", "date_known",
 )  # fmt: skip
 EVENT_REQUIRED = ("key", "title", "date", "organizers")
@@ -50,6 +50,8 @@ RRULE_RE = re.compile(
     r"|BYMONTHDAY=-?[0-9]{1,2}|BYMONTH=[0-9]{1,2}(?:,[0-9]{1,2})*|BYSETPOS=-?[0-9])){0,5}"
 )
 YEAR_RANGE = (2000, 2100)
+# an event's number as published: «7», «1.1», «1.1.2», «II.1»
+NUMBER_RE = re.compile(r"(?:[IVXLC]{1,7}|[0-9]{1,5})(?:\.[0-9]{1,4}){0,5}")
 
 
 def load_plan(path: Path) -> Plan:
@@ -287,8 +289,9 @@ def _read_event(
                 _known("section", section, sections),
             )
             section = None
-    number = c.integer(fields["number"].value, f"{where}.number", 1, 100_000) if "number" in fields else None
+    number = _read_number(fields["number"], f"{where}.number", c) if "number" in fields else None
     title, form, date_text, notes = text("title"), text("form"), text("date"), text("notes")
+    contact = text("contact")
     organizers = _read_organizers(fields, where, c, organizations)
     override = _read_override(fields, where, c)
     date_known = (
@@ -311,7 +314,23 @@ def _read_event(
         reading=reading,
         override=override or DateOverride(),
         notes=notes,
+        contact=contact,
     )
+
+
+def _read_number(entry: Entry, field: str, c: Checker) -> str | None:
+    value = c.string(entry.value, field, max_length=40)
+    if value is None:
+        return None
+    if not NUMBER_RE.fullmatch(value.strip()):
+        c.error(
+            entry.value,
+            field,
+            f"'{value}' is not an event number",
+            'write the number as published, e.g. 7, 1.1, 1.1.2 or II.1 (in quotes: "1.10")',
+        )
+        return None
+    return value.strip()
 
 
 def _read_organizers(

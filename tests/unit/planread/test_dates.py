@@ -722,7 +722,7 @@ ERRORS: list[tuple[str, list[str]]] = [
     ("12 марта, каб. 305", ["305"]),
     # conflicting parts
     ("12 марта, 15 апреля", ["12 марта", "15 апреля"]),
-    ("март, май", ["март", "май"]),
+    ("март, 15 мая", ["март", "15 мая"]),  # a month and a day: two dates of different kinds
     ("весь год, март", ["весь год", "март"]),
     # ranges that end before they start: no year is guessed
     ("ноябрь–февраль", ["ноябрь–февраль", "year"]),

@@ -99,7 +99,18 @@ def test_wrong_types(tmp_path: Path) -> None:
     )
     fields = {p.field: p.message for p in found}
     assert "whole number" in fields["plan.year"]
-    assert "whole number" in fields["events[0].number"]
+    assert "expected a text" in fields["events[0].number"]
+
+
+@pytest.mark.parametrize("number", ["7", "1.1", "'1.10'", "1.1.2", "II.1", "IV"])
+def test_event_numbers_as_published(tmp_path: Path, number: str) -> None:
+    assert problems(tmp_path, GOOD_PLAN.replace("number: 1", f"number: {number}")) == []
+
+
+@pytest.mark.parametrize("number", ["один", "1a", "1..2", "'-'"])
+def test_what_is_no_event_number(tmp_path: Path, number: str) -> None:
+    found = problems(tmp_path, GOOD_PLAN.replace("number: 1", f"number: {number}"))
+    assert [p.message for p in found] == [f"'{number.strip(chr(39))}' is not an event number"]
 
 
 def test_duplicate_keys_in_a_mapping(tmp_path: Path) -> None:

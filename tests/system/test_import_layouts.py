@@ -1,0 +1,89 @@
+"""Plans laid out as regions publish them (data/sources/layouts): each imports with every event, date,
+organizer and contact the expectation written beforehand names, the same plan saved as .docx, .odt and
+.html imports to the same YAML, what the import writes passes `plansync validate`, and the summary
+lists what a person must look at by the source row."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from plansync.planread.importer import import_plan, render_yaml
+from plansync.planread.planfile import load_plan
+from tests.support.expected_plan import LAYOUTS, differences, expected
+from tests.support.paths import REPO
+
+REGISTRY = REPO / "data" / "organizations.yaml"
+NAMES = sorted(p.name.removesuffix(".expected.yaml") for p in LAYOUTS.glob("*.expected.yaml"))
+SOURCES = [
+    (name, ext) for name in NAMES for ext in ("docx", "odt", "html") if (LAYOUTS / f"{name}.{ext}").exists()
+]
+
+
+def _text(name: str, extension: str) -> str:
+    imported = import_plan(LAYOUTS / f"{name}.{extension}", REGISTRY, 2025, "plan-2025", "Europe/Moscow")
+    return render_yaml(imported.document, f"{name}.{extension}")
+
+
+def test_there_are_six_layouts_each_in_three_formats() -> None:
+    assert len(NAMES) >= 6
+    assert all((LAYOUTS / f"{name}.{ext}").exists() for name in NAMES for ext in ("docx", "odt", "html"))
+
+
+@pytest.mark.parametrize(("name", "extension"), SOURCES, ids=[f"{n}.{e}" for n, e in SOURCES])
+def test_every_event_date_organizer_and_contact_is_right(name: str, extension: str, tmp_path: Path) -> None:
+    text = _text(name, extension)
+    assert differences(yaml.safe_load(text), expected(name)) == []
+    out = tmp_path / "plan.yaml"
+    out.write_text(text, encoding="utf-8")
+    load_plan(out)  # what the import writes passes `plansync validate`
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_formats_of_one_plan_import_to_the_same_yaml(name: str) -> None:
+    def body(extension: str) -> list[str]:
+        return [line for line in _text(name, extension).splitlines() if not line.startswith("# Imported by")]
+
+    assert body("odt") == body("docx")
+    assert body("html") == body("docx")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_summary_names_the_rows_to_look_at(name: str) -> None:
+    imported = import_plan(LAYOUTS / f"{name}.docx", REGISTRY, 2025, "plan-2025", "Europe/Moscow")
+    listed = []
+    for item in imported.review:
+        if item.kind == "organizer":
+            continue
+        listed.append("contacts" if item.kind == "contacts" else item.where.split("(№ ")[-1].rstrip(")"))
+    assert sorted(set(listed)) == sorted(expected(name)["review"])
+
+
+def test_the_command_imports_a_layout_and_validate_passes(tmp_path: Path) -> None:
+    out = tmp_path / "sevlib.yaml"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "plansync",
+            "import",
+            str(LAYOUTS / "sevlib-2025.docx"),
+            "--year",
+            "2025",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert out.exists(), result.stderr
+    check = subprocess.run(
+        [sys.executable, "-m", "plansync", "validate", str(out)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
