@@ -93,6 +93,13 @@ def _meaning(text: str, year: int) -> tuple[object, ...] | None:
     return (r.start, r.end, r.time, r.end_time, r.rrule, r.deadline)
 
 
+def _has_note(text: str, year: int) -> bool:
+    try:
+        return read_date(text, year).note is not None
+    except DateReadError:
+        return False
+
+
 def _date_lines(lines: list[str], year: int) -> int:
     """How many of the first lines make the date: each one must add to what the ones before say."""
     best, meaning = 0, None
@@ -112,10 +119,18 @@ def split_when_where(lines: list[str], year: int) -> tuple[str, str]:
     the place (the rest). One line is cut at its commas the same way: «15.03.2025, г. Лесной, ЦБ»; a
     cell with the place first («Место и время проведения») is read from its end."""
     if len(lines) == 1:
-        pieces = [p.strip() for p in lines[0].split(",")]
-        count = _date_lines(pieces, year)
-        if count:
-            return ", ".join(pieces[:count]), ", ".join(pieces[count:])
+        words = lines[0].split(" ")
+        date, meaning = "", None
+        for count in range(1, len(words) + 1):  # the first words, as far as they are the date
+            prefix = " ".join(words[:count]).rstrip(",;")
+            found = _meaning(prefix, year)
+            town = words[count - 1].rstrip(",") in ("г.", "г") and count < len(words)  # «г. Приморск»
+            if found is not None and not town and (found != meaning or not _has_note(prefix, year)):
+                date, meaning = prefix, found
+            elif meaning is not None and found is None and words[count - 1].endswith(","):
+                break
+        if date:
+            return date, lines[0][len(date) :].strip(" ,;")
         return lines[0], ""
     count = _date_lines(lines, year)
     if count:
