@@ -26,7 +26,15 @@ from plansync.model.plan import (
 )
 from plansync.model.recurrence import occurrences
 from plansync.planread.dates import DateReadError, Reading, read_date
-from plansync.planread.yamlcheck import Checker, Entry, Node, ScalarNode, read_file
+from plansync.planread.yamlcheck import (
+    Checker,
+    Entry,
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    read_file,
+)
 
 TOP_FIELDS = ("plan", "sections", "organizations", "events")
 PLAN_FIELDS = ("id", "title", "year", "timezone")
@@ -516,6 +524,69 @@ def _read_reading(
         )
         return None
     return result
+
+
+def override_conflict(date_text: str, year: int, start: object, end: object) -> str | None:
+    """Why an exact `start:`/`end:` a person gave contradicts the date text (it lies outside the period
+    the text says), or None when it does not (or the text names no period)."""
+    try:
+        reading = read_date(date_text, year)
+    except DateReadError:
+        return None
+    first, last = reading.start, reading.end
+    for name, value in (("start", start), ("end", end)):
+        if value is None:
+            continue
+        try:
+            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            return None
+        if (first is not None and day < first) or (last is not None and day > last):
+            period = f"{first or '…'} … {last or '…'}"
+            return (
+                f"{name}: {day} is outside the date «{date_text}» ({period}); the published date changed "
+                f"since the override was written — correct `{name}:` or remove it"
+            )
+    return None
+
+
+def override_warnings(path: Path) -> list[Problem]:
+    """Hand overrides (`start:`, `end:`) that contradict their event's date text, each with its
+    position: `plansync validate` prints them as warnings."""
+    checker = Checker(str(path))
+    root = read_file(path, checker)
+    if root is None:
+        return []
+    top = dict(_pairs(root))
+    plan = dict(_pairs(top.get("plan")))
+    year_node = plan.get("year")
+    year = int(year_node.value) if isinstance(year_node, ScalarNode) and year_node.value.isdigit() else None
+    events = top.get("events")
+    if year is None or not isinstance(events, SequenceNode):
+        return []
+    warnings: list[Problem] = []
+    for index, node in enumerate(events.items):
+        fields = dict(_pairs(node))
+        date, start, end = fields.get("date"), fields.get("start"), fields.get("end")
+        if not isinstance(date, ScalarNode) or (start is None and end is None):
+            continue
+        values = [n.value if isinstance(n, ScalarNode) else None for n in (start, end)]
+        what = override_conflict(date.value, year, values[0], values[1])
+        if what is not None:
+            where = start if start is not None else end
+            assert where is not None
+            name = what.split(":", 1)[0]
+            message, _, hint = what.partition(" — ")
+            warnings.append(
+                Problem(str(path), where.line, where.column, f"events[{index}].{name}", message, hint)
+            )
+    return warnings
+
+
+def _pairs(node: Node | None) -> list[tuple[str, Node]]:
+    if not isinstance(node, MappingNode):
+        return []
+    return [(k.value, v) for k, v in node.pairs() if isinstance(k, ScalarNode)]
 
 
 def _rule_period(reading: Reading, year: int) -> tuple[dt.date, dt.date]:
