@@ -41,17 +41,22 @@ def item_kind(line: Line) -> str | None:
 
 def items_of(lines: list[Line]) -> Items | None:
     """The cell as a heading and two or more items, or None when it is no list. The items are the
-    lines at the cell's end marked alike; what stands before them is the heading («1. Программа
-    «Лето»:» over «·» items). A paragraph after the list would belong to no item: then it is no list."""
-    kind = item_kind(lines[-1]) if lines else None
-    if kind is None:
+    lines marked the way most marked lines are; an unmarked line after an item goes on with it (its
+    form on a line of its own: «Была весна…»: / «цикл громких чтений»); what stands before the first
+    item is the heading («1. Программа «Лето»:» over «·» items)."""
+    kinds = [item_kind(line) for line in lines]
+    marked = [kind for kind in kinds if kind is not None]
+    if len(marked) < 2:
         return None
-    first = len(lines)
-    while first > 0 and item_kind(lines[first - 1]) == kind:
-        first -= 1
-    rest = lines[first:]
-    items = [strip_marker(text) for text, _ in rest]
-    if len(rest) < 2 or not all(items):
+    kind = max(dict.fromkeys(reversed(marked)), key=marked.count)  # the commonest; a tie: the last
+    first = kinds.index(kind)
+    items: list[str] = []
+    for (text, _), line_kind in zip(lines[first:], kinds[first:], strict=True):
+        if line_kind == kind:
+            items.append(strip_marker(text))
+        else:
+            items[-1] = f"{items[-1]} {strip_marker(text)}".strip()
+    if len(items) < 2 or not all(items):
         return None
     return Items(" ".join(text for text, _ in lines[:first]), items)
 

@@ -22,11 +22,13 @@ _PHONE_NUMBER_RE = re.compile(
 _MARKED_PHONE_RE = re.compile(
     r"(?<!\w)(?:тел(?:ефон\w*)?|т)\.?\s*:?\s*(?P<number>[+\d(][\d()\s+–-]*\d)", re.IGNORECASE
 )
-_EMAIL_FIND_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_FAX_RE = re.compile(r"факс\W*$", re.IGNORECASE)
+_EMAIL_FIND_RE = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
+_FAX_RE = re.compile(
+    r"(?<!тел\.)(?<!тел)(?<!тел\./)(?<!тел/)(?<!тел\. /)\bфакс\W*$", re.IGNORECASE
+)  # not «тел./факс»
 # what may stand between the phones and e-mails of one organization
 _BETWEEN_RE = re.compile(
-    r"^(?:[\s,;:./]|тел\w*|т\b|моб\w*|e-?mail|эл\w*|почт\w*|электронн\w*|адрес\w*|доб\.?\s*\d+)*$",
+    r"^(?:[\s,;:./|•·]|факс\w*\.?\s*:?\s*[\d\s()+–-]*|тел\w*|т\b|моб\w*|e-?mail|эл\w*|почт\w*|электронн\w*|адрес\w*|доб\.?\s*\d+)*$",
     re.IGNORECASE,
 )
 _HEADING_RE = re.compile(
@@ -46,6 +48,7 @@ class SourceContact:
     phones: list[str]
     emails: list[str]
     short: str | None = None  # the short name the plan gives in brackets: «… (МЦБ)»
+    text: str = ""  # the line as written, for a contact that names no organization (name "")
 
 
 @dataclass
@@ -88,11 +91,23 @@ def _name(text: str) -> tuple[str, str | None]:
     pieces = [p for p in cuts(text) if is_organization(p) and not is_contact(p)]
     named = NAMED_ORGANIZATION_RE.search(text)
     name = pieces[0] if pieces else named.group() if named else ""
-    name = name.strip().strip(",;:–—-").strip()
+    name = _ADDRESS_TAIL_RE.split(name)[0].strip().strip(",;:–—-").strip()
     short = _SHORT_RE.search(name)
     if short is not None:
         return name[: short.start()].strip(), short[1]
     return name, None
+
+
+_ADDRESS_TAIL_RE = re.compile(r",\s*(?=(?:г\.|ул\.|пр\.|просп|пл\.|д\.|\d{6}))")
+_ADDRESS_RE = re.compile(
+    r"(?<!\w)(?:ул\.|улица|пр\.|просп|пл\.|д\.|г\.|адрес)|(?<!\d)\d{6}(?!\d)", re.IGNORECASE
+)
+
+
+def _own(said: str) -> bool:
+    """What stands before phones that name no organization says they are the plan's own library's:
+    nothing, a department, a person or position, or an address."""
+    return not said or is_contact(said) or bool(_ADDRESS_RE.search(said))
 
 
 def read_contacts(lines: list[tuple[int, str]]) -> Contacts:
@@ -116,6 +131,9 @@ def read_contacts(lines: list[tuple[int, str]]) -> Contacts:
                 name, short = _name(previous[1]) if _name(previous[1])[0] else (previous[1], None)
             elif not name and not said and out.found and not phones and not out.found[-1].emails:
                 out.found[-1].emails = emails  # «e-mail: …» on a line after the phones
+                continue
+            if not name and _own(said):  # the plan's own library's: its department, address or person
+                out.found.append(SourceContact(where, "", phones, emails, text=line))
                 continue
             if not name:
                 out.review.append(

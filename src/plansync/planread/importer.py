@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plansync.planread.dates import DateReadError, read_date
+from plansync.planread.contacts import SourceContact
+from plansync.planread.dates import DateReadError, read_date, read_in_section
 from plansync.planread.layout import Columns, SourceDoc, SourceRow, lay_out
 from plansync.planread.organizations import (
     NO_ORGANIZER,
@@ -128,9 +129,9 @@ def event_form(runs: list[Run]) -> str | None:
     return min(hits)[2] if hits else None
 
 
-def _date_problem(text: str, year: int) -> DateReadError | None:
+def _date_problem(text: str, year: int, heading: str | None) -> DateReadError | None:
     try:
-        read_date(text, year)
+        read_in_section(text, year, heading)
     except DateReadError as exc:
         return exc
     return None
@@ -189,6 +190,7 @@ class _Builder:
         self.review: list[ReviewItem] = list(doc.review)
         self.used: list[Organization] = []
         self.keys: set[str] = set()
+        self.placeholder: Organization | None = None  # «Организатор не указан», for rows naming none
 
     def seen(self, row: SourceRow) -> str:
         return f"{self.file_name}, {row.place}"
@@ -217,11 +219,30 @@ class _Builder:
         else one to fill in."""
         if self.roster.issuer is not None:
             return self.roster.issuer
-        if len(self.doc.contacts) == 1:
-            self.roster.issuer = self.roster.name(self.doc.contacts[0].name, f"{self.file_name}, contacts")
-        else:
-            self.roster.issuer = self.roster.proposer.propose(NO_ORGANIZER, f"{self.file_name}, title")
-        return self.roster.issuer
+        named = [c for c in self.doc.contacts if c.name]
+        if len(named) == 1:
+            self.roster.issuer = self.roster.name(named[0].name, f"{self.file_name}, contacts")
+            return self.roster.issuer
+        self.placeholder = self.roster.proposer.propose(NO_ORGANIZER, f"{self.file_name}, title")
+        return self.placeholder
+
+    def own_contacts(self, contact: SourceContact, contacts_by_id: dict[str, SourceContact]) -> None:
+        """Phones and e-mails that name no organization go to the plan's issuer, when it has one."""
+        where = f"line {contact.line}"
+        if self.roster.issuer is None:
+            self.review.append(
+                ReviewItem("contacts", where, f"«{contact.text}» names no organization; left out")
+            )
+            return
+        issuer = self.roster.issuer
+        if issuer not in self.used:
+            self.used.append(issuer)
+        known = contacts_by_id.setdefault(issuer.id, SourceContact(contact.line, issuer.name, [], []))
+        known.phones.extend(p for p in contact.phones if p not in known.phones)
+        known.emails.extend(e for e in contact.emails if e not in known.emails)
+        self.review.append(
+            ReviewItem("contacts", where, f"«{contact.text}» names no organization: given to «{issuer.name}»")
+        )
 
     def key(self, section_id: str, number: str | None, row: SourceRow) -> str:
         base = f"{section_id}-{key_part(number)}" if number else f"{section_id}-row-{key_part(row.place)}"
@@ -233,7 +254,9 @@ class _Builder:
 
     def build(self, plan_id: str, timezone: str) -> Imported:
         doc = self.doc
-        self.roster.find_issuer(doc.title, f"{self.file_name}, title")
+        for text in (doc.title, *doc.preamble):  # the title, else the page's heading names the issuer
+            if self.roster.find_issuer(text, f"{self.file_name}, title") is not None:
+                break
         names: list[tuple[str, str]] = [(c.name, f"{self.file_name}, contacts") for c in doc.contacts]
         for contact in doc.contacts:
             self.roster.name(contact.name, f"{self.file_name}, contacts", contact.short)
@@ -253,11 +276,14 @@ class _Builder:
             heading = _text(section.heading) if section.heading else ""
             sections.append({"id": section_id, **({"title": heading} if heading else {})})
             for row in section.rows:
-                event = self.event(row, section_id, parts[id(row)])
+                event = self.event(row, section_id, parts[id(row)], section.heading)
                 if event is not None:
                     events.append(event)
-        contacts_by_id = {}
+        contacts_by_id: dict[str, SourceContact] = {}
         for contact in doc.contacts:
+            if not contact.name:  # «Контактная информация: тел. …»: the plan's own library's
+                self.own_contacts(contact, contacts_by_id)
+                continue
             org = self.roster.name(contact.name, f"{self.file_name}, contacts")
             contacts_by_id[org.id] = contact
             if org not in self.used:
@@ -290,7 +316,7 @@ class _Builder:
         return Imported(document, proposals, self.review)
 
     def event(
-        self, row: SourceRow, section_id: str, parts: tuple[list[str], str | None, bool]
+        self, row: SourceRow, section_id: str, parts: tuple[list[str], str | None, bool], heading: str | None
     ) -> dict[str, Any] | None:
         self.review.extend(row.review)
         title = _text(plain(row.title)) or _text(row.form or "")
@@ -312,7 +338,7 @@ class _Builder:
         event["title"] = title
         date = _text(row.date) or NO_DATE
         event["date"] = date
-        problem = _date_problem(date, self.year)
+        problem = _date_problem(date, self.year, heading)
         if problem is not None:
             event["date_known"] = False  # kept as text, out of calendars until a person gives the date
             if not row.date.strip():

@@ -104,6 +104,7 @@ class SourceDoc:
     sections: list[SourceSection]
     contacts: list[SourceContact]
     review: list[ReviewItem] = field(default_factory=list)  # the title and the contacts
+    preamble: list[str] = field(default_factory=list)  # the text before the table, but the title
 
 
 Columns = dict[str, list[int]]  # role → the grid columns (0-based) it is read from
@@ -269,7 +270,8 @@ class _Layout:
         contacts = read_contacts([(w, t) for w, t in outside if (w, " ".join(t.split())) not in used])
         self.review.extend(contacts.review)
         sections = _Rows(self).sections()
-        return SourceDoc(title, [s for s in sections if s.rows], contacts.found, self.review)
+        preamble = [text for where, text in before if (where, text) not in used]
+        return SourceDoc(title, [s for s in sections if s.rows], contacts.found, self.review, preamble)
 
     def title(self, before: list[tuple[int, str]]) -> tuple[str, set[tuple[int, str]]]:
         """The plan's title: the paragraph that says «план», with the paragraphs after it that go on
@@ -492,7 +494,7 @@ class _Rows:
                     dates.append(join_date(cell_lines, self.year))
         date = ", ".join(dates)
         time = self.text(record, "time")
-        if time:
+        if time and any(ch.isdigit() for ch in time):  # «—» or «по договорённости» adds no time
             date = f"{date}, {time}" if date else time
         return date, place
 

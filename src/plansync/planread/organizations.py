@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plansync.errors import InvalidInput, Problem
-from plansync.planread.proposals import LEGAL_FORMS, Proposal, Proposer, is_acronym
+from plansync.planread.proposals import Proposal, Proposer, is_acronym
 from plansync.planread.responsible import NAMED_ORGANIZATION_RE
 from plansync.planread.yamlcheck import Checker, Node, read_file
 
@@ -146,6 +146,31 @@ def cell_fragment(cell: str, normalized_piece: str) -> str:
 
 
 Organization = KnownOrganization | Proposal
+# «План работы Центральной районной детской библиотеки им. А.П. Гайдара», «… Озёрковской ЦБС»
+_LIBRARY_OF_RE = re.compile(
+    r"(?<![\w-])((?:[А-ЯЁ][а-яё-]+(?:ой|ей)\s+)(?:[а-яё-]+(?:ой|ей)\s+)*)"
+    r"(библиотеки|библиотечной\s+системы|системы|ЦБС|МЦБС|МЦБ|ЦРБ|ЦГБ|ЦДБ|ЦРДБ|ЦГДБ)"
+    r"((?:\s+им(?:\.|ени)\s*(?:[А-ЯЁ]\.\s*){0,2}[А-ЯЁ][а-яё]+)?)"
+)
+_NOMINATIVE = (("ой", "ая"), ("ей", "яя"))
+_NOUNS = {"библиотеки": "библиотека", "системы": "система"}
+
+
+def library_in(title: str) -> str | None:
+    """The library a title names in the genitive, in the nominative: «План работы Центральной
+    районной детской библиотеки» → «Центральная районная детская библиотека»."""
+    match = _LIBRARY_OF_RE.search(title)
+    if match is None:
+        return None
+    words = []
+    for genitive_word in (match[1] + match[2]).split():
+        word = genitive_word
+        for genitive, nominative in _NOMINATIVE:
+            if word.endswith(genitive):
+                word = word[: -len(genitive)] + nominative
+                break
+        words.append(_NOUNS.get(word, word))
+    return " ".join(words) + match[3]
 
 
 class Roster:
@@ -178,9 +203,10 @@ class Roster:
             self.issuer = found[0]
         else:
             match = NAMED_ORGANIZATION_RE.search(title)
-            if match is not None and match.group().split()[0].casefold() in LEGAL_FORMS:
-                start, end = match.span()
-                self.issuer = self.name(title[start:end], seen)
+            if match is not None:
+                self.issuer = self.name(match.group(), seen)
+            elif (library := library_in(title)) is not None:
+                self.issuer = self.name(library, seen)
         return self.issuer
 
     @property

@@ -25,7 +25,7 @@ from plansync.model.plan import (
     apply_override,
 )
 from plansync.model.recurrence import occurrences
-from plansync.planread.dates import DateReadError, Reading, read_date
+from plansync.planread.dates import DateReadError, Reading, read_date, read_in_section
 from plansync.planread.yamlcheck import (
     Checker,
     Entry,
@@ -305,10 +305,11 @@ def _read_event(
     date_known = (
         c.boolean(fields["date_known"].value, f"{where}.date_known") if "date_known" in fields else True
     )
+    heading = sections[section].title if section is not None and section in sections else None
     if date_known is False:
         reading = _undated(fields, where, c, date_text, override)
     else:
-        reading = _read_reading(fields, where, c, date_text, year, override)
+        reading = _read_reading(fields, where, c, date_text, year, override, heading)
     if key is None or title is None or date_text is None or organizers is None or reading is None:
         return None
     return Event(
@@ -487,11 +488,12 @@ def _read_reading(
     date_text: str | None,
     year: int,
     override: DateOverride | None,
+    heading: str | None = None,
 ) -> Reading | None:
     if date_text is None:
         return None
     try:
-        reading = read_date(date_text, year)
+        reading = read_in_section(date_text, year, heading)
     except DateReadError as exc:
         if override is None or override.start is None:
             c.error(

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from plansync.planread.proposals import LEGAL_FORMS
+
 # A person written with initials: «Смирнова Е.А.», «Е.А. Смирнова», «Смирнова Е. А.»
 _PERSON_RE = re.compile(
     r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?\s+[А-ЯЁ]\.\s?(?:[А-ЯЁ]\.)?"
@@ -37,7 +39,9 @@ _NAMED_AFTER_RE = re.compile(r"(?:\bим\.|\bимени)\s*(?:[А-ЯЁ]\.\s?){0,
 _QUOTED_RE = re.compile(r"«[^»]*»|\"[^\"]*\"|“[^”]*”")
 # an organization written as a legal form and its name in quotes: ГБУК «…», МБУК «… ЦБС»
 NAMED_ORGANIZATION_RE = re.compile(
-    r"(?<![А-ЯЁA-Z])[А-ЯЁ]{2,7}(?:\s+[А-ЯЁ]{2,3})?\s+(?:«(?:[^«»]|«[^«»]*»)+»|\"[^\"]+\"|“[^”]+”)"
+    r"(?<![А-ЯЁA-Z])(?:"
+    + "|".join(sorted((f.upper() for f in LEGAL_FORMS), key=len, reverse=True))
+    + r")(?:[\s–—-]+[А-ЯЁ][А-ЯЁа-яё]{1,15}){0,3}\s+(?:«(?:[^«»]|«[^«»]*»)+»|\"[^\"]+\"|“[^”]+”)"
 )
 _ABBREVIATION_END_RE = re.compile(r"(?:^|[\s.])(?:[А-ЯЁA-Z]|им|г|ул|д|с|п|пос|обл|р-на)\.$")
 _ACRONYM_RE = re.compile(r"^[А-ЯЁA-Z]{2,8}(?:\s+[А-ЯЁ][а-яё]+)?$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from plansync.planread.dates import DateReadError, read_date
+from plansync.planread.dates import DateReadError, read_date, read_in_section
 
 
 def _read(text: str) -> tuple[str | None, str | None, str | None, bool, str | None]:
@@ -31,6 +31,14 @@ YEAR = ("2025-01-01", "2025-12-31")
         ("апрель, сентябрь", ("2025-04-01", "2025-09-30", "FREQ=YEARLY;BYMONTH=4,9", False, None)),
         ("февраль, май, ноябрь", ("2025-02-01", "2025-11-30", "FREQ=YEARLY;BYMONTH=2,5,11", False, None)),
         ("октябрь, март", ("2025-03-01", "2025-10-31", "FREQ=YEARLY;BYMONTH=3,10", False, None)),
+        # days of one month, or one after another: those days
+        ("17, 24 сентября", ("2025-09-17", "2025-09-24", "FREQ=MONTHLY;BYMONTHDAY=17,24", False, None)),
+        ("12 и 15 марта", ("2025-03-12", "2025-03-15", "FREQ=MONTHLY;BYMONTHDAY=12,15", False, None)),
+        ("4, 5 декабря", ("2025-12-04", "2025-12-05", None, False, None)),
+        ("Первый день – 4 декабря, второй день – 5 декабря", ("2025-12-04", "2025-12-05", None, False, None)),
+        ("Первый день – 4 декабря Второй день – 5 декабря", ("2025-12-04", "2025-12-05", None, False, None)),
+        # a weekday's place in every third month
+        ("ежеквартально, последняя пятница", (*YEAR, "FREQ=MONTHLY;INTERVAL=3;BYDAY=-1FR", False, None)),
         # «в течении» for «в течение»
         ("в течении года", (*YEAR, None, False, None)),
         ("в течении всего года", (*YEAR, None, False, None)),
@@ -67,3 +75,24 @@ def test_phrase(text: str, expected: tuple[str | None, str | None, str | None, b
 def test_what_still_has_no_single_reading(text: str) -> None:
     with pytest.raises(DateReadError):
         read_date(text, 2025)
+
+
+@pytest.mark.parametrize(
+    ("text", "heading", "period"),
+    [
+        ("в течение квартала", "III квартал", ("2025-07-01", "2025-09-30")),
+        ("в течении месяца", "ОКТЯБРЬ", ("2025-10-01", "2025-10-31")),
+        ("в течение полугодия", "II полугодие", ("2025-07-01", "2025-12-31")),
+        ("в течение квартала", "Методическая работа", None),  # the heading is no quarter
+        ("в течение месяца", "III квартал", None),  # nor the unit the cell says
+    ],
+)
+def test_a_date_that_refers_to_its_section(text: str, heading: str, period: tuple[str, str] | None) -> None:
+    if period is None:
+        with pytest.raises(DateReadError, match="refers to its section"):
+            read_in_section(text, 2025, heading)
+        return
+    r = read_in_section(text, 2025, heading)
+    assert (r.start and r.start.isoformat(), r.end and r.end.isoformat()) == period
+    with pytest.raises(DateReadError):
+        read_date(text, 2025)  # alone, without its section, it names no period

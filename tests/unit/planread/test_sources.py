@@ -10,6 +10,7 @@ import docx
 import pytest
 
 from plansync.errors import InvalidInput
+from plansync.planread.importer import _Builder
 from plansync.planread.layout import lay_out, parse_columns, role_of
 from plansync.planread.sources import read_document
 from plansync.planread.sources.html_table import read_html
@@ -217,11 +218,38 @@ def test_html_formatting_left_open_ends_with_its_cell_and_the_contacts_heading_i
     table = next(b for b in doc.blocks if isinstance(b, Table))
     assert [c.runs() for c in table.rows[1].cells[1:3]] == [[Run("Семинар", True)], [Run("май")]]
     plan = lay_out(doc)
-    assert plan.contacts == []
-    assert [(i.kind, i.message) for i in plan.review] == [
-        (
-            "contacts",
-            "«Тел.: 1-23-45, e-mail: a@b.ru» names no organization for 1-23-45, a@b.ru; left out "
-            "(put the organization's name before it)",
-        )
+    # no organization named: the plan's own library's contacts (the importer gives them to it)
+    assert [(c.name, c.phones, c.emails, c.text) for c in plan.contacts] == [
+        ("", ["1-23-45"], ["a@b.ru"], "Тел.: 1-23-45, e-mail: a@b.ru")
     ]
+    assert plan.review == []
+
+
+@pytest.mark.parametrize(
+    ("title", "given_to"),
+    [
+        ("План мероприятий МБУК «Лесная ЦБС» на 2025 год", "МБУК «Лесная ЦБС»"),  # the issuer
+        ("План мероприятий на 2025 год", None),  # no issuer: reported, left out
+    ],
+)
+def test_contacts_that_name_no_organization_go_to_the_issuer(title: str, given_to: str | None) -> None:
+    doc = read_html(
+        _html(
+            "<tr><td>1</td><td>Семинар</td><td>май</td><td>Смирнова Е.А.</td></tr>",
+            before=f"<p>{title}</p><p>Контактная информация: методический отдел, тел. 8 (34675) 2-11-33</p>",
+        ),
+        "p.html",
+    )
+    imported = _Builder(lay_out(doc), [], 2025, "p.html").build("p", "Europe/Moscow")
+    contacts = {o["name"]: o.get("contacts") for o in imported.document["organizations"]}
+    review = [i.message for i in imported.review if i.kind == "contacts"]
+    if given_to is None:
+        assert all(c is None for c in contacts.values())
+        assert review == [
+            "«Контактная информация: методический отдел, тел. 8 (34675) 2-11-33» names no organization; left out"
+        ]
+    else:
+        assert contacts[given_to] == {"phones": ["8 (34675) 2-11-33"], "emails": []}
+        assert review == [
+            f"«Контактная информация: методический отдел, тел. 8 (34675) 2-11-33» names no organization: given to «{given_to}»"
+        ]
