@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from plansync.errors import InvalidInput, Problem
 from plansync.planread.contacts import SourceContact
 from plansync.planread.dates import DateReadError, read_date, read_in_section
 from plansync.planread.layout import Columns, SourceDoc, SourceRow, lay_out
@@ -207,7 +208,12 @@ class _Builder:
             for piece in unmatched:
                 responsible = read_responsible(piece)
                 everyone = everyone or responsible.everyone
-                names.extend(name for org in responsible.organizations for name in _NAME_END_RE.split(org))
+                names.extend(
+                    _text(name)
+                    for org in responsible.organizations
+                    for name in _NAME_END_RE.split(org)
+                    if any(ch.isalnum() for ch in name)  # ««», «—»: no name
+                )
                 if responsible.contact:
                     contact.append(responsible.contact)
         if row.contact:
@@ -279,6 +285,19 @@ class _Builder:
                 event = self.event(row, section_id, parts[id(row)], section.heading)
                 if event is not None:
                     events.append(event)
+        if not events:
+            raise InvalidInput(
+                [
+                    Problem(
+                        self.file_name,
+                        1,
+                        1,
+                        "table",
+                        "the plan's table has no event rows (every row lacks a title)",
+                        "check that this is the plan, or give the columns by hand with --columns",
+                    )
+                ]
+            )
         contacts_by_id: dict[str, SourceContact] = {}
         for contact in doc.contacts:
             if not contact.name:  # «Контактная информация: тел. …»: the plan's own library's
