@@ -322,7 +322,8 @@ class _Builder:
         proposals = [p for p in self.roster.proposals if p in self.used]
         for proposal in proposals:
             close = f"; close to «{proposal.close_to}», proposed as its alias" if proposal.alias_of else ""
-            where = ", ".join(proposal.seen[:3]) + (" …" if len(proposal.seen) > 3 else "")
+            places = [seen.removeprefix(f"{self.file_name}, ") for seen in proposal.seen]
+            where = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
             self.review.append(
                 ReviewItem("organizer", where, f"«{proposal.name}» is not in the registry{close}")
             )

@@ -529,7 +529,8 @@ class _Rows:
 
     def add(self, record: _Record, parent: _Record | None = None) -> None:
         number, review = self.number_of(parent or record)
-        place = self.place(record, number)
+        written = (parent or record).number.strip()  # a counted number is none the plan wrote
+        place = self.place(record, number if written else None)
         date, where = self.date(record)
         organizers = "\n".join(t for t, _ in self.lines(record, "organizers"))
         if parent is not None and not organizers:
