@@ -72,6 +72,7 @@ _HEADING_RE = re.compile(
 )
 _PLAN_WORD_RE = re.compile(r"(?<![а-яё])план(?![а-яё])", re.IGNORECASE)
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_LIST_WORD_RE = re.compile(r"мероприяти|календар|перечень|график", re.IGNORECASE)
 _APPROVAL_RE = re.compile(r"^\s*(?:утвержд|согласован|принят|приложение)", re.IGNORECASE)
 MAX_TITLE_PARAGRAPHS = 4
 MAX_TITLE_CHARS = 400
@@ -236,6 +237,7 @@ class _Layout:
         self.records: list[_Record] = []
         self.plan_tables = 0
         self.review: list[ReviewItem] = []
+        self.preface: list[tuple[int, str]] = []  # text in the plan's table above its header
 
     # -- the document
 
@@ -253,6 +255,11 @@ class _Layout:
                 outside.extend(texts)
                 if not self.plan_tables:
                     before.extend(texts)
+                self.preface.clear()
+            else:
+                before.extend(self.preface)  # a title in the table's first rows
+                outside.extend(self.preface)
+                self.preface.clear()
         if not self.plan_tables and self.given is None:
             raise InvalidInput(
                 [
@@ -277,6 +284,15 @@ class _Layout:
         """The plan's title: the paragraph that says «план», with the paragraphs after it that go on
         with it (until one names the year: «План основных мероприятий» / «ГБУК «…» на 2025 год»)."""
         start = next((i for i, (_, text) in enumerate(before) if _PLAN_WORD_RE.search(text)), None)
+        if start is None:  # «Календарь мероприятий … на 2025 год», «Перечень мероприятий …»
+            start = next(
+                (
+                    i
+                    for i, (_, text) in enumerate(before)
+                    if _LIST_WORD_RE.search(text) and _YEAR_RE.search(text)
+                ),
+                None,
+            )
         if start is None:
             start = next((i for i, (_, text) in enumerate(before) if "план" in text.casefold()), None)
         if start is None and before:
@@ -305,8 +321,10 @@ class _Layout:
                 self.columns = header
             if header is not None or row.header or self.columns is None:
                 # a header row (repeated on a page, or without role words: the columns' numbers), or
-                # a table before the plan's
+                # a table before the plan's (its text may be the title: kept with the text before)
                 used = used or header is not None
+                if header is None and not used and not self.plan_tables:
+                    self.preface.extend((row.where, c.text()) for c in row.cells if c.text())
                 continue
             if not used and not self.plan_tables and self.given is None:
                 continue

@@ -250,3 +250,33 @@ def test_contacts_that_name_no_organization_go_to_the_issuer(title: str, given_t
     else:
         assert contacts[given_to] == {"phones": ["8 (34675) 2-11-33"], "emails": []}
         assert review == [f"{line}: given to «{given_to}»"]
+
+
+def test_a_title_in_the_tables_first_row_or_without_the_word_plan() -> None:
+    in_table = read_html(
+        "<table><tr><td colspan='4'>План мероприятий МБУК «Лесная ЦБС» на 2025 год</td></tr>"
+        + HEADER
+        + "<tr><td>1</td><td>Семинар</td><td>май</td><td>КОНБ</td></tr></table>",
+        "p.html",
+    )
+    assert lay_out(in_table).title == "План мероприятий МБУК «Лесная ЦБС» на 2025 год"
+    calendar = read_html(
+        _html(
+            "<tr><td>1</td><td>Семинар</td><td>май</td><td>КОНБ</td></tr>",
+            before="<p>Главная</p><p>Календарь мероприятий библиотек района на 2025 год</p>",
+        ),
+        "p.html",
+    )
+    assert lay_out(calendar).title == "Календарь мероприятий библиотек района на 2025 год"
+
+
+def test_a_title_over_two_paragraphs_after_an_approval_block() -> None:
+    doc = read_html(
+        _html(
+            "<tr><td>1</td><td>Семинар</td><td>май</td><td>КОНБ</td></tr>",
+            before="<p>УТВЕРЖДАЮ</p><p>Директор МБУК «Лесная ЦБС»</p><p>ПЛАН РАБОТЫ</p>"
+            "<p>методического отдела МБУК «Лесная ЦБС»</p><p>на 2025 год</p><p>г. Лесной</p>",
+        ),
+        "p.html",
+    )
+    assert lay_out(doc).title == "ПЛАН РАБОТЫ методического отдела МБУК «Лесная ЦБС» на 2025 год"
