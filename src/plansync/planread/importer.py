@@ -46,6 +46,7 @@ __all__ = [
     "import_source",
     "load_registry",
     "parse_source",
+    "render_base",
     "render_yaml",
 ]
 
@@ -414,6 +415,17 @@ def render_yaml(document: dict[str, Any], source_name: str) -> str:
     events = "\n".join(_indent(dump_yaml([event])) for event in document["events"])
     parts.append("events:\n" + events)
     return "\n".join(parts)
+
+
+def render_base(document: dict[str, Any], source_name: str) -> str:
+    """What the import wrote, kept beside the plan (`PLAN.imported.yaml`): the next re-issue compares
+    the plan with it to tell a person's edits from the source's."""
+    header = (
+        f"# What `plansync import` read from {source_name}, as it wrote it. `plansync import --into`\n"
+        "# compares the plan with this file to tell your edits from a re-issue's. plansync rewrites it:\n"
+        "# do not edit.\n"
+    )
+    return header + render_yaml(document, source_name).split("\n\n", 1)[1]
 
 
 def _indent(text: str) -> str:
