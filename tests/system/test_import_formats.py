@@ -92,3 +92,9 @@ def test_a_web_page_in_windows_1251_is_read(tmp_path: Path) -> None:
     )
     page.write_bytes(text.encode("cp1251"))
     assert _differences(page, "berezovo-2025") == []
+
+
+def test_a_pdf_whose_table_has_no_lines_is_refused_saying_why() -> None:
+    with pytest.raises(InvalidInput) as info:  # the web page's table, saved without its borders
+        read_document(LAYOUTS / "berezovo-2025.pdf")
+    assert "no ruled table" in info.value.problems[0].message

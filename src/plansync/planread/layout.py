@@ -132,9 +132,10 @@ def parse_columns(spec: str) -> Columns:
 
 def role_of(header: str) -> str | None:
     text = " ".join(header.lower().split())
-    for role, regex in _ROLE_WORDS:
-        if regex.search(text):
-            return role
+    for candidate in (text, text.replace(" ", "")):  # «Ответстве нный»: a word broken in a narrow column
+        for role, regex in _ROLE_WORDS:
+            if regex.search(candidate):
+                return role
     return None
 
 

@@ -113,12 +113,13 @@ class _Reader:
         """The page's text above, between and below its tables, in order, and the tables."""
         tables = sorted(page.find_tables(), key=lambda t: t.bbox[1])
         chars = page.chars
-        start = 0.0
+        outside = [c for c in chars if not self.inside(c, tables)]
         for table in [*tables, None]:
             end = table.bbox[1] if table is not None else float("inf")
-            text = extract_text([c for c in chars if start <= c["top"] < end and not self.inside(c, tables)])
+            here = [c for c in outside if (c["top"] + c["bottom"]) / 2 < end]  # above this table
+            outside = [c for c in outside if (c["top"] + c["bottom"]) / 2 >= end]
             lines: list[str] = []
-            for line in (ln.strip() for ln in text.splitlines()):
+            for line in (ln.strip() for ln in extract_text(here).splitlines()):
                 if lines and line and (line[:1].islower() or lines[-1].endswith("-")):
                     lines[-1] += ("" if lines[-1].endswith("-") else " ") + line  # the paragraph goes on
                 elif line:
@@ -127,7 +128,6 @@ class _Reader:
                 self.add(TextBlock(0, line))
             if table is not None:
                 self.add(self.table(table, chars, extract_text))
-                start = table.bbox[3]
 
     @staticmethod
     def inside(char: dict[str, Any], tables: list[Any]) -> bool:
@@ -184,6 +184,12 @@ def read_pdf(path: Path) -> Document:
                 )
             for page in pdf.pages:
                 reader.page(page, extract_text)
+            if not any(isinstance(block, Table) for block in reader.doc.blocks):
+                raise _refuse(
+                    file,
+                    "the PDF has no ruled table: plansync finds a PDF's table by the lines around its cells",
+                    "ask for the plan as .docx or .odt, or save it as PDF with the table's borders shown",
+                )
     except InvalidInput:
         raise
     except Exception as exc:  # pdfminer raises many kinds on a damaged file
