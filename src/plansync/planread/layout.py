@@ -184,6 +184,20 @@ class _Record:
     spanning: bool  # one cell spans the table
 
 
+# a paragraph between the tables of a plan that heads the next one: «II. Повышение квалификации»,
+# «Раздел 3. Конкурсы», «Февраль», «III квартал»
+_SECTION_PARAGRAPH_RE = re.compile(
+    r"^(?:(?:раздел\s+)?(?:[IVXLC]{1,7}|\d{1,2})[.)]?\s+\S.{0,110}"
+    r"|(?:январь|февраль|март|апрель|май|июнь|июль|август|сентябрь|октябрь|ноябрь|декабрь"
+    r"|[IVX1-4]+\s*(?:-?й\s*)?(?:квартал|полугодие))\b.{0,40})$",
+    re.IGNORECASE,
+)
+
+
+def _heading_record(where: int, text: str) -> _Record:
+    return _Record(where, 0, where, "", False, False, {}, set(), [], [text], True)
+
+
 class _Grid:
     """Places each row's cells on the table's columns: a merged cell covers its columns, and goes on
     down over the rows it spans (HTML/ODT row spans, Word's vertical merge)."""
@@ -245,11 +259,18 @@ class _Layout:
     def read(self) -> SourceDoc:
         before: list[tuple[int, str]] = []  # text before the plan table: the title, maybe contacts
         outside: list[tuple[int, str]] = []  # all text outside the plan table, for the contacts
-        for block in self.doc.blocks:
+        blocks = self.doc.blocks
+        for index, block in enumerate(blocks):
             if isinstance(block, TextBlock):
+                text = " ".join(block.text.split())
+                next_is_table = index + 1 < len(blocks) and isinstance(blocks[index + 1], Table)
+                titled = self.plan_tables or any(_PLAN_WORD_RE.search(t) for _, t in before)
+                if titled and next_is_table and _SECTION_PARAGRAPH_RE.match(text):
+                    self.records.append(_heading_record(block.where, text))  # a heading between tables
+                    continue
                 lines = [(block.where, line) for line in block.text.splitlines() if line.strip()]
                 if not self.plan_tables:
-                    before.append((block.where, " ".join(block.text.split())))
+                    before.append((block.where, text))
                 outside.extend(lines)
             elif not self.table(block):
                 texts = [(row.where, cell.text()) for row in block.rows for cell in row.cells if cell.text()]

@@ -280,3 +280,20 @@ def test_a_title_over_two_paragraphs_after_an_approval_block() -> None:
         "p.html",
     )
     assert lay_out(doc).title == "ПЛАН РАБОТЫ методического отдела МБУК «Лесная ЦБС» на 2025 год"
+
+
+def test_section_headings_as_paragraphs_between_the_tables() -> None:
+    row = "<tr><td>{n}</td><td>{t}</td><td>май</td><td>КОНБ</td></tr>"
+    doc = read_html(
+        "<p>План мероприятий на 2025 год</p><p>I. Методическая работа</p>"
+        f"<table>{HEADER}{row.format(n=1, t='Семинар')}</table>"
+        f"<p>II. Повышение квалификации</p><table>{HEADER}{row.format(n=1, t='Курсы')}</table>",
+        "p.html",
+    )
+    plan = lay_out(doc)
+    assert plan.title == "План мероприятий на 2025 год"
+    assert [(s.heading, [r.number for r in s.rows]) for s in plan.sections] == [
+        ("I. Методическая работа", ["1"]),
+        ("II. Повышение квалификации", ["1"]),
+    ]
+    assert plan.sections[1].rows[0].place == "table 2, row 2 (№ 1)"
