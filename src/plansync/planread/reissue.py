@@ -240,7 +240,9 @@ class _Merge:
                 old.pop("section", None)
             for name in PUBLISHED:
                 if name == "notes" and not self.has_base and "notes" in old:
-                    continue  # without a record of the last import, notes may be a person's
+                    if _value(old["notes"]) != _value(new.get("notes")):
+                        self.kept_edit(key, "notes")  # without a record of the last import: a person's
+                    continue
                 self.field(key, old, new, name)
             for name in HAND:  # overrides are a person's: always kept
                 if name in old:
