@@ -31,7 +31,7 @@ from plansync.caldav.backend import calendar_id
 from plansync.calendar import ical
 from plansync.cli.main import cli
 from plansync.config.load import load_config
-from plansync.digest.send import send_digests
+from plansync.jobs.digest import send_digests
 from plansync.planread.planfile import load_plan
 from tests.support.servers import RunningServer, WSGIApp
 from tests.support.smtp import PASSWORD as SMTP_PASSWORD

@@ -13,7 +13,7 @@ import icalendar
 import pytest
 
 from plansync.caldav.client import CalDAVBackend
-from plansync.calendar import ical
+from plansync.calendar import ical, readback
 from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.model.plan import Plan
 from plansync.sync.engine import sync
@@ -69,7 +69,7 @@ class Env:
         fetched = self.people.fetch(url, sorted(listing.items))
         out: dict[str, tuple[str, str, bytes]] = {}
         for href, (etag, body) in fetched.items():
-            uid = ical.parse(body).uid
+            uid = readback.parse(body).uid
             assert uid is not None
             assert uid not in out, f"duplicate UID {uid}"
             out[uid] = (href, etag, body)
@@ -157,7 +157,7 @@ def desired_summaries(plan: Plan, key: str) -> dict[str, str]:
 def server_summaries(env: Env, url: str) -> dict[str, str]:
     out = {}
     for uid, (_, _, body) in env.server(url).items():
-        fields = ical.parse(body).fields
+        fields = readback.parse(body).fields
         assert fields is not None
         out[uid] = fields["summary"]
     return out

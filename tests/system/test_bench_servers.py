@@ -13,6 +13,8 @@ import pytest
 
 from bench.servers import running_server
 
+pytestmark = pytest.mark.slow  # starts the benchmark's servers
+
 PROPFIND = (
     b'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:">'
     b"<d:prop><d:current-user-principal/></d:prop></d:propfind>"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs the benchmark as a process
+
 ROOT = Path(__file__).resolve().parents[2]
 VDIRSYNCER = ROOT / "bench" / ".venv-vdirsyncer" / "bin" / "vdirsyncer"
 KEYS = {"tool", "server", "case", "events", "calendars", "wall_s", "requests", "bytes", "peak_rss_mb"}

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import PLAN_2024, REPO
+
+pytestmark = pytest.mark.slow  # runs plansync as a process
 
 WHEN_FIELDS = [
     "text",

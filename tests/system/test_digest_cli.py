@@ -97,6 +97,7 @@ def test_bad_as_of_is_a_usage_error(config_file: Path) -> None:
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.stderr
 
 
+@pytest.mark.slow  # connects to a closed port
 def test_unreachable_smtp_server_fails_transiently_and_retries(config_file: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -27,7 +27,7 @@ from tests.support.servers import RunningServer, WSGIApp, radicale
 from tests.support.smtp import PASSWORD as SMTP_PASSWORD
 from tests.support.smtp import Recorder, TLSFiles, start_server, tls_files
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]  # slow: kills plansync processes
 
 CRASH_TRIALS = int(os.environ.get("PLANSYNC_CRASH_TRIALS", "20"))
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from plansync.config.load import load_config
-from plansync.digest.send import send_digests
+from plansync.jobs.digest import send_digests
 from tests.support import faultkit as fk
 from tests.support.faultkit import DOWN_RUNS, outage_campaign
 from tests.support.smtp import PASSWORD as SMTP_PASSWORD
 from tests.support.smtp import TLSFiles, free_port, start_server, tls_files
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]  # slow: SMTP servers that go away
 
 
 def test_digests_survive_an_smtp_outage(tmp_path: Path, tls_files: TLSFiles) -> None:

@@ -41,7 +41,8 @@ from tests.support.smtp import PASSWORD as SMTP_PASSWORD
 from tests.support.smtp import SMTPServer, TLSFiles, smtp_server, tls_files
 from tests.support.synthetic import synthetic_plan
 
-pytestmark = pytest.mark.timeout(120)
+# slow: megabytes of hostile input a test, its memory measured
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 FUZZ_EXAMPLES = int(os.environ.get("PLANSYNC_FUZZ_EXAMPLES", "1000" if os.environ.get("CI") else "150"))
 fuzz = settings(

@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import SEED
+
+pytestmark = pytest.mark.slow  # runs plansync as a process
 
 
 def plansync(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.paths import REPO
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]  # slow: builds and installs a wheel
 
 
 def test_the_wheel_installs_and_works_from_an_empty_folder() -> None:

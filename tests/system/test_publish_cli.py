@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import REPO
+
+pytestmark = pytest.mark.slow  # runs plansync as a process
 
 CONFIG = REPO / "config" / "plansync.yaml"
 

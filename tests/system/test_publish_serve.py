@@ -18,12 +18,12 @@ import icalendar
 import pytest
 
 from bench.vdirsyncer_baseline import ensure_venv
-from plansync.calendar.ical import event_uid
+from plansync.calendar.identity import event_uid
 from plansync.service.daemon import PLAN_SETTLE, TICK_SECONDS
 from tests.support.plans import write_plan_yaml
 from tests.support.servers import free_port
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]  # slow: plansync serve as a process
 
 WAIT = 30.0
 EVENTS: list[tuple[str, str, str, list[str]]] = [

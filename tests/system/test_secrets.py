@@ -171,6 +171,7 @@ def test_tls_verification_is_on_by_default(tmp_path: Path) -> None:
     assert config.caldav.verify_tls and config.mail.smtp.verify_tls
 
 
+@pytest.mark.slow  # runs plansync as a process
 def test_turning_caldav_verification_off_warns_on_every_run(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -40,7 +40,7 @@ from tests.support.smtp import PASSWORD as SMTP_PASSWORD
 from tests.support.smtp import USER as SMTP_USER
 from tests.support.smtp import SMTPServer, TLSFiles, start_server, tls_files
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.slow]  # slow: plansync serve as a process
 
 WAIT = 20.0  # the longest any single wait may take; most end within a second or two
 CALDAV_PASSWORD_ENV = "TEST_CALDAV_PASSWORD"

@@ -17,7 +17,7 @@ from tests.support.cli import run_sync_cli as run
 from tests.support.configs import write_sync_config as write_config
 from tests.support.servers import RunningServer, radicale
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]  # slow: real Radicale, plansync as a process
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from tests.support.configs import write_sync_config
 from tests.support.paths import PLAN_2024
 from tests.support.servers import RunningServer, free_port, radicale
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]  # slow: real Radicale, plansync as a process
 
 
 def test_dry_run_prints_field_diff_and_changes_nothing(tmp_path: Path, radicale: RunningServer) -> None:
@@ -132,7 +132,8 @@ def test_main_job_syncs_the_2024_plan_into_the_embedded_server(tmp_path: Path) -
     """The shipped default (`url: embedded`) on a free port; an independent caldav client checks."""
     import caldav
 
-    from plansync.calendar.ical import COMBINED, desired_events
+    from plansync.calendar.ical import desired_events
+    from plansync.calendar.identity import COMBINED
     from plansync.planread.planfile import load_plan
 
     port = free_port()

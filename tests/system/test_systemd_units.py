@@ -13,6 +13,8 @@ import pytest
 
 from tests.support.paths import REPO
 
+pytestmark = pytest.mark.slow  # runs systemd-analyze
+
 UNITS = sorted((REPO / "systemd").glob("plansync*"))
 ANALYZE = shutil.which("systemd-analyze")
 needs_analyze = pytest.mark.skipif(

@@ -1,1 +1,1 @@
-"""Calendars on a server: the Backend protocol, the CalDAV client, its HTTP, retries, the embedded server."""
+"""Calendars on a server: the Backend protocol, the CalDAV client and its HTTP, the embedded server."""

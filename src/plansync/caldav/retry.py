@@ -40,8 +40,6 @@ class RetryPolicy:
         return doubling(failures, self.base_delay, self.max_delay)
 
 
-NO_RETRY = RetryPolicy(attempts=1)
-
 # Set by `plansync serve` on SIGTERM/SIGINT: a wait between two attempts ends at once and the request
 # fails, so the service stops within seconds even while a server keeps asking it to come back later.
 stop_waiting = threading.Event()

@@ -1,1 +1,1 @@
-"""The one plan-event → iCalendar builder, and reading back what a server holds (pure)."""
+"""The one plan-event → iCalendar builder and its parts: identities, reading back, merging (pure)."""

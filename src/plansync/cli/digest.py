@@ -1,4 +1,4 @@
-"""`plansync digest`: parse the options, run the digest use case (plansync.digest.send), print."""
+"""`plansync digest`: parse the options, run the digest use case (plansync.jobs.digest), print."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import click
 
 from plansync.cli.options import as_of_option, config_option, parse_day
 from plansync.errors import UsageError
+
+# Each command imports its use case when it runs (the `noqa: PLC0415` below): `plansync --help` imports
+# every command's module, and the use cases would add up to half a second to it.
 
 
 @click.command("digest")
@@ -52,8 +55,8 @@ def digest_command(
     runs; a change to a week already sent goes out once as «Изменения в плане». Exit status 1 when a
     digest failed permanently (in this run or held from an earlier one), 75 when one will be retried.
     """
-    from plansync.config.load import load_config
-    from plansync.digest.send import DigestFailed, send_digests, set_stopped
+    from plansync.config.load import load_config  # noqa: PLC0415
+    from plansync.jobs.digest import DigestFailed, send_digests, set_stopped  # noqa: PLC0415
 
     if unsubscribe is not None or resume is not None:
         if unsubscribe is not None and resume is not None:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from plansync.config.starter import starter_config
 from plansync.errors import UsageError
+from plansync.util.shipped import EXAMPLE_PLAN, shipped_file
 
 CONFIG_NAME = "plansync.yaml"
 OWN_PLAN = "plan.yaml"
@@ -21,9 +23,6 @@ def init_command(folder: Path, example: bool) -> None:
     It uses the embedded CalDAV server and the outbox, so `plansync sync` and `plansync digest` work
     at once. Existing files are never overwritten.
     """
-    from plansync.config.starter import starter_config
-    from plansync.util.shipped import EXAMPLE_PLAN, shipped_file
-
     plan_name = EXAMPLE_PLAN if example else OWN_PLAN
     config = folder / CONFIG_NAME
     targets = [config, folder / EXAMPLE_PLAN] if example else [config]

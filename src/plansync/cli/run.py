@@ -7,7 +7,12 @@ from pathlib import Path
 
 import click
 
-from plansync.cli.options import as_of_option, config_option
+from plansync.cli.options import as_of_option, config_option, parse_day
+from plansync.cli.serve import run_service
+from plansync.cli.sync import echo_sync_report, progress_bar
+
+# Each command imports its use case when it runs (the `noqa: PLC0415` below): `plansync --help` imports
+# every command's module, and the use cases would add up to half a second to it.
 
 
 @click.command("run")
@@ -21,18 +26,15 @@ def run_command(config_file: Path | None, as_of: str | None, serve: bool) -> Non
     the outbox folder. Exit status 0 when all went well, else the worst status of sync and digest.
     With --serve it then keeps running as `plansync serve` does.
     """
-    from plansync.cli.options import parse_day
-    from plansync.cli.serve import run_service
-    from plansync.cli.sync import echo_sync_report, progress_bar
-    from plansync.config.load import load_config
-    from plansync.digest.send import send_digests
-    from plansync.jobs.sync import run_sync
-    from plansync.planread.planfile import load_plan
+    from plansync.config.load import load_config  # noqa: PLC0415
+    from plansync.jobs.digest import send_digests  # noqa: PLC0415
+    from plansync.jobs.plans import load_plans  # noqa: PLC0415
+    from plansync.jobs.sync import run_sync  # noqa: PLC0415
 
     day = parse_day(as_of) if as_of else None
     config = load_config(config_file)
     for path in config.plans:
-        plan = load_plan(path)
+        (plan,) = load_plans([path])  # one by one: each valid plan is said before a broken one stops
         click.echo(f"plan {path}: valid: {len(plan.events)} events, {len(plan.organizations)} organizations")
     where = "the embedded CalDAV server" if config.caldav.is_embedded else config.caldav.url
     click.echo(f"\n== sync into {where}")

@@ -1,13 +1,15 @@
-"""`plansync serve` (the long-running service) and `plansync status` (what it and the runs did)."""
+"""`plansync serve`: the long-running service, in the foreground."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from plansync.cli.options import config_option
+
+# Each command imports its use case when it runs (the `noqa: PLC0415` below): `plansync --help` imports
+# every command's module, and the use cases would add up to half a second to it.
 
 
 @click.command("serve")
@@ -40,29 +42,11 @@ def serve_command(
 def run_service(
     config_file: Path | None, log_format: str, log_level: str | None, clock_file: Path | None
 ) -> None:
-    from plansync.service.daemon import FileClock, Service
-    from plansync.util import logs
+    from plansync.service.daemon import FileClock, Service  # noqa: PLC0415
+    from plansync.util import logs  # noqa: PLC0415
 
     service = Service(config_file, clock=FileClock(clock_file) if clock_file else None)
     level = log_level or service.loaded.config.log_level
     logs.setup(level, "json" if log_format == "json" else "text")
     service.install_signal_handlers()
     raise click.exceptions.Exit(service.run())
-
-
-@click.command("status")
-@config_option
-@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
-def status_command(config_file: Path | None, as_json: bool) -> None:
-    """Show the last sync of each calendar, digests pending or failed, and the next scheduled runs.
-
-    Reads the state database only, so it works while `plansync serve` runs.
-    """
-    from plansync.config.load import load_config
-    from plansync.jobs.status import collect_status, format_status
-
-    status = collect_status(load_config(config_file))
-    if as_json:
-        click.echo(json.dumps(status, ensure_ascii=False, indent=2))
-        return
-    click.echo(format_status(status))

@@ -1,7 +1,6 @@
 """`plansync sync`: reconcile the plan with one CalDAV calendar per organizer.
 
-Registered on the main group with `cli.add_command(sync_command)`. Heavy modules are imported inside
-the command so `plansync --help` stays fast; the group in cli.py turns errors into messages.
+Registered on the main group by plansync.cli.main, which turns errors into messages and exit statuses.
 """
 
 from __future__ import annotations
@@ -19,6 +18,9 @@ from plansync.cli.options import config_option
 if TYPE_CHECKING:
     from plansync.sync.report import SyncResult
     from plansync.sync.writers import ProgressBar
+
+# Each command imports its use case when it runs (the `noqa: PLC0415` below): `plansync --help` imports
+# every command's module, and the use cases would add up to half a second to it.
 
 LONG_RUN = 20  # actions; below this a progress bar is only noise
 
@@ -59,8 +61,8 @@ def sync_command(
     Exit status: 0 all good, 1 something failed (the summary names it), 3 stopped by the safety brake
     (nothing was changed), 2 a wrong command line.
     """
-    from plansync.config.load import load_config
-    from plansync.jobs.sync import run_sync
+    from plansync.config.load import load_config  # noqa: PLC0415
+    from plansync.jobs.sync import run_sync  # noqa: PLC0415
 
     config = load_config(config_file)
     result = run_sync(
@@ -78,7 +80,7 @@ def sync_command(
 
 def echo_sync_report(result: SyncResult) -> int:
     """Print what a sync did (and, on stderr, why it did not end well); its exit status."""
-    from plansync.sync.report import closing_line, format_report
+    from plansync.sync.report import closing_line, format_report  # noqa: PLC0415
 
     click.echo(format_report(result))
     line = closing_line(result)

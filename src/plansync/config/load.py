@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from plansync.config.kinds import Invalid, Refused
 from plansync.config.model import (
     CalDAVConfig,
     Config,
@@ -24,7 +25,7 @@ from plansync.config.model import (
     SMTPConfig,
     SyncConfig,
 )
-from plansync.config.schema import CONFIG_ENV, KEY, KEYS, SECTIONS, Invalid, Refused
+from plansync.config.schema import CONFIG_ENV, KEY, KEYS, SECTIONS
 from plansync.errors import InvalidInput, PlansyncError
 from plansync.planread.yamlcheck import Checker, Node, read_file
 

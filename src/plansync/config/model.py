@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Literal
 
 from plansync.errors import PlansyncError
-from plansync.sync.reconcile import ConflictPolicy
 
 EMBEDDED = "embedded"
 
+ConflictPolicy = Literal["plan-wins", "server-wins", "report"]
 LongSpanPolicy = Literal["span", "start-marker", "skip"]
 Layout = Literal["readable", "classic"]
 LAYOUTS: tuple[Layout, ...] = ("readable", "classic")

@@ -1,1 +1,1 @@
-"""Weekly digests: selection (pure), wording and rendering, the message, transports, the ledger, sending."""
+"""Weekly digests: when they are due, what goes in (pure), the mail, the transports, the ledger."""

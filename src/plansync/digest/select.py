@@ -400,21 +400,6 @@ class ItemView:
         return ", ".join(o.name for o in self.organizers)
 
 
-_BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-
-
-def rule_words(rrule: str) -> str:
-    """«ежеквартально», «еженедельно: вт, чт»; CLDR has no «по вторникам», so weekdays are abbreviated."""
-    rule = _rule(rrule)
-    words = russian.frequency(rrule) or "регулярно"
-    days = [d[-2:] for d in rule.get("BYDAY", "").split(",") if d[-2:] in _BYDAY]
-    if days:
-        monday = dt.date(2024, 1, 1)
-        names = [russian.weekday_short(monday + dt.timedelta(days=_BYDAY.index(d))) for d in days]
-        words += ": " + ", ".join(names)
-    return words
-
-
 def _when(item: Item) -> str:
     r = item.event.reading
     if not r.dated:
@@ -437,7 +422,7 @@ def _when(item: Item) -> str:
     else:
         when = russian.span(r.start, r.start_precision, r.end, r.end_precision)
     if r.rrule:
-        when += f", {rule_words(r.rrule)}"
+        when += f", {russian.rule_words(r.rrule)}"
     if r.time is not None:
         when += f", {russian.times(r.time, r.end_time)}"
     return when

@@ -1,1 +1,1 @@
-"""Run-once use cases shared by the CLI and the service: sync once, the calendar server, status."""
+"""The use cases the CLI and the service share, each run once: sync, digest, publish, import, status."""

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from plansync.caldav.client import CalDAVBackend, caldav_auth
+from plansync.caldav.client import CalDAVBackend
 from plansync.caldav.embedded import EMBEDDED_USER, EmbeddedRadicale
+from plansync.caldav.session import caldav_auth
 from plansync.config.model import CalDAVConfig
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""What `plansync status` reports: the last sync of each calendar and the service's schedule.
+"""The runs' record for `plansync status`: the last sync of each calendar and the service's schedule.
 
 Kept in the state database beside the sync state (its own tables), written by every real sync
 (`sync`, `run`, `serve`) and by the service after each cycle, and read without a lock so that

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 from typing import Any
 
+from plansync.caldav.embedded import EMBEDDED_USER, password_file
 from plansync.config.model import Config
+from plansync.digest.ledger import Ledger, ledger_path
+from plansync.digest.schedule import next_digest_time
+from plansync.errors import PlansyncError
+from plansync.jobs.plans import load_plans
+from plansync.jobs.runlog import read_conflicts, read_runs, read_service
 
 HEARTBEAT_STALE = dt.timedelta(minutes=2)
 
 
 def collect_status(config: Config, now: dt.datetime | None = None) -> dict[str, Any]:
-    from plansync.digest.ledger import Ledger, ledger_path
-    from plansync.jobs.runlog import read_conflicts, read_runs, read_service
-    from plansync.service.schedule import next_digest_time
-
     now = now or dt.datetime.now(dt.UTC)
     runs = read_runs(config.state_dir)
     conflicts = read_conflicts(config.state_dir)
@@ -83,8 +86,6 @@ def _embedded(config: Config) -> dict[str, Any] | None:
     given: `plansync status` without --json prints the password to the owner)."""
     if not config.caldav.is_embedded:
         return None
-    from plansync.caldav.embedded import EMBEDDED_USER, password_file
-
     server = config.caldav.embedded
     host = f"[{server.host}]" if ":" in server.host else server.host
     return {
@@ -107,11 +108,8 @@ def _alive(service: dict[str, str]) -> bool:
 
 
 def _plan_timezone(config: Config) -> str:
-    from plansync.errors import PlansyncError
-    from plansync.planread.planfile import load_plan
-
     try:
-        return load_plan(config.plans[0]).timezone
+        return load_plans(config.plans[:1])[0].timezone
     except (PlansyncError, IndexError):
         return "UTC"
 
@@ -156,8 +154,6 @@ def format_status(status: dict[str, Any]) -> str:
 
 def _password(embedded: dict[str, Any]) -> str:
     """The embedded server's password, for its owner (who alone can read the file)."""
-    from pathlib import Path
-
     try:
         text = Path(embedded["password_file"]).read_text(encoding="utf-8")
     except OSError:

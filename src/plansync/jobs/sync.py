@@ -12,6 +12,7 @@ from plansync.caldav.backend import Backend
 from plansync.config.model import Config
 from plansync.errors import PlansyncError
 from plansync.jobs.calendars import CalendarServer
+from plansync.jobs.plans import load_plans
 from plansync.jobs.runlog import record_sync
 from plansync.model.plan import Plan
 from plansync.sync.engine import sync
@@ -39,7 +40,7 @@ def run_sync(
     """Load the plans of `config` (unless given: `serve` keeps the last good ones), take the lock, open
     the state, and sync through `backend`, else a backend of `server` (the service's, already running),
     else of a server started for this run; then record the outcome."""
-    cache = load_cache(config, given=plans)
+    cache = load_cache(config, given=plans, read_plans=lambda: load_plans(config.plans))
     checkpoint = _bounded(checkpoint, config.sync.max_run_time)
     with sync_lock(config.state_dir):
         state = open_state(config.state_dir)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
+
 _CYCLE = 400  # years after which the Gregorian calendar repeats itself exactly
 MAX_OCCURRENCES = 4000  # more days than any rule of a plan gives
 
@@ -18,8 +20,6 @@ MAX_OCCURRENCES = 4000  # more days than any rule of a plan gives
 def occurrences(rrule: str, start: dt.date, end: dt.date, *, limit: int = MAX_OCCURRENCES) -> list[dt.date]:
     """The days of `rrule`, counted from `start`, from `start` to `end` inclusive, at most `limit`.
     ValueError when the rule cannot be read."""
-    from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
-
     if end < start:
         return []
     shift = (dt.MAXYEAR - 1 - end.year) // _CYCLE * _CYCLE

@@ -8,7 +8,6 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from plansync.digest.select import rule_words
 from plansync.model.plan import Event, Plan
 from plansync.model.reading import Reading
 from plansync.wording import russian
@@ -77,7 +76,7 @@ def when_words(r: Reading) -> str:
         if r.start.year == r.end.year and not text.endswith(" г."):
             text += f" {r.end.year} г."
     if r.rrule:
-        text += f", {rule_words(r.rrule)}"
+        text += f", {russian.rule_words(r.rrule)}"
     if r.time is not None:
         text += f", {russian.times(r.time, r.end_time)}"
     return text

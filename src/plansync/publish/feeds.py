@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from plansync.calendar import ical
+from plansync.calendar import ical, vtimezone
 from plansync.model.plan import Plan
 
 FEEDS = "feeds"
@@ -42,7 +42,8 @@ def organizer_feed_path(plan_id: str, org_id: str) -> str:
 
 
 def calendar_name(plan: Plan, org_id: str) -> str:
-    """The synced calendar's default display name (`sync.engine.default_calendar_name` for one plan)."""
+    """A feed's display name: the organizer's calendar name and the plan's year (a feed holds one plan,
+    the synced calendar every plan: plansync.sync.calendars.default_calendar_name)."""
     try:
         short = plan.organization(org_id).short_name
     except KeyError:
@@ -60,7 +61,7 @@ def build_feeds(
     feeds: list[Feed] = []
     files: dict[str, bytes] = {}
     for plan in plans:
-        zone = ical.vtimezone(plan.timezone, plan.year, plan.year)
+        zone = vtimezone.vtimezone(plan.timezone, plan.year, plan.year)
         whole: list[bytes] = []
         by_org: dict[str, list[bytes]] = {}
         for event in plan.events:

@@ -15,11 +15,11 @@ from pathlib import Path
 import jinja2
 
 from plansync.calendar import ical
-from plansync.digest.mail import shipped_templates
 from plansync.errors import PlansyncError
 from plansync.model.plan import Event, Plan
 from plansync.publish import agenda
 from plansync.publish.feeds import Feed, build_feeds
+from plansync.util.shipped import shipped_templates
 from plansync.wording import russian
 
 TEMPLATE = "publish_agenda.html.j2"

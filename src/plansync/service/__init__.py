@@ -1,1 +1,1 @@
-"""The long-running service: the loop, its schedule (pure) and systemd notification."""
+"""The long-running service: the loop (`plansync serve`) and systemd notification."""

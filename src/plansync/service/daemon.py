@@ -20,21 +20,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from plansync.caldav import retry
 from plansync.config.load import load_config
 from plansync.config.model import Config
+from plansync.digest.schedule import due_digest, next_due_digest
+from plansync.digest.select import digest_period, today_in
 from plansync.errors import PlansyncError
+from plansync.jobs.calendars import CalendarServer
+from plansync.jobs.digest import send_digests
+from plansync.jobs.plans import load_plans
+from plansync.jobs.publish import publish_site, site_folder
+from plansync.jobs.runlog import record_service
+from plansync.jobs.sync import run_sync
 from plansync.model.plan import Plan
+from plansync.publish.server import SiteServer
 from plansync.service.notify import Notifier
-from plansync.service.schedule import due_digest, next_due_digest
+from plansync.sync.report import brake_message, problem_lines, summary_line
 from plansync.util.backoff import doubling
 from plansync.util.logs import one_line, register_secret
-
-if TYPE_CHECKING:
-    from plansync.jobs.calendars import CalendarServer
-    from plansync.publish.server import SiteServer
 
 log = logging.getLogger("plansync.serve")
 
@@ -105,10 +109,8 @@ def _signature(paths: tuple[Path, ...]) -> tuple[tuple[str, int, int], ...]:
 
 
 def load(config_file: Path | None, environ: Mapping[str, str]) -> _Loaded:
-    from plansync.planread.planfile import load_plan
-
     config = load_config(config_file, environ)
-    plans = [load_plan(path) for path in config.plans]
+    plans = load_plans(config.plans)
     return _Loaded(config, plans, _signature(config.plans))
 
 
@@ -153,14 +155,10 @@ class Service:
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGHUP, reload)
 
-    def request_stop(self) -> None:
-        self._stop.set()
-
     # -- main loop ------------------------------------------------------------------------------
 
     def run(self) -> int:
         config = self.loaded.config
-        from plansync.jobs.calendars import CalendarServer
 
         with CalendarServer(config.caldav, self.environ) as server:
             self._server = server
@@ -216,8 +214,6 @@ class Service:
         publish = self.loaded.config.publish
         if publish.port is None:
             return None
-        from plansync.jobs.publish import site_folder
-        from plansync.publish.server import SiteServer
 
         self._publish_cycle(self.clock.now())
         site = SiteServer(site_folder(self.loaded.config, service=True), publish.host, publish.port).start()
@@ -235,7 +231,6 @@ class Service:
             return  # both are replaced, never changed in place, when a plan or the config changes
         if self._publish_retry_at is not None and now < self._publish_retry_at:
             return
-        from plansync.jobs.publish import publish_site, site_folder
 
         try:
             report = publish_site(config, self.loaded.plans, out=site_folder(config, service=True))
@@ -254,10 +249,8 @@ class Service:
 
     def _plans_changed(self, now: dt.datetime) -> None:
         """Re-read the plans; a broken edit is reported and the last good plans stay in use."""
-        from plansync.planread.planfile import load_plan
-
         try:
-            plans = [load_plan(path) for path in self.loaded.config.plans]
+            plans = load_plans(self.loaded.config.plans)
         except PlansyncError as exc:
             log.error("the changed plan has problems; still using the previous version:\n%s", exc)
             return
@@ -290,8 +283,6 @@ class Service:
     # -- sync -----------------------------------------------------------------------------------
 
     def _sync_cycle(self, now: dt.datetime) -> None:
-        from plansync.jobs.sync import run_sync
-        from plansync.sync.report import brake_message, problem_lines, summary_line
 
         config = self.loaded.config
         interval = config.sync.interval
@@ -345,8 +336,6 @@ class Service:
     # -- digests --------------------------------------------------------------------------------
 
     def _digest_cycle(self, now: dt.datetime) -> None:
-        from plansync.digest.select import digest_period, today_in
-        from plansync.digest.send import send_digests
 
         config = self.loaded.config
         timezone = self._timezone
@@ -393,7 +382,6 @@ class Service:
         return self.loaded.plans[0].timezone if self.loaded.plans else "UTC"
 
     def _write_status(self, activity: str, *, stopped: bool = False) -> None:
-        from plansync.jobs.runlog import record_service
 
         config = self.loaded.config
         now = self.clock.now()

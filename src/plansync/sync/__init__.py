@@ -1,1 +1,1 @@
-"""Sync: reconcile (pure), the engine of one run, its report, render cache, stamps, writers and state."""
+"""Sync: reconcile (pure), the engine of one run and its parts, the report, the render cache, the state."""

@@ -25,14 +25,15 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from plansync.calendar import ical
+from plansync.calendar import ical, identity
+from plansync.calendar.desired import Desired
 from plansync.config.model import Config
 from plansync.model.codec import decode_plan, encode
 from plansync.model.plan import Plan
-from plansync.sync.reconcile import Desired
 from plansync.sync.report import SyncResult
 from plansync.util.private import private_dir
 
@@ -77,9 +78,11 @@ class RenderCache:
             temp.unlink(missing_ok=True)  # a cache that cannot be written costs time next run, nothing else
 
 
-def load_cache(config: Config, *, given: Sequence[Plan] | None) -> RenderCache:
-    """The plans (given, or from the cache when their files did not change, else read and checked),
-    the cached hashes of their events, and the memo."""
+def load_cache(
+    config: Config, *, given: Sequence[Plan] | None, read_plans: Callable[[], list[Plan]]
+) -> RenderCache:
+    """The plans (given, or from the cache when their files did not change, else read and checked by
+    `read_plans`, called only then), the cached hashes of their events, and the memo."""
     code = _code_fingerprint()
     path: Path | None = config.state_dir / CACHE_DIR / CACHE_FILE
     key: str | None = None
@@ -92,15 +95,10 @@ def load_cache(config: Config, *, given: Sequence[Plan] | None) -> RenderCache:
                 digest.update(str(plan_path.resolve()).encode() + b"\0" + plan_path.read_bytes() + b"\0")
             key = digest.hexdigest()
         except OSError:
-            path = None  # load_plan below reports the unreadable file with its usual message
+            path = None  # read_plans below reports the unreadable file with its usual message
     stored = _read(path) if path is not None else {}
     valid = stored.get("format") == _CACHE_FORMAT and stored.get("code") == code
     memo: Memo = _memo(stored.get("memo")) if valid else {}
-
-    def read_plans() -> list[Plan]:
-        from plansync.planread.planfile import load_plan  # (with the date reader: not needed on a hit)
-
-        return [load_plan(plan_path) for plan_path in config.plans]
 
     if given is not None:
         return RenderCache(list(given), {}, memo, path, code, None, hit=False)
@@ -161,8 +159,6 @@ def _strings(value: object, count: int) -> bool:
 def _code_fingerprint() -> str:
     """What the loaded plans and the rendered events depend on besides the plan files."""
     digest = hashlib.sha256(sys.version.encode())
-    from importlib.metadata import PackageNotFoundError, version
-
     with contextlib.suppress(PackageNotFoundError):  # (not importing it: a no-op run never needs it)
         digest.update(version("icalendar").encode())
     package = Path(__file__).resolve().parents[1]
@@ -197,7 +193,7 @@ class Renderer:
                 out[uid] = Desired(uid, name, label, digest, {}, b"")
         if todo:
             made = ical.desired_events(plan, calendar_id, self.rendering, keys=set(todo))
-            by_key = {ical.event_uid(plan.id, k, calendar_id): k for k in todo}
+            by_key = {identity.event_uid(plan.id, k, calendar_id): k for k in todo}
             for uid, event_key in by_key.items():
                 desired = made.get(uid)
                 self.fresh[todo[event_key]] = (

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,12 +265,6 @@ class State:
                     "INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?, ?)",
                     (calendar, c.uid, c.label, c.reason, c.since),
                 )
-
-    def all_records(self) -> Mapping[str, dict[str, Record]]:
-        out: dict[str, dict[str, Record]] = {}
-        for row in self._run("SELECT calendar, uid, href, etag, plan_hash, server_hash FROM records"):
-            out.setdefault(row[0], {})[row[1]] = Record(*row[1:])
-        return out
 
 
 def open_state(state_dir: Path) -> State:

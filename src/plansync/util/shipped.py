@@ -4,7 +4,6 @@ carries them inside the package (see pyproject.toml's package-dir)."""
 
 from __future__ import annotations
 
-import importlib.resources
 from pathlib import Path
 
 from plansync.errors import PlansyncError
@@ -12,6 +11,7 @@ from plansync.errors import PlansyncError
 _CHECKOUT = Path(__file__).resolve().parents[3]
 # The folder inside the installed package → the checkout's folder with the same files.
 FOLDERS = {"templates": "templates", "starter": "config", "example": "data"}
+DIGEST_TEMPLATES = ("digest_subject.txt.j2", "digest.txt.j2", "digest.html.j2")  # subject, text, HTML
 
 
 def shipped_folder(name: str, must_hold: str) -> Path:
@@ -19,6 +19,9 @@ def shipped_folder(name: str, must_hold: str) -> Path:
     checkout = _CHECKOUT / FOLDERS[name]
     if (checkout / must_hold).is_file():
         return checkout
+    # Only when no checkout holds it; `plansync --help` imports this module.
+    import importlib.resources  # noqa: PLC0415
+
     packaged = Path(str(importlib.resources.files("plansync").joinpath(name)))
     if (packaged / must_hold).is_file():
         return packaged
@@ -31,6 +34,19 @@ def shipped_file(name: str, file: str) -> Path:
     return shipped_folder(name, file) / file
 
 
+def shipped_templates() -> Path:
+    """The templates of the digests and the site: a checkout's `templates/`, else the installed
+    package's."""
+    try:
+        return shipped_folder("templates", DIGEST_TEMPLATES[1])
+    except PlansyncError as exc:
+        raise PlansyncError(
+            f"{exc}, or set digest.templates in the config to a folder with " + ", ".join(DIGEST_TEMPLATES)
+        ) from None
+
+
 EXAMPLE_PLAN = "plan-2024.yaml"
 REGISTRY = "organizations.yaml"
+# The registry `plansync import` reads by default when it runs in a checkout: ./data/organizations.yaml.
+WORKING_REGISTRY = Path(FOLDERS["example"]) / REGISTRY
 STARTER_CONFIG = "plansync.yaml"

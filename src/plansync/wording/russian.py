@@ -26,6 +26,7 @@ __all__ = [
     "month_nominative",
     "month_prepositional",
     "period_title",
+    "rule_words",
     "span",
     "times",
     "weekday_short",
@@ -184,11 +185,29 @@ _FREQUENCY = {
 }
 
 
+def _rule_parts(rrule: str) -> dict[str, str]:
+    return dict(p.split("=", 1) for p in rrule.upper().split(";") if "=" in p)
+
+
 def frequency(rrule: str) -> str | None:
     """«ежеквартально» for FREQ=MONTHLY;INTERVAL=3; None for a rule that has no such word."""
-    parts = dict(p.split("=", 1) for p in rrule.upper().split(";") if "=" in p)
+    parts = _rule_parts(rrule)
     try:
         interval = int(parts.get("INTERVAL") or 1)
     except ValueError:
         return None
     return _FREQUENCY.get((parts.get("FREQ", ""), interval))
+
+
+_BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def rule_words(rrule: str) -> str:
+    """«ежеквартально», «еженедельно: вт, чт»; CLDR has no «по вторникам», so weekdays are abbreviated."""
+    words = frequency(rrule) or "регулярно"
+    days = [d[-2:] for d in _rule_parts(rrule).get("BYDAY", "").split(",") if d[-2:] in _BYDAY]
+    if days:
+        monday = dt.date(2024, 1, 1)
+        names = [weekday_short(monday + dt.timedelta(days=_BYDAY.index(d))) for d in days]
+        words += ": " + ", ".join(names)
+    return words

@@ -14,7 +14,7 @@ import pytest
 from plansync.caldav.embedded import EmbeddedRadicale, EmbeddedServerError, embedded_password, password_file
 from tests.support.servers import free_port
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]  # slow: starts plansync's embedded Radicale
 
 
 def _propfind(port: int, *, host: str, user: str | None = None, password: str | None = None) -> int:

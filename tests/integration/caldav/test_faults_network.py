@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from plansync.caldav.client import BackendError, CalDAVBackend, CalendarRefused
+from plansync.caldav.backend import BackendError, CalendarRefused
+from plansync.caldav.client import CalDAVBackend
 from plansync.caldav.retry import RetryPolicy, may_retry, next_step, permanent, retry_after_seconds
 from tests.support import faultkit as fk
 from tests.support.faultproxy import FAULTS, FaultConfig, FaultProxy

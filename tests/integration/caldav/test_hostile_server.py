@@ -17,7 +17,7 @@ from plansync.sync.state import open_state
 from tests.support.hostile_server import HostileServer
 from tests.support.plans import small_plan, without
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # slow: starts hostile HTTP servers
 PASSWORD = "hostile-Pa55"
 
 

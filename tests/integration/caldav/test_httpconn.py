@@ -13,7 +13,7 @@ import pytest
 
 from plansync.caldav.http import HTTPSession
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = [pytest.mark.timeout(30), pytest.mark.slow]  # slow: starts HTTP servers
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -31,7 +31,7 @@ from tests.support.servers import (
 from tests.support.smtp import TLSFiles, make_certificates
 from tests.support.sync_env import Env, desired_summaries, foreign_event, server_summaries
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]  # slow: starts real CalDAV servers
 _names = itertools.count(1)
 
 __all__ = ["cyrus", "radicale", "sabredav_basic", "sabredav_digest", "xandikos"]

@@ -17,7 +17,7 @@ import pytest
 import recurring_ical_events
 
 from plansync.caldav.client import CalDAVBackend
-from plansync.calendar import ical
+from plansync.calendar import ical, identity, wording
 from plansync.config.load import SyncConfig
 from plansync.model.plan import Event, Plan
 from plansync.planread.planfile import load_plan
@@ -27,7 +27,7 @@ from plansync.sync.state import open_state
 from tests.support.paths import PLAN_2024
 from tests.support.servers import RunningServer, radicale
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]  # slow: real Radicale
 _users = itertools.count(1)
 YEAR = [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(366)]
 BOUND = 2  # all-day items not about the day, on an ordinary day
@@ -66,7 +66,7 @@ def _read_back(server: RunningServer, user: str) -> Iterator[Seen]:
             for item in calendar.events():
                 cal = icalendar.Calendar.from_ical(item.data)
                 master = next(c for c in cal.walk("VEVENT") if "RECURRENCE-ID" not in c)
-                key = str(master[ical.MARK_EVENT])
+                key = str(master[identity.MARK_EVENT])
                 for occurrence in recurring_ical_events.of(cal).between(
                     dt.date(2024, 1, 1), dt.date(2025, 1, 1)
                 ):
@@ -89,7 +89,7 @@ def _about(plan: Plan, seen: Seen, day: dt.date) -> bool:
     """Whether the plan gives this very day for the event: an exact day or range, a deadline, an open
     start, an occurrence of a series whose days the plan names."""
     reading = _event(plan, seen.key).reading
-    kind = ical.date_kind(reading)
+    kind = wording.date_kind(reading)
     if kind in ("day", "days"):
         assert reading.start is not None and reading.end is not None
         return reading.start <= day <= reading.end
@@ -106,7 +106,7 @@ def _event(plan: Plan, key: str) -> Event:
 
 def _marker_days() -> set[dt.date]:
     """The first working day of each month: where a date without a day is shown (not ordinary days)."""
-    return {ical.first_working_day(dt.date(2024, m, 1), dt.date(2024, m, 28)) for m in range(1, 13)}
+    return {wording.first_working_day(dt.date(2024, m, 1), dt.date(2024, m, 28)) for m in range(1, 13)}
 
 
 def _per_day(plan: Plan, seen: list[Seen]) -> dict[dt.date, int]:
@@ -134,7 +134,7 @@ def test_the_2024_plan_as_a_person_subscribed_to_every_calendar_sees_it(
 ) -> None:
     plan = load_plan(PLAN_2024)
     user, result = _sync(radicale, tmp_path, plan, SyncConfig())
-    assert {c.key for c in result.calendars} == {o.id for o in plan.organizations} | {ical.COMBINED}
+    assert {c.key for c in result.calendars} == {o.id for o in plan.organizations} | {identity.COMBINED}
     seen = list(_read_back(radicale, user))
     ordinary = set(YEAR) - _marker_days()
     counts = _per_day(plan, seen)
@@ -168,8 +168,8 @@ def test_the_2024_plan_as_a_person_subscribed_to_every_calendar_sees_it(
         last = reading.end or reading.start
         assert first is not None and last is not None
         months = {(first.year, first.month), (last.year, last.month)}
-        for key in (*event.organizers, ical.COMBINED):
-            name = "Сводный план" if key == ical.COMBINED else None
+        for key in (*event.organizers, identity.COMBINED):
+            name = "Сводный план" if key == identity.COMBINED else None
             found = [
                 s
                 for s in seen
@@ -193,12 +193,12 @@ def test_the_combined_calendar_holds_each_event_once_with_all_organizers(
         calendars = {str(c.get_display_name()): c for c in client.principal().calendars()}
         combined = calendars["Сводный план"]
         events = [icalendar.Calendar.from_ical(e.data).walk("VEVENT")[0] for e in combined.events()]
-    assert sorted(str(v[ical.MARK_EVENT]) for v in events) == sorted(e.key for e in plan.events)
-    shared = next(v for v in events if str(v[ical.MARK_EVENT]) == "year-round-01")
+    assert sorted(str(v[identity.MARK_EVENT]) for v in events) == sorted(e.key for e in plan.events)
+    shared = next(v for v in events if str(v[identity.MARK_EVENT]) == "year-round-01")
     for org_id in _event(plan, "year-round-01").organizers:
         assert plan.organization(org_id).name in str(shared["DESCRIPTION"])
     # Turned off by config: no such calendar.
     off_user, result = _sync(radicale, tmp_path, plan, SyncConfig(combined_calendar=False))
-    assert ical.COMBINED not in {c.key for c in result.calendars}
+    assert identity.COMBINED not in {c.key for c in result.calendars}
     with caldav.DAVClient(url=radicale.url, username=off_user, password="x") as client:
         assert "Сводный план" not in {str(c.get_display_name()) for c in client.principal().calendars()}

@@ -13,13 +13,13 @@ import caldav
 import icalendar
 import pytest
 
-from plansync.calendar import ical
+from plansync.calendar import ical, identity
 from plansync.planread.planfile import load_plan
 from tests.support.cli import run_sync_cli
 from tests.support.paths import PLAN_2024
 from tests.support.servers import RunningServer, radicale
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]  # slow: real Radicale
 _users = itertools.count(1)
 
 
@@ -82,8 +82,8 @@ def test_a_normal_sync_migrates_the_previous_layout_in_place(radicale: RunningSe
     code, out, err = run_sync_cli(old)
     assert code == 0, out + err
     before = _objects(radicale, user)
-    series = ical.event_uid(plan.id, "year-round-03", "konb")  # «еженедельно»: 53 invented Mondays
-    month = ical.event_uid(plan.id, "dated-10", "konb")  # «май»: a span over the month
+    series = identity.event_uid(plan.id, "year-round-03", "konb")  # «еженедельно»: 53 invented Mondays
+    month = identity.event_uid(plan.id, "dated-10", "konb")  # «май»: a span over the month
     assert "RRULE" in _vevent(before, series)
     assert _vevent(before, month)["DTEND"].dt - _vevent(before, month)["DTSTART"].dt == dt.timedelta(days=31)
     _person_adds_alarm(radicale, user, series)

@@ -13,6 +13,8 @@ from plansync.planread.planfile import load_plan
 from tests.support.browser import axe_violations, chromium
 from tests.support.paths import PLAN_2024
 
+pytestmark = pytest.mark.slow  # runs Chromium
+
 WEEKS = [  # the busiest January week, a week with the region's events, the «Голубая чашка» deadline
     ("2024-01-01", "konb"),
     ("2024-05-20", "mayakovsky"),

@@ -21,6 +21,8 @@ from plansync.digest.select import digest_period, select
 from tests.support.browser import chromium, run_chromium
 from tests.support.plans import event, make_plan
 
+pytestmark = pytest.mark.slow  # runs Chromium
+
 TRICKY = 'Круглый стол «Книги & дети» <script>document.body.setAttribute("data-x", "PW" + "NED")</script>'
 # Appended to the test's copy only: writes what a reader sees (innerText honours CSS) into the DOM.
 PROBE = (

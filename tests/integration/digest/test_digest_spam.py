@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from plansync.digest.send import send_digests
+from plansync.jobs.digest import send_digests
 from tests.support.configs import NOW, make_config, smtp_config
 from tests.support.smtp import PASSWORD, USER, SMTPServer, smtp_server, tls_files
+
+pytestmark = pytest.mark.slow  # an SMTP server
 
 ENV = {"TEST_SMTP_PASSWORD": PASSWORD}
 

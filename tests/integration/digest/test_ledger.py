@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from plansync.digest.ledger import FILE_NAME, Ledger, backoff, ledger_path
-from plansync.digest.mail import SMTPTransport
-from plansync.digest.send import send_digests
+from plansync.digest.transports import SMTPTransport
 from plansync.errors import Busy
+from plansync.jobs.digest import send_digests
 from plansync.util.lock import digest_lock
 from tests.support.configs import NOW, make_config, smtp_config
 from tests.support.smtp import (

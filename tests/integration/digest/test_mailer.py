@@ -14,19 +14,12 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from plansync.calendar.ical import event_uid
-from plansync.digest.mail import (
-    MaildirTransport,
-    Renderer,
-    SendError,
-    SMTPTransport,
-    build_message,
-    calendar_bytes,
-    message_id,
-)
+from plansync.calendar.identity import event_uid
+from plansync.digest.mail import Renderer, build_message, calendar_bytes, message_id
 from plansync.digest.select import Period, digest_period, select
-from plansync.digest.send import send_digests
+from plansync.digest.transports import MaildirTransport, SendError, SMTPTransport
 from plansync.errors import PlansyncError
+from plansync.jobs.digest import send_digests
 from tests.support.configs import NOW, SENDER, make_config, smtp_config
 from tests.support.paths import PLAN_2024
 from tests.support.plans import event, make_plan

@@ -22,7 +22,7 @@ from plansync.publish.writer import write_site
 from tests.support.browser import axe_path, axe_violations, chromium, run_chromium
 from tests.support.paths import PLAN_2024
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.slow]  # slow: runs Chromium
 
 STAMP = dt.datetime(2024, 1, 9, tzinfo=dt.UTC)
 

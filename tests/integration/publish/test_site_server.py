@@ -14,6 +14,8 @@ from plansync.publish.server import SiteServer
 from plansync.publish.writer import write_site
 from tests.support.servers import free_port
 
+pytestmark = pytest.mark.slow  # the site's HTTP server
+
 FEED = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//RU\r\nEND:VCALENDAR\r\n"
 
 

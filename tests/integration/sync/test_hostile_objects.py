@@ -20,7 +20,8 @@ from tests.support.plans import small_plan
 from tests.support.servers import RunningServer, lenient_xandikos
 from tests.support.sync_env import Env
 
-pytestmark = pytest.mark.timeout(300)
+# slow: a lenient Xandikos, and a test that counts its fuzzing
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 _examples = itertools.count(1)
 
 

@@ -21,7 +21,7 @@ from plansync.sync.state import open_state
 from tests.support.plans import event, plan
 from tests.support.servers import RunningServer, radicale
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # slow: real Radicale
 _users = itertools.count(1)
 SETTINGS = SyncConfig(combined_calendar=False)
 

@@ -15,6 +15,8 @@ from plansync.jobs.sync import RunTooLong, run_sync
 from tests.support.memory_backend import MemoryBackend
 from tests.support.paths import PLAN_2024
 
+pytestmark = pytest.mark.slow  # waits for max_run_time
+
 
 def test_a_run_stops_at_max_run_time_and_the_next_goes_on(tmp_path: Path) -> None:
     config_file = tmp_path / "plansync.yaml"

@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 import icalendar
 import pytest
 
-from plansync.caldav.client import CalDAVBackend, PreconditionFailed
-from plansync.calendar import ical
+from plansync.caldav.backend import PreconditionFailed
+from plansync.caldav.client import CalDAVBackend
+from plansync.calendar import ical, identity, readback
 from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.errors import EXIT_BRAKE
 from plansync.model.plan import Plan
@@ -41,7 +42,7 @@ class TestContract:
             assert server_summaries(env, url) == desired_summaries(plan, key)
             # What the server stores reads back to exactly the owned fields plansync wrote.
             for uid, (_, _, body) in env.server(url).items():
-                parsed = ical.parse(body)
+                parsed = readback.parse(body)
                 assert parsed.hash == ical.desired_events(plan, key)[uid].hash
                 assert parsed.marker is not None and parsed.marker.calendar_id == key
         assert [c.count("create") for c in result.calendars] == [3, 1]
@@ -87,7 +88,7 @@ class TestContract:
     def test_plan_edit_updates_and_keeps_what_people_added(self, env: Env) -> None:
         plan = small_plan()
         url = env.url(env.sync(plan), "konb")
-        uid = ical.event_uid(plan.id, "e1", "konb")
+        uid = identity.event_uid(plan.id, "e1", "konb")
         env.person_add_alarm(url, uid)  # not a conflict: alarms are not plansync's
         edited = retitle(plan, "e1", "Семинар: новое название")
         mark = env.mark()
@@ -97,7 +98,7 @@ class TestContract:
         assert (konb.count("update"), konb.conflicts) == (1, 0)
         assert [m for m, _ in writes(env.since(mark))] == ["PUT"]
         body = env.server(url)[uid][2]
-        assert ical.parse(body).fields["summary"] == "Семинар: новое название"  # type: ignore[index]
+        assert readback.parse(body).fields["summary"] == "Семинар: новое название"  # type: ignore[index]
         assert b"BEGIN:VALARM" in body
 
     def test_combined_calendar_holds_the_plan_once_and_follows_its_edits(self, env: Env) -> None:
@@ -105,18 +106,18 @@ class TestContract:
         plan = small_plan()
         result = env.sync(plan)
         assert result.exit_code == 0, result
-        assert [c.key for c in result.calendars] == ["konb", "gaidar", ical.COMBINED]
-        url = env.url(result, ical.COMBINED)
-        assert server_summaries(env, url) == desired_summaries(plan, ical.COMBINED)
+        assert [c.key for c in result.calendars] == ["konb", "gaidar", identity.COMBINED]
+        url = env.url(result, identity.COMBINED)
+        assert server_summaries(env, url) == desired_summaries(plan, identity.COMBINED)
         assert len(env.server(url)) == len(plan.events)
         edited = retitle(plan, "e2", "Новое название")  # an event of both organizers
         again = env.sync(edited)
         assert {c.key: c.count("update") for c in again.calendars} == {
             "konb": 1,
             "gaidar": 1,
-            ical.COMBINED: 1,
+            identity.COMBINED: 1,
         }
-        assert server_summaries(env, url) == desired_summaries(edited, ical.COMBINED)
+        assert server_summaries(env, url) == desired_summaries(edited, identity.COMBINED)
 
     def test_event_removed_from_plan_is_deleted(self, env: Env) -> None:
         plan = small_plan()
@@ -165,13 +166,13 @@ class TestContract:
         plan = small_plan()
         settings = SyncConfig(conflict_policy=policy)  # type: ignore[arg-type]
         url = env.url(env.sync(plan, settings=settings), "konb")
-        uid = ical.event_uid(plan.id, "e1", "konb")
+        uid = identity.event_uid(plan.id, "e1", "konb")
         env.person_edit(url, uid, "Изменено человеком", alarm=True)
         result = env.sync(plan, settings=settings)
         konb = next(c for c in result.calendars if c.key == "konb")
         assert konb.conflicts == 1 and result.exit_code == 0
         body = env.server(url)[uid][2]
-        summary = ical.parse(body).fields["summary"]  # type: ignore[index]
+        summary = readback.parse(body).fields["summary"]  # type: ignore[index]
         assert b"BEGIN:VALARM" in body
         if policy == "plan-wins":
             assert summary == "Семинар «Библиотека, ты где?»"
@@ -188,7 +189,7 @@ class TestContract:
         plan = small_plan()
         settings = SyncConfig(conflict_policy=policy)  # type: ignore[arg-type]
         url = env.url(env.sync(plan, settings=settings), "konb")
-        uid = ical.event_uid(plan.id, "e1", "konb")
+        uid = identity.event_uid(plan.id, "e1", "konb")
         env.person_edit(url, uid, "Изменено человеком")
         for _ in range(3):  # the run that finds it, and every later one
             konb = next(c for c in env.sync(plan, settings=settings).calendars if c.key == "konb")
@@ -204,7 +205,7 @@ class TestContract:
     def test_managed_event_deleted_by_a_person_is_recreated_under_plan_wins(self, env: Env) -> None:
         plan = small_plan()
         url = env.url(env.sync(plan), "konb")
-        uid = ical.event_uid(plan.id, "e2", "konb")
+        uid = identity.event_uid(plan.id, "e2", "konb")
         href, etag, _ = env.server(url)[uid]
         env.people.delete(href, etag)
         result = env.sync(plan)
@@ -215,7 +216,7 @@ class TestContract:
     def test_412_makes_plansync_look_again_instead_of_overwriting(self, env: Env) -> None:
         plan = small_plan()
         url = env.url(env.sync(plan), "konb")
-        uid = ical.event_uid(plan.id, "e1", "konb")
+        uid = identity.event_uid(plan.id, "e1", "konb")
         env_ref = env
 
         class Meddling:
@@ -243,7 +244,7 @@ class TestContract:
         assert getattr(meddling, "failed", False), "the server did not answer 412"
         assert result.exit_code == 0, result
         body = env.server(url)[uid][2]
-        assert ical.parse(body).fields["summary"] == "После 412"  # type: ignore[index]
+        assert readback.parse(body).fields["summary"] == "После 412"  # type: ignore[index]
         assert b"BEGIN:VALARM" in body  # the person's change survived the retry
 
     def test_crash_between_actions_then_next_run_converges(self, env: Env) -> None:
@@ -289,7 +290,7 @@ class TestContract:
         assert len(env.server(url)) == 4
         forced = env.sync(cut, force_delete=True)
         assert forced.exit_code == 0
-        assert set(env.server(url)) == {ical.event_uid(plan.id, "e2", "konb")}
+        assert set(env.server(url)) == {identity.event_uid(plan.id, "e2", "konb")}
 
     def test_emptied_calendar_stops_the_run(self, env: Env) -> None:
         plan = small_plan()
@@ -305,6 +306,7 @@ class TestContract:
         assert len(env.server(url)) == 3
 
 
+@pytest.mark.slow  # starts the server it names
 @pytest.mark.parametrize("server_name", ["radicale", "xandikos"])
 def test_ctag_and_etag_listing_when_sync_collection_is_not_used(
     server_name: str, request: pytest.FixtureRequest, tmp_path: Path
@@ -327,7 +329,7 @@ def test_ctag_and_etag_listing_when_sync_collection_is_not_used(
     seen = env.since(mark)
     assert result.exit_code == 0 and writes(seen) == []
     assert [m for m, _ in seen] == ["PROPFIND", "PROPFIND"], seen  # one getctag per calendar
-    uid = ical.event_uid(plan.id, "e1", "konb")
+    uid = identity.event_uid(plan.id, "e1", "konb")
     env.person_edit(url, uid, "Правка через ctag")
     result = env.sync(plan, settings=plain)
     assert next(c for c in result.calendars if c.key == "konb").conflicts == 1

@@ -14,7 +14,7 @@ import pytest
 from plansync.caldav.client import CalDAVBackend
 from plansync.config.model import CalendarTarget
 from plansync.errors import EXIT_BRAKE
-from plansync.sync import engine as syncer
+from plansync.sync import relisting
 from tests.support.memory_backend import MemoryBackend
 from tests.support.plans import small_plan, without
 from tests.support.servers import RunningServer, radicale
@@ -63,7 +63,7 @@ def test_memory_writing_begins_before_every_calendar_is_made(tmp_path: Path) -> 
 def test_memory_a_calendar_is_listed_while_the_others_are_still_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(syncer, "RELIST_AFTER_S", 0.0)  # (else it waits for the stamp: 3 s)
+    monkeypatch.setattr(relisting, "RELIST_AFTER_S", 0.0)  # (else it waits for the stamp: 3 s)
     clock = Clock()
     env, memory = _memory(tmp_path, clock)
     order: list[str] = []  # calendars in the order their first PUT came

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from plansync.caldav.client import CalDAVBackend
-from plansync.calendar import ical
+from plansync.calendar import ical, identity
 from plansync.config.model import CalendarTarget, SyncConfig
 from plansync.sync.state import HeldStamp, open_state
 from tests.support.memory_backend import MemoryBackend
@@ -67,13 +67,13 @@ def test_radicale_edits_made_right_after_a_sync_are_noticed(radicale: RunningSer
     mark = env.mark()
     env.sync(plan)
     assert [m for m, _ in env.since(mark)] == ["PROPFIND"]  # trusted
-    uid = ical.event_uid(plan.id, "e1", "konb")
+    uid = identity.event_uid(plan.id, "e1", "konb")
     env.person_edit(url, uid, "Правка сразу после синхронизации")
     result = env.sync(plan)  # plan-wins: the plan's title is written back
     assert next(c for c in result.calendars if c.key == "konb").conflicts == 1
     assert server_summaries(env, url)[uid] == ORIGINAL
     # A deletion right after that run is noticed too: the event comes back.
-    href, etag, _ = env.server(url)[ical.event_uid(plan.id, "e3", "konb")]
+    href, etag, _ = env.server(url)[identity.event_uid(plan.id, "e3", "konb")]
     env.people.delete(href, etag)
     result = env.sync(plan)
     assert next(c for c in result.calendars if c.key == "konb").count("create") == 1
@@ -94,7 +94,7 @@ def test_radicale_plan_edit_writes_without_listing(radicale: RunningServer, tmp_
     assert result.exit_code == 0 and result.writes == 1
     # The stamps, the server's copy of the event (a multiget, to keep what others added), the PUT.
     assert sorted(m for m, _ in seen) == ["PROPFIND", "PUT", "REPORT"], seen
-    assert server_summaries(env, url)[ical.event_uid(plan.id, "e1", "konb")] == "Новое название"
+    assert server_summaries(env, url)[identity.event_uid(plan.id, "e1", "konb")] == "Новое название"
 
 
 def test_xandikos_noop_is_one_propfind_of_ctags(xandikos: RunningServer, tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_xandikos_noop_is_one_propfind_of_ctags(xandikos: RunningServer, tmp_pat
         assert all(c.count("unchanged") > 0 for c in result.calendars)
 
     # Someone edits an event in one calendar: that calendar alone is listed, and the edit noticed.
-    uid = ical.event_uid(plan.id, "e1", "konb")
+    uid = identity.event_uid(plan.id, "e1", "konb")
     env.person_edit(urls[0], uid, "Правка в Xandikos")
     mark = env.mark()
     result = env.sync(plan)  # plan-wins: the plan's title is written back
@@ -223,6 +223,7 @@ def test_memory_recheck_every_lists_even_an_unchanged_calendar(tmp_path: Path) -
     assert _methods(env, mark) == ["REPORT", "REPORT"]  # 0: no stamps asked, every calendar listed
 
 
+@pytest.mark.slow  # waits 5–10 s of real time
 def test_memory_a_run_waits_for_its_stamps_only_when_listing_next_time_would_take_longer(
     tmp_path: Path,
 ) -> None:
@@ -271,7 +272,7 @@ def test_memory_calendar_in_sync_is_not_even_reconciled_until_something_changes(
     clock.now += 5
     env.sync(edited)
     href = next(h for h, b in memory.items(url).items() if b"e1.konb" in b)
-    env.person_edit(url, ical.event_uid(plan.id, "e1", "konb"), "Правка человека")
+    env.person_edit(url, identity.event_uid(plan.id, "e1", "konb"), "Правка человека")
     assert href
     clock.now += 5
     report = SyncConfig(conflict_policy="report")

@@ -1,15 +1,24 @@
-"""The import map of plansync: no cycles, click only in the CLI, and the pure core importing nothing
-that talks to the network, the disk's databases, other processes or locks."""
+"""The import map of plansync: layers that only point down, no cycles, click only in the CLI, and the pure
+core importing nothing that talks to the network, the disk's databases, other processes or locks.
+
+The map is read from the source, each file parsed once a session (tests/support/import_map.py, which
+also holds the layer order and draws the map).
+"""
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
-from pathlib import Path
-
+from tests.support.import_map import LAYERS, dot_text, graph, imports, package_of, within, wrong_ways
 from tests.support.paths import REPO
 
-PACKAGE = REPO / "src" / "plansync"
+# The back and side imports the layers were made to end (module → what it imported): each is refused.
+OLD_WRONG_WAYS = (
+    ("plansync.calendar.ical", "plansync.sync.reconcile"),  # Desired
+    ("plansync.config.model", "plansync.sync.reconcile"),  # ConflictPolicy
+    ("plansync.digest.send", "plansync.service.schedule"),
+    ("plansync.jobs.status", "plansync.service.schedule"),
+    ("plansync.publish.agenda", "plansync.digest.select"),  # rule_words
+    ("plansync.publish.site", "plansync.digest.mail"),  # shipped_templates
+)
 
 # The pure core: plain data in, plain data out.
 PURE = (
@@ -19,8 +28,8 @@ PURE = (
     "plansync.planread.dates",
     "plansync.sync.reconcile",
     "plansync.digest.select",
+    "plansync.digest.schedule",
     "plansync.publish.agenda",
-    "plansync.service.schedule",
     "plansync.errors",
     "plansync.util.backoff",
 )
@@ -43,65 +52,40 @@ IO = (
     "plansync.caldav",
     "plansync.sync.state",
     "plansync.sync.engine",
-    "plansync.digest.mail",
+    "plansync.digest.transports",
     "plansync.digest.ledger",
-    "plansync.digest.send",
     "plansync.jobs",
-    "plansync.service.daemon",
+    "plansync.service",
     "plansync.cli",
     "plansync.util.lock",
     "plansync.util.fileio",
 )
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+def test_every_import_points_down_the_layers() -> None:
+    edges = [(name, imported) for name, imports in graph().items() for imported in imports]
+    assert wrong_ways(edges) == []
 
 
-def _imports(path: Path) -> Iterator[str]:
-    """Every module a file imports, at any depth (a lazy import inside a function counts too)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = _module_name(path).rsplit(".", 1)[0] if path.name != "__init__.py" else _module_name(path)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:  # relative: up from this module's package
-                parts = package.split(".")
-                base = ".".join([*parts[: len(parts) - node.level + 1], base]).strip(".")
-            yield base
-            # `from plansync.sync import engine` imports the module plansync.sync.engine
-            yield from (f"{base}.{alias.name}" for alias in node.names)
+def test_the_old_back_and_side_imports_are_refused() -> None:
+    """What the layer order was made against: each of these, put back, fails the test above."""
+    refused = wrong_ways(OLD_WRONG_WAYS)
+    assert len(refused) == len(OLD_WRONG_WAYS), refused
 
 
-def _graph() -> dict[str, set[str]]:
-    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        graph[name] = {m for m in _imports(path) if m in modules and m != name}
-    return graph
-
-
-def _all_imports() -> dict[str, set[str]]:
-    return {_module_name(p): set(_imports(p)) for p in PACKAGE.rglob("*.py")}
-
-
-def _within(name: str, prefixes: tuple[str, ...]) -> bool:
-    return any(name == p or name.startswith(p + ".") for p in prefixes)
+def test_every_module_is_in_a_layer() -> None:
+    for name in imports():
+        package_of(name)  # raises for a module outside every layer
 
 
 def test_no_import_cycles() -> None:
-    graph = _graph()
+    edges = graph()
     cycles: list[list[str]] = []
     state: dict[str, int] = {}  # 1: on the path, 2: done
 
     def visit(node: str, path: list[str]) -> None:
         state[node] = 1
-        for nxt in sorted(graph[node]):
+        for nxt in sorted(edges[node]):
             if nxt.startswith(node + "."):
                 continue  # a package's __init__ importing its own module is not a cycle
             if state.get(nxt) == 1:
@@ -110,7 +94,7 @@ def test_no_import_cycles() -> None:
                 visit(nxt, [*path, nxt])
         state[node] = 2
 
-    for node in sorted(graph):
+    for node in sorted(edges):
         if node not in state:
             visit(node, [node])
     assert cycles == []
@@ -119,24 +103,30 @@ def test_no_import_cycles() -> None:
 def test_click_only_in_the_cli() -> None:
     offenders = sorted(
         name
-        for name, imported in _all_imports().items()
-        if not _within(name, ("plansync.cli",)) and any(_within(m, ("click",)) for m in imported)
+        for name, imported in imports().items()
+        if not within(name, ("plansync.cli",)) and any(within(m, ("click",)) for m in imported)
     )
     assert offenders == []
 
 
 def test_the_pure_core_imports_no_io() -> None:
     offenders = {
-        name: sorted(m for m in imported if _within(m, IO))
-        for name, imported in _all_imports().items()
-        if _within(name, PURE)
+        name: sorted(m for m in imported if within(m, IO))
+        for name, imported in imports().items()
+        if within(name, PURE)
     }
     assert {name: found for name, found in offenders.items() if found} == {}
 
 
 def test_the_rules_see_the_modules() -> None:
     """The checks above would pass on nothing: make sure they look at the real package."""
-    graph = _graph()
-    assert {"plansync.sync.reconcile", "plansync.cli.main", "plansync.calendar.ical"} <= set(graph)
-    assert "plansync.sync.reconcile" in graph["plansync.sync.engine"]
-    assert any(_within(m, ("click",)) for m in _all_imports()["plansync.cli.main"])
+    edges = graph()
+    assert {"plansync.sync.reconcile", "plansync.cli.main", "plansync.calendar.ical"} <= set(edges)
+    assert "plansync.sync.reconcile" in edges["plansync.sync.engine"]
+    assert any(within(m, ("click",)) for m in imports()["plansync.cli.main"])
+    assert all(within(m, ("plansync",)) for m in PURE + tuple(p for layer in LAYERS for p in layer))
+
+
+def test_the_drawing_of_the_map_is_current() -> None:
+    committed = (REPO / "docs" / "import-map.dot").read_text(encoding="utf-8")
+    assert dot_text() == committed, "run scripts/import-map"

@@ -8,7 +8,7 @@ import zoneinfo
 import icalendar
 import pytest
 
-from plansync.calendar import ical
+from plansync.calendar import ical, identity, merge, readback, vtimezone, wording
 from tests.support.paths import PLAN_2024
 from tests.support.plans import event, plan, reading, small_plan
 
@@ -55,7 +55,7 @@ def test_time_gives_timed_event_in_plan_zone_with_minimal_vtimezone() -> None:
 
 
 def test_vtimezone_of_a_zone_with_dst_has_each_transition_once() -> None:
-    zone = ical.vtimezone("Europe/Berlin", 2024, 2024)
+    zone = vtimezone.vtimezone("Europe/Berlin", 2024, 2024)
     parts = zone.subcomponents
     assert b"RDATE" not in zone.to_ical()
     changes = [(p.name, p["DTSTART"].dt) for p in parts[1:]]
@@ -122,9 +122,9 @@ def test_rules_table(text: str, first: dt.date, last: dt.date | None, label: str
 
 
 def test_marker_day_is_the_first_working_day() -> None:
-    assert ical.first_working_day(dt.date(2024, 1, 1), dt.date(2024, 12, 31)) == dt.date(2024, 1, 9)
-    assert ical.first_working_day(dt.date(2024, 6, 1), dt.date(2024, 6, 30)) == dt.date(2024, 6, 3)
-    assert ical.first_working_day(dt.date(2024, 6, 1), dt.date(2024, 6, 2)) == dt.date(2024, 6, 1)
+    assert wording.first_working_day(dt.date(2024, 1, 1), dt.date(2024, 12, 31)) == dt.date(2024, 1, 9)
+    assert wording.first_working_day(dt.date(2024, 6, 1), dt.date(2024, 6, 30)) == dt.date(2024, 6, 3)
+    assert wording.first_working_day(dt.date(2024, 6, 1), dt.date(2024, 6, 2)) == dt.date(2024, 6, 1)
 
 
 def test_classic_layout_keeps_spans_and_expanded_series() -> None:
@@ -140,11 +140,11 @@ def test_classic_layout_keeps_spans_and_expanded_series() -> None:
 
 def test_combined_calendar_holds_every_event_once_naming_all_organizers() -> None:
     p = small_plan()
-    combined = ical.desired_events(p, ical.COMBINED)
+    combined = ical.desired_events(p, identity.COMBINED)
     assert len(combined) == len(p.events)
-    assert all(u.endswith(f".{ical.COMBINED}@plansync") for u in combined)
+    assert all(u.endswith(f".{identity.COMBINED}@plansync") for u in combined)
     shared = next(e for e in p.events if len(e.organizers) > 1)
-    text = combined[ical.event_uid(p.id, shared.key, ical.COMBINED)].fields["description"]
+    text = combined[identity.event_uid(p.id, shared.key, identity.COMBINED)].fields["description"]
     assert all(p.organization(o).name in text for o in shared.organizers)
 
 
@@ -190,7 +190,7 @@ def test_description_categories_markers_and_no_scheduling_properties() -> None:
     assert "8(4012) 93-70-21" in text and "nmo@lib39.ru" in text and "Гайдара" in text
     assert [str(c) for c in v["CATEGORIES"].cats] == ["семинар"]
     assert str(v["SUMMARY"]) == "Вебинар по обслуживанию"
-    assert (str(v[ical.MARK_PLAN]), str(v[ical.MARK_EVENT]), str(v[ical.MARK_CALENDAR])) == (
+    assert (str(v[identity.MARK_PLAN]), str(v[identity.MARK_EVENT]), str(v[identity.MARK_CALENDAR])) == (
         "plan-2024",
         "e2",
         "konb",
@@ -210,22 +210,22 @@ def test_hash_ignores_serialisation_details() -> None:
     v.add("X-SERVER-THING", "1")
     cal.pop("PRODID")
     cal.add("PRODID", "-//other//EN")
-    parsed = ical.parse(cal.to_ical())
+    parsed = readback.parse(cal.to_ical())
     assert parsed.hash == desired.hash and parsed.recorded_hash == desired.hash
     # The same instant written in UTC is the same start.
     v.pop("DTSTART")
     v.add("DTSTART", dt.datetime(2024, 3, 12, 12, 0, tzinfo=dt.UTC))
-    assert ical.parse(cal.to_ical()).hash == desired.hash
+    assert readback.parse(cal.to_ical()).hash == desired.hash
     v.pop("SUMMARY")
     v.add("SUMMARY", "другое")
-    assert ical.parse(cal.to_ical()).hash != desired.hash
+    assert readback.parse(cal.to_ical()).hash != desired.hash
 
 
 def test_tzid_is_resolved_with_zoneinfo_not_with_the_servers_vtimezone() -> None:
     desired = ical.desired_events(small_plan(), "konb")["plan-2024.e2.konb@plansync"]
     # A truncated zone as Radicale may return it: +03 instead of +02.
     broken = desired.body.replace(b"TZOFFSETTO:+0200", b"TZOFFSETTO:+0300")
-    assert ical.parse(broken).fields["start"] == "2024-03-12T12:00:00Z"  # type: ignore[index]
+    assert readback.parse(broken).fields["start"] == "2024-03-12T12:00:00Z"  # type: ignore[index]
 
 
 def test_merge_replaces_owned_fields_and_keeps_everything_else() -> None:
@@ -241,8 +241,8 @@ def test_merge_replaces_owned_fields_and_keeps_everything_else() -> None:
     from tests.support.plans import retitle
 
     new = ical.desired_events(retitle(small_plan(), "e1", "Новое"), "konb")["plan-2024.e1.konb@plansync"]
-    merged = ical.merge(server.to_ical(), new.body)
-    parsed = ical.parse(merged)
+    merged = merge.merge(server.to_ical(), new.body)
+    parsed = readback.parse(merged)
     assert parsed.hash == new.hash and parsed.recorded_hash == new.hash
     result = icalendar.Calendar.from_ical(merged).walk("VEVENT")[0]
     assert (
@@ -258,7 +258,7 @@ def test_merge_without_a_change_keeps_sequence_and_last_modified() -> None:
     body = ical.desired_events(small_plan(), "konb")["plan-2024.e1.konb@plansync"].body
     server = icalendar.Calendar.from_ical(body)
     server.walk("VEVENT")[0].add("SEQUENCE", 2)
-    merged = icalendar.Calendar.from_ical(ical.merge(server.to_ical(), body)).walk("VEVENT")[0]
+    merged = icalendar.Calendar.from_ical(merge.merge(server.to_ical(), body)).walk("VEVENT")[0]
     assert merged["SEQUENCE"] == 2 and "LAST-MODIFIED" not in merged
 
 
@@ -274,15 +274,15 @@ def test_merge_into_a_series_that_is_no_longer_one_drops_its_exceptions() -> Non
     moved.add("DTSTART", dt.date(2024, 1, 16))
     server.add_component(moved)
     marker = ical.desired_events(p, "konb")["plan-2024.x.konb@plansync"].body
-    merged = icalendar.Calendar.from_ical(ical.merge(server.to_ical(), marker))
+    merged = icalendar.Calendar.from_ical(merge.merge(server.to_ical(), marker))
     assert len(merged.walk("VEVENT")) == 1
     assert "RRULE" not in merged.walk("VEVENT")[0] and "EXDATE" not in merged.walk("VEVENT")[0]
 
 
 def test_parse_tolerates_other_peoples_broken_items() -> None:
-    assert ical.parse(b"not a calendar").uid is None
+    assert readback.parse(b"not a calendar").uid is None
     todo = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:t1\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
-    parsed = ical.parse(todo)
+    parsed = readback.parse(todo)
     assert parsed.uid == "t1" and parsed.marker is None and parsed.hash is None
 
 
@@ -329,7 +329,7 @@ def test_hash_of_built_event_matches_the_bytes_read_back(policy: str) -> None:
     for p in (made, real):
         for org in {o for e in p.events for o in e.organizers}:
             for desired in ical.desired_events(p, org, rendering).values():
-                seen = ical.parse(desired.body)
+                seen = readback.parse(desired.body)
                 assert seen.fields == desired.fields, desired.uid
                 assert seen.hash == desired.hash == seen.recorded_hash
                 checked += 1
@@ -354,7 +354,7 @@ def test_serialising_waits_for_the_write_and_gives_the_same_bytes_later(
     first = desired.body
     time.sleep(1.05)  # DTSTAMP has whole seconds: it must be the one fixed when rendering
     assert desired.body == first and len(calls) == 2
-    assert b"DTSTAMP:" in first and ical.parse(first).hash == desired.hash
+    assert b"DTSTAMP:" in first and readback.parse(first).hash == desired.hash
 
 
 # -- what people and servers put in a calendar ---------------------------------------------------------
@@ -377,26 +377,26 @@ def _ours_with(line: bytes) -> bytes:
 
 @pytest.mark.parametrize("line", MALFORMED)
 def test_a_malformed_object_of_ours_is_known_but_unreadable(line: bytes) -> None:
-    parsed = ical.parse(_ours_with(line))
+    parsed = readback.parse(_ours_with(line))
     assert parsed.uid == "plan-2024.e1.konb@plansync"
     assert parsed.owner == "plan-2024:konb"
     if parsed.problem is not None:  # the text the library gave up on: never the hash of any content
-        assert parsed.hash == ical.UNREADABLE and parsed.fields is None
+        assert parsed.hash == readback.UNREADABLE and parsed.fields is None
 
 
 @pytest.mark.parametrize(
     "line", [b"RRULE:FREQ=WEEKLY;UNTIL=2024xx", b"RRULE:FREQ=FOO", b"RRULE:FREQ=WEEKLY;BYDAY=XX"]
 )
 def test_what_the_libraries_raise_on_makes_an_unreadable_object_not_a_crash(line: bytes) -> None:
-    parsed = ical.parse(_ours_with(line))
-    assert parsed.problem is not None and parsed.hash == ical.UNREADABLE
+    parsed = readback.parse(_ours_with(line))
+    assert parsed.problem is not None and parsed.hash == readback.UNREADABLE
     assert parsed.owner == "plan-2024:konb"  # from its raw lines: still known as plansync's
 
 
 def test_a_broken_start_makes_an_unreadable_object() -> None:
     body = _ours_with(b"")
     start = next(line for line in body.split(b"\r\n") if line.startswith(b"DTSTART"))
-    parsed = ical.parse(body.replace(start, b"DTSTART;VALUE=DATE:2024031"))
+    parsed = readback.parse(body.replace(start, b"DTSTART;VALUE=DATE:2024031"))
     assert parsed.problem is not None and parsed.uid == "plan-2024.e1.konb@plansync"
 
 
@@ -408,7 +408,7 @@ def test_parse_never_raises_on_any_bytes() -> None:
 
     @given(st.integers(0, len(base)), st.binary(max_size=40))
     def check(position: int, junk: bytes) -> None:
-        parsed = ical.parse(base[:position] + junk + base[position:])
+        parsed = readback.parse(base[:position] + junk + base[position:])
         assert parsed.hash is None or isinstance(parsed.hash, str)
 
     check()
@@ -416,21 +416,21 @@ def test_parse_never_raises_on_any_bytes() -> None:
 
 def test_a_copy_keeps_the_markers_but_is_not_ours() -> None:
     body = _ours_with(b"")
-    copy = ical.parse(body.replace(b"UID:plan-2024.e1.konb@plansync", b"UID:5F3A-copy@thunderbird"))
+    copy = readback.parse(body.replace(b"UID:plan-2024.e1.konb@plansync", b"UID:5F3A-copy@thunderbird"))
     assert copy.marker is not None and copy.owner is None
     assert copy.copy_of == "plan-2024.e1.konb@plansync"
-    original = ical.parse(body)
+    original = readback.parse(body)
     assert original.owner == "plan-2024:konb" and original.copy_of is None
-    assert ical.owns("plan-2024.e1.konb@plansync", "plan-2024:konb")
-    assert not ical.owns("5F3A-copy@thunderbird", "plan-2024:konb")
-    assert not ical.owns("plan-2024.e1.konb@plansync", "plan-2024:gaidar")
+    assert identity.owns("plan-2024.e1.konb@plansync", "plan-2024:konb")
+    assert not identity.owns("5F3A-copy@thunderbird", "plan-2024:konb")
+    assert not identity.owns("plan-2024.e1.konb@plansync", "plan-2024:gaidar")
 
 
 def test_merge_of_an_unreadable_copy_writes_the_plans_version() -> None:
     desired = ical.desired_events(small_plan(), "konb", stamp=STAMP)["plan-2024.e1.konb@plansync"].body
     for line in MALFORMED:
-        merged = ical.merge(_ours_with(line), desired)
-        assert ical.parse(merged).problem is None
+        merged = merge.merge(_ours_with(line), desired)
+        assert readback.parse(merged).problem is None
 
 
 def test_a_deadline_is_marked_as_a_deadline() -> None:

@@ -218,7 +218,7 @@ def test_an_smtp_password_without_tls_is_warned_about(caplog: pytest.LogCaptureF
     import logging
 
     from plansync.config.model import MailConfig, PasswordSource, SMTPConfig
-    from plansync.digest.mail import open_transport
+    from plansync.digest.transports import open_transport
 
     caplog.set_level(logging.WARNING)
     for security, warned in (("none", True), ("starttls", False)):

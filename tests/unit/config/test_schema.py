@@ -64,7 +64,10 @@ def test_the_docs_check_can_fail() -> None:
     assert docs.rewrite(stale) != stale
 
 
-@pytest.mark.parametrize("key", [k for k in KEYS if k.env and not k.env.endswith("_PASSWORD")], ids=str)
+VARIABLES = [k for k in KEYS if k.env and not k.env.endswith("_PASSWORD")]
+
+
+@pytest.mark.parametrize("key", VARIABLES, ids=[k.name for k in VARIABLES])
 def test_every_variable_is_read_with_its_key_s_kind(key: object) -> None:
     assert isinstance(key, type(KEYS[0]))
     assert key.env is not None

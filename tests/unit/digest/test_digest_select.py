@@ -8,7 +8,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plansync.digest.select import Period, digest_period, rule_words, select, today_in, view
+from plansync.digest.select import Period, digest_period, select, today_in, view
 from plansync.planread.dates import read_date
 from tests.support.plans import DIGEST_ORGS as ORGS
 from tests.support.plans import event, make_plan
@@ -179,12 +179,6 @@ def test_empty_digests_and_organizations_without_email() -> None:
     assert alone["lib-a"].empty and not alone["lib-b"].empty
     assert [(o.id, n) for o, n in selection.without_email] == [("office", 1)]
     assert ORGS[2].contacts.emails == ()
-
-
-def test_rule_words() -> None:
-    assert rule_words("FREQ=WEEKLY") == "еженедельно"
-    assert rule_words("FREQ=MONTHLY;INTERVAL=3") == "ежеквартально"
-    assert rule_words("FREQ=WEEKLY;BYDAY=TU,TH") == "еженедельно: вт, чт"
 
 
 def test_a_month_long_intake_is_not_a_date_to_be_fixed() -> None:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from plansync.calendar import ical
+from plansync.calendar import ical, identity, readback
 from plansync.model.plan import Plan
 from plansync.planread.planfile import load_plan
 from plansync.publish import agenda
@@ -59,9 +59,11 @@ def test_every_event_is_in_the_feeds_of_its_organizers_and_of_the_whole_plan() -
     assert len(whole) == len(plan.events)
     for e in plan.events:
         # The whole plan names each event as its first organizer's calendar does.
-        assert ical.event_uid(plan.id, e.key, e.organizers[0]) in whole
+        assert identity.event_uid(plan.id, e.key, e.organizers[0]) in whole
         for org in e.organizers:
-            assert ical.event_uid(plan.id, e.key, org) in vevents(files[organizer_feed_path(plan.id, org)])
+            assert identity.event_uid(plan.id, e.key, org) in vevents(
+                files[organizer_feed_path(plan.id, org)]
+            )
     for org in {o for e in plan.events for o in e.organizers}:
         assert len(vevents(files[organizer_feed_path(plan.id, org)])) == len(plan.events_of(org))
 
@@ -75,8 +77,8 @@ def test_feed_events_are_the_synced_calendars_events() -> None:
             built = ical.build_vevent(plan, e, org, stamp=STAMP)
             assert built is not None
             assert built.to_ical() in feed, f"{e.key} in {org}'s feed differs from the synced event"
-            synced = ical.desired_events(plan, org, stamp=STAMP)[ical.event_uid(plan.id, e.key, org)]
-            assert synced.hash == ical.content_hash(ical.owned_fields(vevents(feed)[synced.uid]))
+            synced = ical.desired_events(plan, org, stamp=STAMP)[identity.event_uid(plan.id, e.key, org)]
+            assert synced.hash == readback.content_hash(readback.owned_fields(vevents(feed)[synced.uid]))
 
 
 @pytest.mark.parametrize("kind", ["whole", "organizer"])
@@ -105,8 +107,8 @@ def test_feeds_are_valid_icalendar_that_round_trips(kind: str) -> None:
             assert e["DTEND"].dt >= start.dt
         assert "ORGANIZER" not in e and "ATTENDEE" not in e
     again = icalendar.Calendar.from_ical(cal.to_ical())
-    assert {k: ical.owned_fields(v) for k, v in vevents(again.to_ical()).items()} == {
-        k: ical.owned_fields(v) for k, v in vevents(data).items()
+    assert {k: readback.owned_fields(v) for k, v in vevents(again.to_ical()).items()} == {
+        k: readback.owned_fields(v) for k, v in vevents(data).items()
     }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from plansync.sync.reconcile import ABSENT, Actual, Desired, Record, brake, decide, diff_fields, reconcile
+from plansync.calendar.desired import Desired
+from plansync.sync.reconcile import ABSENT, Actual, Record, brake, decide, diff_fields, reconcile
 
 UID = "plan-2024.e1.konb@plansync"
 HREF = "/cal/plan-2024.e1.konb.plansync.ics"

@@ -64,3 +64,10 @@ def test_times_and_weekdays() -> None:
     assert russian.times(None, None) == ""
     assert russian.weekday_short(D(2024, 5, 20)) == "пн"
     assert russian.weekday_short(D(2024, 5, 26)) == "вс"
+
+
+def test_rule_words() -> None:
+    assert russian.rule_words("FREQ=WEEKLY") == "еженедельно"
+    assert russian.rule_words("FREQ=MONTHLY;INTERVAL=3") == "ежеквартально"
+    assert russian.rule_words("FREQ=WEEKLY;BYDAY=TU,TH") == "еженедельно: вт, чт"
+    assert russian.rule_words("freq=yearly;interval=3;byday=mo") == "регулярно: пн"

@@ -1,4 +1,4 @@
-"""The service's schedule arithmetic, on its own (the subprocess tests cover the loop around it)."""
+"""When the digests are due (digest.schedule), on its own (the service tests cover the loop around it)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from plansync.service.schedule import last_digest_time, next_digest_time
+from plansync.digest.schedule import last_digest_time, next_digest_time
 
 TZ = "Europe/Kaliningrad"  # UTC+2 all year
 MONDAY_8 = (0, dt.time(8, 0))
@@ -45,7 +45,7 @@ THURSDAY_10 = (3, dt.time(10, 0))
 
 
 def test_a_digest_due_on_a_holiday_goes_out_the_working_day_before() -> None:
-    from plansync.service.schedule import due_digest, next_due_digest
+    from plansync.digest.schedule import due_digest, next_due_digest
 
     # Thursday 9 May 2024 is Victory Day: the digest for 13–19 May goes out Wednesday 8 May at 10:00.
     wednesday = dt.datetime.fromisoformat("2024-05-08T10:00:00+02:00")
@@ -59,13 +59,3 @@ def test_a_digest_due_on_a_holiday_goes_out_the_working_day_before() -> None:
     # An ordinary Thursday is its own day.
     thursday = dt.datetime.fromisoformat("2024-05-16T10:00:00+02:00")
     assert due_digest(thursday + dt.timedelta(hours=1), *THURSDAY_10, TZ) == (thursday, dt.date(2024, 5, 16))
-
-
-def test_without_as_of_the_digest_due_now_is_sent(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from plansync.digest.send import send_digests
-    from tests.support.configs import make_config
-
-    # Tuesday 14 May 2024: the digest due is the one of Wednesday 8 May (Thursday 9 May is a holiday).
-    now = dt.datetime.fromisoformat("2024-05-14T12:00:00+02:00")
-    report = send_digests(make_config(tmp_path), now=now, dry_run=True)
-    assert (report.period_start, report.period_end) == (dt.date(2024, 5, 13), dt.date(2024, 5, 19))

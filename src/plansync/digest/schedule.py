@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from plansync.util.workdays import send_day
+
 
 def last_digest_time(now: dt.datetime, weekday: int, at: dt.time, timezone: str) -> dt.datetime:
     """The most recent scheduled digest moment at or before `now` (aware, in the plan's zone)."""
@@ -26,8 +28,6 @@ def due_digest(now: dt.datetime, weekday: int, at: dt.time, timezone: str) -> tu
 
     A scheduled day that is a holiday of the production calendar moves to the send day before it,
     so the next week's digest may be due before its scheduled day."""
-    from plansync.util.workdays import send_day
-
     last = last_digest_time(now, weekday, at, timezone)
     following = last + dt.timedelta(days=7)
     early = dt.datetime.combine(send_day(following.date()), at, tzinfo=following.tzinfo)
@@ -39,8 +39,6 @@ def due_digest(now: dt.datetime, weekday: int, at: dt.time, timezone: str) -> tu
 
 def next_due_digest(now: dt.datetime, weekday: int, at: dt.time, timezone: str) -> dt.datetime:
     """When the next digest goes out, holidays taken into account."""
-    from plansync.util.workdays import send_day
-
     last = last_digest_time(now, weekday, at, timezone)
     for scheduled in (last, last + dt.timedelta(days=7), last + dt.timedelta(days=14)):
         moment = dt.datetime.combine(send_day(scheduled.date()), at, tzinfo=scheduled.tzinfo)

@@ -1,25 +1,29 @@
 """The digest use case: select, render, record and send the weekly digests, once per (address, week).
 
-`send_digests` is the whole job as a function, for `plansync digest`, `plansync run` and the daemon.
-Heavy modules are imported inside the functions so that `plansync --help` stays fast.
+`send_digests` is the whole job as a function, for `plansync digest`, `plansync run` and the service.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from plansync.config.model import Config
+from plansync.digest.changes import diff, fingerprints, notice_key
+from plansync.digest.ledger import Entry, Ledger, ledger_path
+from plansync.digest.mail import Rendered, Renderer, build_message, calendar_bytes, list_info
+from plansync.digest.schedule import due_digest
+from plansync.digest.select import Digest, Period, Rules, digest_period, issued_before, select
+from plansync.digest.transports import SendError, Transport, open_transport
 from plansync.errors import PlansyncError, UsageError
-
-if TYPE_CHECKING:
-    from plansync.config.model import Config
-    from plansync.digest.ledger import Entry, Ledger
-    from plansync.digest.mail import Renderer, Transport
-    from plansync.digest.select import Digest, Period, Rules
-    from plansync.model.plan import Plan
+from plansync.jobs.plans import load_plans
+from plansync.model.plan import Plan
+from plansync.util.fileio import write_atomic
+from plansync.util.lock import digest_lock
 
 __all__ = ["DigestFailed", "DigestReport", "Outcome", "send_digests", "set_stopped"]
 
@@ -153,20 +157,15 @@ def send_digests(
     folder instead of sending (ledger untouched). to: only this address. resend: also retry digests
     that failed permanently or wait for their backoff. `transport` replaces the configured one (tests).
     """
-    from plansync.digest.mail import Renderer
-    from plansync.digest.select import Rules, digest_period, issued_before, select
-    from plansync.planread.planfile import load_plan
 
     now = now if now is not None else dt.datetime.now(dt.UTC)
     if plans is None:
-        plans = [load_plan(path) for path in config.plans]
+        plans = load_plans(config.plans)
     if not plans:
         raise UsageError("the config names no plan; add one under `plans:`")
     if as_of is not None:
         day = as_of
     else:  # the digest due now by the schedule (a holiday moves it earlier), whenever a timer runs this
-        from plansync.service.schedule import due_digest
-
         digest = config.digest
         day = due_digest(now, digest.schedule_weekday, digest.schedule_time, plans[0].timezone)[1]
     period = digest_period(day, config.digest.period_days)
@@ -197,10 +196,6 @@ def send_digests(
     if dry_run:
         outcomes += job.dry_run(pairs, resend)
         return DigestReport(period.start, period.end, _describe(config) + " (dry run)", tuple(outcomes))
-
-    from plansync.digest.ledger import Ledger, ledger_path
-    from plansync.digest.mail import open_transport
-    from plansync.util.lock import digest_lock
 
     with digest_lock(config.state_dir), Ledger(ledger_path(config.state_dir)) as ledger:
         stopped = ledger.stopped()
@@ -237,11 +232,6 @@ def send_digests(
 def set_stopped(config: Config, address: str, *, stop: bool, now: dt.datetime | None = None) -> str:
     """`--unsubscribe ADDRESS` / `--resume ADDRESS`: record the request in the ledger, so it is
     honoured without editing the plan. Returns the line to print."""
-    import email.utils
-
-    from plansync.digest.ledger import Ledger, ledger_path
-    from plansync.util.lock import digest_lock
-
     bare = email.utils.parseaddr(address)[1].strip().lower()
     if not bare or bare.count("@") != 1 or any(c.isspace() for c in bare) or len(bare) > 254:
         raise UsageError(f"{address!r} is not a mail address; give it as name@example.ru")
@@ -279,8 +269,6 @@ class _Job:
 
     def _message(self, digest: Digest, recipient: str) -> tuple[str, str, bytes]:
         """(subject, Message-ID, bytes) of this recipient's message, rendered now."""
-        from plansync.digest.mail import Rendered, build_message, calendar_bytes, list_info
-
         key = digest.organization.id
         rendered = self._rendered.get(key)
         if rendered is None:
@@ -302,9 +290,6 @@ class _Job:
         return rendered.subject, str(msg["Message-ID"]), msg.as_bytes()
 
     def preview(self, digest: Digest, recipient: str, folder: Path) -> Outcome:
-        from plansync.digest.mail import Rendered
-        from plansync.util.fileio import write_atomic
-
         org = digest.organization.id
         if self._skip_empty(digest):
             return Outcome(org, recipient, "empty", 0)
@@ -321,8 +306,6 @@ class _Job:
         return Outcome(org, recipient, "previewed", len(digest.items), subject, message_id=message_id)
 
     def dry_run(self, pairs: Sequence[tuple[Digest, str]], resend: bool) -> list[Outcome]:
-        from plansync.digest.ledger import Ledger, ledger_path
-
         path = ledger_path(self.config.state_dir)
         ledger = Ledger(path, read_only=True) if path.exists() else None
         try:
@@ -392,9 +375,6 @@ class _Job:
     def send(
         self, digest: Digest, recipient: str, ledger: Ledger, transport: Transport, resend: bool
     ) -> Outcome:
-        from plansync.digest.changes import fingerprints
-        from plansync.digest.mail import SendError
-
         org = digest.organization.id
         if self._skip_empty(digest):
             return Outcome(org, recipient, "empty", 0)
@@ -436,8 +416,6 @@ class _Job:
 
     def _resend(self, digest: Digest, entry: Entry, ledger: Ledger, transport: Transport) -> Outcome:
         """`--to ADDRESS --resend`: the stored message of that week again, same bytes and Message-ID."""
-        from plansync.digest.mail import SendError
-
         org = digest.organization.id
         try:
             transport.send(entry.message, self.config.digest.sender, entry.recipient)
@@ -468,10 +446,6 @@ class _Job:
         """One «Изменения в плане» notice per recipient and week already sent, not over by `today`
         (the run's day, --as-of included), whose entries changed since; ledgered like a digest (the
         key names the changes), so it goes out once."""
-        from plansync.digest.changes import diff, fingerprints, notice_key
-        from plansync.digest.mail import SendError, build_message, list_info
-        from plansync.digest.select import Period, select
-
         selections: dict[str, dict[str, Digest]] = {}
         out: list[Outcome] = []
         for current, recipient in pairs:
