@@ -15,6 +15,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # something failed; the output names it
 EXIT_USAGE = 2  # a wrong command line (click's own status for usage errors)
 EXIT_BRAKE = 3  # the safety brake stopped a sync before it changed anything
+EXIT_NEEDS_ATTENTION = 4  # done what could be done, but a person must look at something (the output lists it)
 EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: nothing is wrong that a later run cannot cure
 EXIT_INTERRUPTED = 130
 

@@ -28,12 +28,14 @@ def _differences(source: Path, name: str) -> list[str]:
     return differences(yaml.safe_load(render_yaml(imported.document, source.name)), expected(name))
 
 
+@pytest.mark.slow  # starts a process
 @pytest.mark.parametrize("extension", ["doc", "rtf"])
 def test_old_word_and_rtf_are_converted_by_libreoffice(extension: str) -> None:
     assert shutil.which("soffice"), "LibreOffice is installed by scripts/system-deps"
     assert _differences(LAYOUTS / f"ozersk-2025.{extension}", "ozersk-2025") == []
 
 
+@pytest.mark.slow  # starts a process
 def test_without_libreoffice_the_message_names_the_package(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": str(tmp_path)}  # no soffice on it
     result = subprocess.run(

@@ -63,6 +63,7 @@ def test_the_summary_names_the_rows_to_look_at(name: str) -> None:
     assert sorted(set(listed)) == sorted(expected(name)["review"])
 
 
+@pytest.mark.slow  # starts a process
 def test_the_command_imports_a_layout_and_validate_passes(tmp_path: Path) -> None:
     out = tmp_path / "sevlib.yaml"
     result = subprocess.run(

@@ -85,10 +85,14 @@ def test_unknown_organizers_are_proposed_for_review_and_merged_once_accepted(tmp
     out = tmp_path / "out.yaml"
     args = [sys.executable, "-m", "plansync", "import", str(source), "--year", "2024", "-o", str(out)]
     result = subprocess.run([*args, "--registry", str(REGISTRY)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 4, result.stderr  # written, with organizers to review
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "г. Гусева»" in row and "8 февраля" in row)
     proposed = tmp_path / "out.proposed-organizations.yaml"
-    assert f"({source.name}, line {line} (№ 6)) is not in the registry" in result.stderr
+    assert "2 organizers to review:" in result.stderr
+    assert (
+        f"  line {line} (№ 6): «МБУК «Централизованная библиотечная система г. Гусева»» is not in"
+        in result.stderr
+    )
     assert f"--registry {REGISTRY} --registry {proposed}" in result.stderr
     assert "Traceback" not in result.stderr
     entries = yaml.safe_load(proposed.read_text(encoding="utf-8"))["organizations"]

@@ -577,7 +577,7 @@ def override_warnings(path: Path) -> list[Problem]:
         if what is not None:
             where = start if start is not None else end
             assert where is not None
-            name = what.split(":", 1)[0]
+            name, _, what = what.partition(": ")
             message, _, hint = what.partition(" — ")
             warnings.append(
                 Problem(str(path), where.line, where.column, f"events[{index}].{name}", message, hint)

@@ -306,5 +306,5 @@ def test_an_override_the_date_contradicts_is_a_warning_with_its_position(tmp_pat
     warnings = override_warnings(path)
     line = text.splitlines().index("    start: 2025-11-20") + 1
     assert [(w.line, w.col, w.field) for w in warnings] == [(line, 12, "events[0].start")]
-    assert warnings[0].message.startswith("start: 2025-11-20 is outside the date «декабрь»")
+    assert warnings[0].message.startswith("2025-11-20 is outside the date «декабрь»")
     assert override_warnings(write(tmp_path, GOOD_PLAN)) == []

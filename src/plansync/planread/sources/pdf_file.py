@@ -163,8 +163,8 @@ class _Reader:
 
 def read_pdf(path: Path) -> Document:
     # pdfplumber (with pdfminer) takes a fifth of a second to import; only PDFs need it
-    import pdfplumber
-    from pdfplumber.utils.text import extract_text
+    import pdfplumber  # noqa: PLC0415
+    from pdfplumber.utils.text import extract_text  # noqa: PLC0415
 
     file = str(path)
     reader = _Reader(path)
