@@ -5,6 +5,7 @@ lists what a person must look at by the source row."""
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from plansync.calendar.ical import build_vevent
+from plansync.digest.select import Item, view_item
 from plansync.planread.importer import import_plan, render_yaml
 from plansync.planread.planfile import load_plan
+from plansync.publish.agenda import row_of
 from tests.support.expected_plan import LAYOUTS, differences, expected
 from tests.support.paths import REPO
 
@@ -88,3 +92,17 @@ def test_the_command_imports_a_layout_and_validate_passes(tmp_path: Path) -> Non
         [sys.executable, "-m", "plansync", "validate", str(out)], capture_output=True, text=True, check=False
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_contact_is_shown_in_calendars_digests_and_the_site(tmp_path: Path) -> None:
+    out = tmp_path / "plan.yaml"
+    out.write_text(_text("sevlib-2025", "docx"), encoding="utf-8")
+    plan = load_plan(out)
+    event = next(e for e in plan.events if e.number == "1.1")
+    contact = "Смирнова Е.А., зав. отделом, тел. 8 (8172) 72-33-45"
+    assert event.contact == contact
+    vevent = build_vevent(plan, event, event.organizers[0])
+    assert vevent is not None and f"Контакт: {contact}" in str(vevent["DESCRIPTION"])
+    item = Item(plan, event, "day", dt.date(2025, 3, 3), dt.date(2025, 3, 3), 0, "week")
+    assert view_item(item).contact.startswith("Смирнова")
+    assert row_of(plan, event).contact == contact

@@ -32,6 +32,7 @@ class Row:
     title: str
     organizers: tuple[OrganizerLink, ...]
     notes: tuple[str, ...]
+    contact: str = ""  # whom to ask, as the plan names them
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def row_of(plan: Plan, event: Event) -> Row:
         title=" ".join(event.title.split()),
         organizers=tuple(organizers),
         notes=tuple(n for n in (r.note, event.notes) if n),
+        contact=event.contact or "",
     )
 
 

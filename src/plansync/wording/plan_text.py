@@ -127,6 +127,7 @@ def plan_json(plan: Plan, events: Sequence[Event]) -> dict[str, object]:
                 "reading": event.reading.to_json(),
                 "overrides": event.override.to_json(),
                 "notes": event.notes,
+                "contact": event.contact,
             }
             for event in events
         ],
