@@ -39,9 +39,7 @@ __all__ = [
     "Imported",
     "KnownOrganization",
     "OrganizerMatcher",
-    "build_document",
     "event_form",
-    "import_document",
     "import_plan",
     "import_source",
     "load_registry",
@@ -376,27 +374,6 @@ class _Builder:
         return event
 
 
-def build_document(
-    doc: SourceDoc,
-    known: list[KnownOrganization],
-    year: int,
-    plan_id: str,
-    timezone: str,
-    file_name: str,
-    proposals: list[Proposal] | None = None,
-    review: list[ReviewItem] | None = None,
-) -> dict[str, Any]:
-    """The plan as the nested dicts that `render_yaml` writes. Organizers the registry does not know are
-    in it under proposed ids, and their proposals are added to `proposals`; what a person must look at
-    is added to `review`."""
-    imported = _Builder(doc, known, year, file_name).build(plan_id, timezone)
-    if proposals is not None:
-        proposals.extend(imported.proposals)
-    if review is not None:
-        review.extend(imported.review)
-    return imported.document
-
-
 # -- writing YAML ----------------------------------------------------------------------------------
 
 
@@ -447,26 +424,6 @@ def import_plan(
     return _Builder(doc, known, year, source.name).build(plan_id, timezone)
 
 
-def import_document(
-    source: Path,
-    registry: Path | Sequence[Path],
-    year: int,
-    plan_id: str,
-    timezone: str,
-    columns: Columns | None = None,
-    proposals: list[Proposal] | None = None,
-    review: list[ReviewItem] | None = None,
-) -> dict[str, Any]:
-    """Read the source document into the plan's nested dicts; organizers the registry does not know
-    are added to `proposals`, what a person must look at to `review`."""
-    imported = import_plan(source, registry, year, plan_id, timezone, columns)
-    if proposals is not None:
-        proposals.extend(imported.proposals)
-    if review is not None:
-        review.extend(imported.review)
-    return imported.document
-
-
 def import_source(
     source: Path,
     registry: Path | Sequence[Path],
@@ -477,5 +434,7 @@ def import_source(
     proposals: list[Proposal] | None = None,
 ) -> str:
     """Read the source document and return the plan YAML text."""
-    document = import_document(source, registry, year, plan_id, timezone, columns, proposals)
-    return render_yaml(document, source.name)
+    imported = import_plan(source, registry, year, plan_id, timezone, columns)
+    if proposals is not None:
+        proposals.extend(imported.proposals)
+    return render_yaml(imported.document, source.name)
