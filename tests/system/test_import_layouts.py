@@ -17,7 +17,7 @@ from plansync.calendar.ical import build_vevent
 from plansync.digest.select import Item, view_item
 from plansync.planread.importer import import_plan, render_yaml
 from plansync.planread.planfile import load_plan
-from plansync.publish.agenda import row_of
+from plansync.publish.agenda import LONG_SECTION, row_of, section_of
 from tests.support.expected_plan import LAYOUTS, differences, expected
 from tests.support.paths import REPO
 
@@ -106,3 +106,13 @@ def test_the_contact_is_shown_in_calendars_digests_and_the_site(tmp_path: Path) 
     item = Item(plan, event, "day", dt.date(2025, 3, 3), dt.date(2025, 3, 3), 0, "week")
     assert view_item(item).contact.startswith("Смирнова")
     assert row_of(plan, event).contact == contact
+
+
+def test_the_site_lists_events_the_plan_gives_no_date(tmp_path: Path) -> None:
+    out = tmp_path / "plan.yaml"
+    out.write_text(_text("sevlib-2025", "docx"), encoding="utf-8")
+    plan = load_plan(out)
+    undated = [e for e in plan.events if not e.reading.dated]
+    assert [e.number for e in undated] == ["2.4", "2.5"]
+    assert [row_of(plan, e).read_date for e in undated] == ["дата уточняется", "дата уточняется"]
+    assert {section_of(e.reading) for e in undated} == {LONG_SECTION}

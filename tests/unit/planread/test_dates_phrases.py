@@ -96,3 +96,14 @@ def test_a_date_that_refers_to_its_section(text: str, heading: str, period: tupl
     assert (r.start and r.start.isoformat(), r.end and r.end.isoformat()) == period
     with pytest.raises(DateReadError):
         read_date(text, 2025)  # alone, without its section, it names no period
+
+
+def test_two_months_are_no_invented_days_in_calendars() -> None:
+    from plansync.calendar.wording import date_kind, title_label, when_words
+
+    r = read_date("март, октябрь", 2025)
+    assert date_kind(r) == "vague-series"  # one labelled item, no day the plan does not give
+    assert title_label("vague-series", r, r.start, r.end) == "в марте и октябре, дата уточняется"  # type: ignore[arg-type]
+    assert when_words(r) == (
+        "Повторяется в марте и октябре; дни повторений в плане не указаны, уточняйте у организаторов."
+    )
