@@ -18,6 +18,7 @@ from plansync.digest.select import Item, view_item
 from plansync.planread.importer import import_plan, render_yaml
 from plansync.planread.planfile import load_plan
 from plansync.publish.agenda import LONG_SECTION, row_of, section_of
+from plansync.wording.plan_text import plan_json
 from tests.support.expected_plan import LAYOUTS, differences, expected
 from tests.support.paths import REPO
 
@@ -116,3 +117,12 @@ def test_the_site_lists_events_the_plan_gives_no_date(tmp_path: Path) -> None:
     assert [e.number for e in undated] == ["2.4", "2.5"]
     assert [row_of(plan, e).read_date for e in undated] == ["дата уточняется", "дата уточняется"]
     assert {section_of(e.reading) for e in undated} == {LONG_SECTION}
+
+
+def test_show_json_gives_numbers_as_written_and_whole_ones_as_numbers(tmp_path: Path) -> None:
+    out = tmp_path / "plan.yaml"
+    out.write_text(_text("sevlib-2025", "docx"), encoding="utf-8")
+    plan = load_plan(out)
+    assert [e["number"] for e in plan_json(plan, plan.events)["events"]][:3] == ["1.1", "1.2", "1.3"]
+    seed = load_plan(REPO / "data" / "plan-2024.yaml")
+    assert [e["number"] for e in plan_json(seed, seed.events)["events"]][:2] == [1, 2]

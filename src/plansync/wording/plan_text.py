@@ -119,7 +119,8 @@ def plan_json(plan: Plan, events: Sequence[Event]) -> dict[str, object]:
             {
                 "key": event.key,
                 "section": event.section,
-                "number": event.number,
+                # a whole number stays a JSON number, as before numbers like «1.1» were allowed
+                "number": int(event.number) if event.number and event.number.isdigit() else event.number,
                 "title": event.title,
                 "form": event.form,
                 "date": event.date_text,
