@@ -15,8 +15,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # something failed; the output names it
 EXIT_USAGE = 2  # a wrong command line (click's own status for usage errors)
 EXIT_BRAKE = 3  # the safety brake stopped a sync before it changed anything
-# Done what could be done, but a person must look at something: a plan event that cannot be read (the
-# rest was synced and sent), a library with events and no e-mail (or only a placeholder address).
+# Done what could be done, but a person must look at something (the output lists it): a plan event that
+# cannot be read (the rest was synced and sent), a library with events and no e-mail (or only a
+# placeholder address), an import's items to review.
 EXIT_NEEDS_ATTENTION = 4
 EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: nothing is wrong that a later run cannot cure
 EXIT_INTERRUPTED = 130

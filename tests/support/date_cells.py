@@ -72,8 +72,9 @@ CELLS: list[tuple[str, Expected]] = [
     ("по мере поступления заявок", "undated"),
     ("по согласованию", "undated"),
     ("по отдельному графику", "undated"),
+    # two days of one month: those two days (issue 25)
+    ("12 и 19 марта", ("2025-03-12", "2025-03-19", None, "FREQ=MONTHLY;BYMONTHDAY=12,19", False, None)),
     # no single reading: refused with a message
     ("после 20 ноября", "error"),
-    ("12 и 19 марта", "error"),
     ("до мая", "error"),
 ]

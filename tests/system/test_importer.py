@@ -13,7 +13,7 @@ from plansync.errors import InvalidInput
 from plansync.planread.importer import (
     OrganizerMatcher,
     event_form,
-    import_source,
+    import_plan,
     load_registry,
     parse_source,
 )
@@ -50,7 +50,7 @@ def test_every_row_and_contact_is_read() -> None:
     assert doc.title.startswith("Сводный план основных профессиональных мероприятий")
     assert [len(s.rows) for s in doc.sections] == [10, 25]
     assert [s.heading for s in doc.sections] == [None, "Январь"]
-    assert [r.number for r in doc.sections[1].rows] == list(range(1, 26))
+    assert [r.number for r in doc.sections[1].rows] == [str(n) for n in range(1, 26)]
     assert [(c.phones, c.emails) for c in doc.contacts] == [
         (["8(4012) 93-70-21"], ["nmo@lib39.ru"]),
         (["8(4012) 96-02-56"], ["gaidar39@librgaidar.net"]),
@@ -85,10 +85,14 @@ def test_unknown_organizers_are_proposed_for_review_and_merged_once_accepted(tmp
     out = tmp_path / "out.yaml"
     args = [sys.executable, "-m", "plansync", "import", str(source), "--year", "2024", "-o", str(out)]
     result = subprocess.run([*args, "--registry", str(REGISTRY)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 4, result.stderr  # written, with organizers to review
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "г. Гусева»" in row and "8 февраля" in row)
     proposed = tmp_path / "out.proposed-organizations.yaml"
-    assert f"({source.name}:{line} row 6) is not in the registry" in result.stderr
+    assert "2 organizers to review:" in result.stderr
+    assert (
+        f"  line {line} (№ 6): «МБУК «Централизованная библиотечная система г. Гусева»» is not in"
+        in result.stderr
+    )
     assert f"--registry {REGISTRY} --registry {proposed}" in result.stderr
     assert "Traceback" not in result.stderr
     entries = yaml.safe_load(proposed.read_text(encoding="utf-8"))["organizations"]
@@ -97,14 +101,14 @@ def test_unknown_organizers_are_proposed_for_review_and_merged_once_accepted(tmp
             "tsentralizovannaya-bibliotechnaya",
             "МБУК «Централизованная библиотечная система г. Гусева»",
             None,
-            [f"{source.name}:{line} row 6"],
+            [f"{source.name}, line {line} (№ 6)"],
         ),
         # close to a known organization: proposed as its alias, not applied
         (
             "kaliningradskaya-oblastnaya-detskaya",
             "Калининградская областная детская библиотека им. Гайдара",
             "gaidar",
-            [f"{source.name}:{line} row 6"],
+            [f"{source.name}, line {line} (№ 6)"],
         ),
     ]
     plan = yaml.safe_load(out.read_text(encoding="utf-8"))
@@ -137,15 +141,19 @@ def test_an_alias_of_an_unknown_organization_is_reported(tmp_path: Path) -> None
     assert info.value.problems[0].message == "unknown organization 'nobody'"
 
 
-def test_malformed_rows_are_reported(tmp_path: Path) -> None:
+def test_malformed_rows_are_reported_and_the_plan_still_written(tmp_path: Path) -> None:
     source = tmp_path / "plan.txt"
     source.write_text("План\n\n1\tТолько название\n\tпродолжение\t\t\nx\ta\tb\tc\n", encoding="utf-8")
-    with pytest.raises(InvalidInput) as info:
-        import_source(source, REGISTRY, 2024, "p", "Europe/Kaliningrad")
-    assert [(p.line, p.message) for p in info.value.problems] == [
-        (3, "a row needs its date, organizers filled"),
-        (4, "a continuation row with no row above it"),
-        (5, "the first cell «x» is not a row number"),
+    imported = import_plan(source, REGISTRY, 2024, "p", "Europe/Kaliningrad")
+    events = imported.document["events"]
+    assert [(e.get("number"), e["title"], e["date"], e.get("date_known")) for e in events] == [
+        (1, "Только название продолжение", "не указана", False),
+        (None, "a", "b", False),
+    ]
+    assert [(i.kind, i.where) for i in imported.review if i.kind != "organizer"] == [
+        ("undated", "line 3 (№ 1)"),
+        ("number", "line 5"),
+        ("undated", "line 5"),
     ]
 
 

@@ -385,6 +385,8 @@ def _description(plan: Plan, event: Event, when: str | None, notes: list[str]) -
     lines.append("Организаторы:")
     for org_id in event.organizers:
         lines.append("— " + _organizer_line(plan, org_id))
+    if event.contact:
+        lines.append(f"Контакт: {event.contact}")
     lines.append(f"{plan.title}")
     return "\n".join(lines)
 

@@ -54,7 +54,7 @@ def _names_its_days(r: Reading) -> bool:
     """A series whose days the plan gives: a named weekday or day of the month, or an exact first day."""
     assert r.rrule is not None
     parts = {p.split("=", 1)[0] for p in r.rrule.upper().split(";")}
-    named = parts - {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST"}
+    named = parts - {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYMONTH"}  # «март, октябрь» names no day
     return bool(named) or r.start_precision == "day"
 
 
@@ -77,6 +77,8 @@ def unit_end(start: dt.date, precision: str | None) -> dt.date:
 
 
 def _series_words(rrule: str) -> str:
+    if "BYMONTH=" in rrule.upper():  # «в марте и октябре»
+        return russian.rule_words(rrule)
     return russian.frequency(rrule) or "повторяется"
 
 
@@ -95,6 +97,8 @@ def title_label(kind: DateKind, r: Reading, start: dt.date, end: dt.date) -> str
     words = period_words(kind if kind != "vague-series" else _period_kind(r), r, start, end)
     if kind == "vague-series":
         assert r.rrule is not None
+        if "BYMONTH=" in r.rrule.upper():  # the months say the period
+            return f"{_series_words(r.rrule)}, дата уточняется"
         return f"{_series_words(r.rrule)} {words}"
     if kind in ("month", "quarter", "half"):
         return f"{words}, дата уточняется"
@@ -117,10 +121,10 @@ def when_words(r: Reading) -> str | None:
         period = period_words(_period_kind(r), r, r.start, r.end)
         if kind == "series":
             return f"Повторяется {period}." if r.start_precision != "day" else None
-        return (
-            f"Повторяется {_series_words(r.rrule)} {period}; дни повторений в плане не указаны, "
-            "уточняйте у организаторов."
+        when = (
+            _series_words(r.rrule) if "BYMONTH=" in r.rrule.upper() else f"{_series_words(r.rrule)} {period}"
         )
+        return f"Повторяется {when}; дни повторений в плане не указаны, уточняйте у организаторов."
     scope = {
         "month": "в течение месяца",
         "quarter": "в течение квартала",

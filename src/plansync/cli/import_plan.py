@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from plansync.errors import UsageError
+from plansync.errors import EXIT_NEEDS_ATTENTION, EXIT_OK, UsageError
 from plansync.util.shipped import WORKING_REGISTRY
 
 # Each command imports its use case when it runs (the `noqa: PLC0415` below): `plansync --help` imports
@@ -48,13 +48,14 @@ from plansync.util.shipped import WORKING_REGISTRY
     metavar="ROLE=N,...",
     default=None,
     help="The table's columns by hand, counted from 1, e.g. number=1,title=2,date=3,organizers=4 "
-    "(roles: number, title, form, date, time, organizers, place, notes).",
+    "(roles: number, title, form, date, time, when_where, organizers, contact, place, audience, notes).",
 )
 @click.option(
     "--into",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="A re-issued plan: merge it into this plan file (keys and hand edits kept), printing the diff.",
+    help="A re-issued plan: merge it into this plan file (comments, keys and hand edits kept), "
+    "printing the diff.",
 )
 @click.option("--dry-run", is_flag=True, help="With --into: only print the diff, write nothing.")
 def import_command(
@@ -68,20 +69,26 @@ def import_command(
     proposed: Path | None,
     into: Path | None,
     dry_run: bool,
-) -> None:
-    """Import a plan from SOURCE (.docx, .odt, .html or tab-separated .txt) into plan YAML.
+) -> int:
+    """Import a plan from SOURCE (.docx, .odt, .html, .pdf, .doc, .rtf or tab-separated .txt) into plan
+    YAML.
 
     The table is found by its header row and each column's role by its header words (or --columns).
     Organizers the registry does not know do not stop the import: they go into the plan under proposed
-    ids and into a proposals file to review, then to pass as another --registry.
+    ids and into a proposals file to review, then to pass as another --registry. What a person must
+    look at (unreadable dates, split cells, proposed organizations, contacts) is listed with its source
+    row. Exit status 0 when there is nothing to look at, 4 when the plan was written but lists items
+    to review, 1 when nothing was written. How each layout is read: docs/import.md.
     """
     from plansync.jobs.import_plan import (  # noqa: PLC0415
+        base_path,
         plan_yaml,
         read_import,
         registry_options,
         write_plan,
         write_proposals,
     )
+    from plansync.planread.review import summary  # noqa: PLC0415
 
     if into is not None and output is not None:
         raise UsageError("give either --into PLAN (merge a re-issued plan) or -o FILE, not both")
@@ -98,12 +105,11 @@ def import_command(
     )
     for line in imported.diff:
         click.echo(line)
-    for p in imported.proposals:
-        close = f"; close to «{p.close_to}», proposed as its alias" if p.alias_of else ""
-        click.echo(f"warning: «{p.name}» ({', '.join(p.seen)}) is not in the registry{close}", err=True)
+    for line in summary(imported.review):
+        click.echo(line, err=True)
+    status = EXIT_NEEDS_ATTENTION if imported.needs_attention else EXIT_OK
     if dry_run:
-        return
-    text = plan_yaml(imported)
+        return status
     proposed = write_proposals(imported, output=output, into=into, proposed=proposed)
     if proposed is not None:
         again = registry_options(imported)
@@ -114,7 +120,8 @@ def import_command(
         )
     target = into or output
     if target is None:
-        click.echo(text, nl=False)
+        click.echo(plan_yaml(imported), nl=False)
     else:
-        write_plan(text, target)
-        click.echo(f"wrote {target}", err=True)
+        write_plan(imported, target)
+        click.echo(f"wrote {target} (and {base_path(target)}, what this import read)", err=True)
+    return status

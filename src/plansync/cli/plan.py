@@ -59,9 +59,14 @@ def validate_command(plan: Path | None, config_file: Path | None) -> None:
     """Check a PLAN file (default: the config's plans) and report every problem as
     file:line:col: field: problem — fix.
 
-    Exit status 0 when the plan is valid, 1 when it is not.
+    Exit status 0 when the plan is valid (warnings, such as an override the date contradicts, too), 1
+    when it is not.
     """
-    from plansync.planread.planfile import load_plan, undated_events  # noqa: PLC0415
+    from plansync.planread.planfile import (  # noqa: PLC0415
+        load_plan,
+        override_warnings,
+        undated_events,
+    )
 
     for path in _plan_paths(plan, config_file):
         loaded = load_plan(path)
@@ -71,6 +76,8 @@ def validate_command(plan: Path | None, config_file: Path | None) -> None:
                 "calendars leave it out and digests list it as «дата уточняется» until `start:` is given",
                 err=True,
             )
+        for w in override_warnings(path):  # an override the date text (maybe re-issued) contradicts
+            click.echo(f"{w.file}:{w.line}:{w.col}: warning: {w.field}: {w.message} — {w.hint}", err=True)
         click.echo(f"{path}: valid: {len(loaded.events)} events, {len(loaded.organizations)} organizations")
 
 

@@ -390,6 +390,7 @@ class ItemView:
     exact: bool
     kind: str
     section: str
+    contact: str = ""  # whom to ask, as the plan names the person, position or phone
 
     @property
     def shared(self) -> bool:
@@ -492,6 +493,7 @@ def view_item(item: Item) -> ItemView:
         exact=item.exact,
         kind=item.kind,
         section=item.section,
+        contact=typography.text(event.contact or ""),
     )
 
 

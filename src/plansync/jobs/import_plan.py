@@ -1,8 +1,11 @@
-"""The import use case: a published plan document → plan YAML, the organizers to review, or a merge.
+"""The import use case: a published plan document → plan YAML, the organizers and rows to review, or a
+merge into the plan in use.
 
-`read_import` reads the document (and merges it into the plan in use with `into`); `write_proposals`
-writes the organizers to review; the CLI (`plansync import`) prints between the steps and writes the
-plan, so that a dry run shows the diff and writes nothing.
+`read_import` reads the document (and with `into` merges it into that plan, edited in place so that
+comments and hand edits stay); `write_proposals` writes the organizers to review; `write_plan` writes
+the plan and, beside it, what the import wrote (the base by which the next re-issue tells a person's
+edits from the source's). The CLI (`plansync import`) prints between the steps, so that a dry run
+shows the diff and writes nothing.
 """
 
 from __future__ import annotations
@@ -10,15 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from plansync.errors import UsageError
 from plansync.jobs.plans import load_plans
-from plansync.planread.importer import import_document, render_yaml
+from plansync.planread.importer import import_plan, render_base, render_yaml
 from plansync.planread.layout import parse_columns
 from plansync.planread.proposals import Proposal, render_proposals
 from plansync.planread.reissue import reissue
+from plansync.planread.review import ReviewItem
+from plansync.planread.yamledit import PlanEdit
 from plansync.util.fileio import write_atomic
 from plansync.util.shipped import REGISTRY, WORKING_REGISTRY, shipped_file
 
@@ -27,9 +33,25 @@ from plansync.util.shipped import REGISTRY, WORKING_REGISTRY, shipped_file
 class Imported:
     source: Path
     registries: tuple[Path, ...]
-    document: dict[str, object]
+    document: dict[str, Any]  # what the document says
     proposals: list[Proposal]  # organizers the registries do not know
+    review: list[ReviewItem]  # what a person must look at, by source row
     diff: list[str]  # with `into`: the lines of the merge
+    merged: PlanEdit | None = None  # with `into`: the plan in use, edited (not yet written)
+
+    @property
+    def needs_attention(self) -> bool:
+        """Something to look at: review items (events the plan gives no date are listed, but are the
+        plan's, as `validate` says), or a merge that replaced a hand edit or keeps an override the new
+        date contradicts."""
+        return any(item.kind != "undated" for item in self.review) or any(
+            line.startswith("! ") for line in self.diff
+        )
+
+
+def base_path(plan: Path) -> Path:
+    """Where the import keeps what it wrote last, beside the plan: `plan-2025.imported.yaml`."""
+    return plan.with_name(f"{plan.stem}.imported.yaml")
 
 
 def read_import(
@@ -52,20 +74,30 @@ def read_import(
         if not registry.is_file():
             raise UsageError(f"organizations registry {registry} not found; pass --registry FILE")
     roles = parse_columns(columns) if columns is not None else None
-    proposals: list[Proposal] = []
-    document = import_document(
-        source, registries, year, plan_id or f"plan-{year}", timezone, roles, proposals
-    )
+    result = import_plan(source, registries, year, plan_id or f"plan-{year}", timezone, roles)
     diff: list[str] = []
+    merged = None
     if into is not None:
         load_plans([into])
-        merged = reissue(yaml.safe_load(into.read_text(encoding="utf-8")), document)
-        document, diff = merged.document, list(merged.lines())
-    return Imported(source, tuple(registries), document, proposals, diff)
+        merged = PlanEdit.load(into)
+        diff = reissue(merged, result.document, _base(into)).lines()
+    return Imported(source, tuple(registries), result.document, result.proposals, result.review, diff, merged)
+
+
+def _base(plan: Path) -> dict[str, Any] | None:
+    """What the import wrote last beside `plan`, or None when there is no such record (or it is not
+    one plansync wrote)."""
+    try:
+        data = yaml.safe_load(base_path(plan).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("events"), list) else None
 
 
 def plan_yaml(imported: Imported) -> str:
-    """The plan as the YAML file people edit from now on."""
+    """The plan as the YAML file people edit from now on (with `into`: the plan in use, merged)."""
+    if imported.merged is not None:
+        return imported.merged.text()
     return render_yaml(imported.document, imported.source.name)
 
 
@@ -90,6 +122,11 @@ def write_proposals(
     return proposed
 
 
-def write_plan(text: str, target: Path) -> None:
-    """The plan YAML into `target`, atomically: a reader never sees half a plan."""
-    write_atomic(target, text.encode("utf-8"))
+def write_plan(imported: Imported, target: Path) -> None:
+    """The plan into `target` (the merged plan in use replaces itself only if it still holds what was
+    read and the result validates), and what the import wrote beside it, for the next re-issue."""
+    if imported.merged is not None:
+        imported.merged.save()
+    else:
+        write_atomic(target, plan_yaml(imported).encode("utf-8"))
+    write_atomic(base_path(target), render_base(imported.document, imported.source.name).encode("utf-8"))

@@ -68,7 +68,7 @@ class DateOverride:
 class Event:
     key: str
     section: str
-    number: int | None
+    number: str | None  # as published: «7», «1.1», «II.1»
     form: str | None
     title: str
     date_text: str
@@ -76,6 +76,7 @@ class Event:
     reading: Reading  # the date text as read, with the overrides applied
     override: DateOverride = field(default_factory=DateOverride)
     notes: str | None = None
+    contact: str | None = None  # who to ask: the person, position, department or phone the plan names
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from babel.dates import get_day_names, get_month_names
 
 from plansync.model.reading import Precision, Reading
 
-__all__ = ["DateReadError", "Precision", "Reading", "read_date"]
+__all__ = ["DateReadError", "Precision", "Reading", "read_date", "read_in_section"]
 
 MAX_LENGTH = 500  # a date cell is short; the limit bounds the work on hostile input
 MIN_YEAR, MAX_YEAR = 1900, 2100  # outside of this a year is a typo, not a plan
@@ -209,23 +209,50 @@ _HOUR_WORDS = frozenset({"ч", "час", "часа", "часов"})
 _DECADE_WORDS = frozenset({"декада", "декады", "декаде", "декаду"})
 # «каждый последний вторник месяца»: the weekday's place in the month (BYDAY=-1TU)
 _NTH_WORDS = {
-    **dict.fromkeys(("первый", "первую", "первое"), 1),
-    **dict.fromkeys(("второй", "вторую", "второе"), 2),
-    **dict.fromkeys(("третий", "третью", "третье"), 3),
-    **dict.fromkeys(("четвертый", "четвертую", "четвертое"), 4),
-    **dict.fromkeys(("последний", "последнюю", "последнее"), -1),
+    **dict.fromkeys(("первый", "первую", "первое", "первая"), 1),
+    **dict.fromkeys(("второй", "вторую", "второе", "вторая"), 2),
+    **dict.fromkeys(("третий", "третью", "третье", "третья"), 3),
+    **dict.fromkeys(("четвертый", "четвертую", "четвертое", "четвертая"), 4),
+    **dict.fromkeys(("последний", "последнюю", "последнее", "последняя"), -1),
 }
 _ALWAYS_WORDS = frozenset({"постоянно", "круглогодично"})
 # Words before a date that say how to read it, and nothing else: «Начало – 4 декабря» opens a period,
 # «уже в январе» is the date itself, «ориентировочно май» keeps the word as the note.
-_LEAD_START = frozenset({"начало", "старт"})
+_LEAD_START = frozenset({("начало",), ("старт",), ("открытие",), ("первый", "день")})
+# «Первый день – 4 декабря, второй день – 5 декабря»: labels of the days of one event
+_DAY_LABELS = frozenset(
+    (ordinal, "день") for ordinal in ("первый", "второй", "третий", "четвертый", "пятый", "последний")
+)
 _LEAD_SILENT = frozenset({"уже"})
 _LEAD_NOTE = frozenset({"ориентировочно", "предположительно", "примерно", "планируется"})
 # what a number in a note may count without being a date: grades, minutes, people, copies, ages
 _COUNT_UNITS = frozenset(
     {"кл", "класс", "класса", "классов", "мин", "минут", "минуты", "чел", "человек", "экз", "шт", "лет"}
 )
-_RULE_STARTS = frozenset({*_REPEAT_WORDS, *_TIMES_COUNT, *_COUNT_WORDS, *_EVERY, "раз", "по"})
+_RULE_STARTS = frozenset(
+    {*_REPEAT_WORDS, *_TIMES_COUNT, *_COUNT_WORDS, *_EVERY, *_NTH_WORDS, "раз", "по", "в", "во"}
+)
+# words before a date that change what it means («после 20 ноября», «не в мае»): never a mere label
+_MEANING_WORDS = frozenset(
+    {
+        "не",
+        "после",
+        "кроме",
+        "около",
+        "ранее",
+        "позднее",
+        "позже",
+        "раньше",
+        "перед",
+        "вне",
+        "помимо",
+        "между",
+    }
+)
+# prepositions a date expression starts with: words before one are a label («Мероприятия с 31 января …»)
+_DATE_PREPOSITIONS = frozenset({"с", "со", "до", "по", "от", "в", "во", "на", "начиная"})
+# a word closing a date that says nothing more: «15 мая г.», «май месяц»
+_CLOSING_WORDS = frozenset({"г", "гг", "года", "год", "месяц", "месяца", "мес"})
 
 
 # --- Tokens --------------------------------------------------------------------------------------------
@@ -325,6 +352,8 @@ class _RuleItem(NamedTuple):
     s: int
     e: int
     nth: int = 0  # the weekday's place in the month: 1 the first, -1 the last
+    months: tuple[int, ...] = ()  # «март, октябрь»: the months it happens in
+    monthdays: tuple[int, ...] = ()  # «17, 24 сентября»: the days of the month it happens on
 
 
 class _WeekdayItem(NamedTuple):
@@ -378,7 +407,7 @@ def _day_problem(day: int, month: int, year: int) -> str | None:
 class _Cell:
     """The parser of one cell: tokens, the plan year and the text to quote."""
 
-    __slots__ = ("count", "n", "src", "toks", "year")
+    __slots__ = ("count", "n", "opens", "src", "toks", "year")
 
     def __init__(self, src: str, toks: list[_Tok], year: int) -> None:
         self.src = src  # the cell without markup, as written: notes and quotes come from here
@@ -386,6 +415,7 @@ class _Cell:
         self.n = len(toks)
         self.year = year
         self.count: str | None = None  # the first «16+», «7–11 кл.» read as a note
+        self.opens = False  # «Начало – 4 декабря»: the date opens a period
 
     # -- small helpers
 
@@ -421,6 +451,8 @@ class _Cell:
             if self.word(i) in _YEAR_WORDS:
                 i += 1
             return year, i
+        if self.word(i) in _CLOSING_WORDS and self.kind(i + 1) in ("", "sep", "dash"):
+            return None, i + 1  # «15 мая г.», «май месяц»: a word that adds nothing
         return None, i
 
     # -- points and date expressions
@@ -638,7 +670,7 @@ class _Cell:
         if w in ("в", "во") or (w == "на" and self.word(i + 1) == "протяжении"):
             # «в июне», «в III квартале»; in «в течение года», «на протяжении года» «года» is the plan year
             j = i + 1
-            year_word = w == "на" or self.word(j) == "течение"
+            year_word = w == "на" or self.word(j) in ("течение", "течении")  # a common misspelling
             if year_word:
                 j += 1
                 if self.word(j) in ("всего", "весь"):
@@ -773,11 +805,14 @@ class _Cell:
                 freq, end = unit
                 # an RRULE cannot say "twice a month" without the days: keep those words as a note
                 return _RuleItem(freq if times == 1 else None, (), t.s, self.toks[end - 1].e), end
-        if w in _EVERY and self.word(i + 1) in _NTH_WORDS:  # «каждый последний вторник месяца»
-            nth = _NTH_WORDS[self.word(i + 1)]
-            day = _WEEKDAYS_ACC.get(self.word(i + 2))
+        # «каждый последний вторник месяца», «ежемесячно, последний четверг», «в первую среду месяца»
+        first = i + 1 if w in _EVERY or w in ("в", "во") else i
+        if self.word(first) in _NTH_WORDS and (first > i or w in _NTH_WORDS):
+            nth = _NTH_WORDS[self.word(first)]
+            day = _WEEKDAYS_ACC.get(self.word(first + 1), _WEEKDAYS.get(self.word(first + 1)))
             if day is not None:
-                end = i + 3 + (self.word(i + 3) == "месяца")
+                end = first + 2 + (self.word(first + 2) in ("месяца", "каждого"))
+                end += self.word(end - 1) == "каждого" and self.word(end) == "месяца"
                 return _RuleItem(("MONTHLY", 1), (day,), t.s, self.toks[end - 1].e, nth), end
         if w in _EVERY:
             days = self.weekday_list(i + 1, _WEEKDAYS_ACC)
@@ -807,6 +842,10 @@ class _Cell:
             found = self.time_expr(i)
             if found is not None:
                 return found
+        if kind == "num":
+            listed = self.listed_day(i)
+            if listed is not None:
+                return listed
         if kind != "word":  # skip the prepositions: «12 марта», «12.03», «III квартал»
             return self.range_or_point(i, t.s)
         date = self.date_expr(i)
@@ -815,6 +854,23 @@ class _Cell:
         if t.w in _WEEKDAYS:  # «Среда, 12 марта»: checked against the date
             return _WeekdayItem(_WEEKDAYS[t.w], t.s, t.e), i + 1
         return None
+
+    def listed_day(self, i: int) -> tuple[_Item, int] | None:
+        """A day of a list that names its month once, at its end: «17» of «17, 24 сентября», «12 и
+        15 марта»."""
+        j = i
+        while self.kind(j) == "num" and (
+            self.word(j + 1) == "и" or (self.kind(j + 1) == "sep" and self.toks[j + 1].w == ",")
+        ):
+            j += 2
+        if j == i or self.kind(j) != "num":
+            return None
+        last = self.point(j)
+        if last is None or last.kind != "day":
+            return None
+        t = self.toks[i]
+        day = _Point("day", int(t.w), last.month, last.year, t.s, t.e, i + 1, "")
+        return self.single(day, t.s), i + 2 if self.word(i + 1) == "и" else i + 1
 
     def count_phrase(self, i: int) -> int:
         """The end of «16+», «7–11 кл.», «30 мин.» at token i (numbers that count no days), or 0."""
@@ -882,20 +938,36 @@ class _Cell:
         )
 
     def lead(self, run: list[_Tok], item: _DateItem, notes: list[tuple[int, str]]) -> _DateItem:
-        """Read the words right before a date when they say only how to read it; the run is then used."""
-        words = [r.w for r in run if r.kind != "dash"]
-        if len(words) != 1:
+        """Read the words right before a date when they say only how to read it, or when they are a label
+        set off from it by a dash («Сбор сведений – до 1 марта») or standing before a date that begins
+        with its own preposition («Мероприятия с 31 января по 5 февраля»): the run is then used (a
+        label is kept as a note). Words that change a date's meaning («после», «не») are left in it."""
+        words = tuple(r.w for r in run if r.kind != "dash")
+        if not words:
             return item
-        word = words[0]
         single = item.start == item.end or (item.sp == item.ep and item.sp != "day")
-        if word in _LEAD_START and item.start is not None and item.end is not None and single:
-            run.clear()  # «Начало – 4 декабря», «Начало – март»: the period opens then
-            return item._replace(end=None, ep=None)
-        if word in _LEAD_SILENT:
+        if words in _LEAD_START and item.start is not None and item.end is not None and single:
+            run.clear()  # «Начало – 4 декабря», «Первый день – 4 декабря»: the period opens then
+            self.opens = True  # (unless more days follow: then they are the days of the event)
+            return item
+        if words in _LEAD_START:
+            return item  # «Начало – 3 – 7 мая»: which day opens what? left to the error
+        if words in _DAY_LABELS and item.sp == item.ep == "day" and item.start == item.end:
             run.clear()
-        elif word in _LEAD_NOTE:
+            return item
+        if len(words) == 1 and words[0] in _LEAD_SILENT:
+            run.clear()
+        elif len(words) == 1 and words[0] in _LEAD_NOTE:
             self.note_of(run, notes)
+        elif not _MEANING_WORDS.intersection(words) and all(r.kind in ("word", "dash", "other") for r in run):
+            first_word = self.word(self.token_at(item.s))
+            if run[-1].kind == "dash" or first_word in _DATE_PREPOSITIONS:
+                self.note_of(run, notes)
         return item
+
+    def token_at(self, start: int) -> int:
+        """The index of the token that begins at `start`."""
+        return next((i for i, t in enumerate(self.toks) if t.s == start), self.n)
 
     def note_of(self, run: list[_Tok], notes: list[tuple[int, str]]) -> None:
         """Keep a run of note words, whitespace collapsed; a dash between a date and its note is no note."""
@@ -971,6 +1043,20 @@ class _Cell:
         weekdays: list[_WeekdayItem],
         notes: list[tuple[int, str]],
     ) -> Reading:
+        if len(dates) > 1 and not rules and self.days(dates):
+            days = sorted({d.start for d in dates if d.start is not None})
+            span = _DateItem(days[0], days[-1], "day", "day", False, dates[0].s, dates[-1].e)
+            if (days[-1] - days[0]).days + 1 != len(days):  # «17, 24 сентября»: those days only
+                rules = [_RuleItem(("MONTHLY", 1), (), -1, -1, monthdays=tuple(d.day for d in days))]
+            dates = [span]  # «Первый день – 4 декабря, второй день – 5 декабря»: 4–5 December
+        elif len(dates) == 1 and self.opens:
+            dates = [dates[0]._replace(end=None, ep=None)]
+        if len(dates) > 1 and not rules and not times and self.months(dates):
+            months = sorted({d.start.month for d in dates if d.start is not None})
+            first, last = min(d.start for d in dates if d.start), max(d.end for d in dates if d.end)
+            # «март, октябрь»: one event in each of those months
+            dates = [_DateItem(first, last, "month", "month", False, dates[0].s, dates[-1].e)]
+            rules = [_RuleItem(("YEARLY", 1), (), -1, -1, months=tuple(months))]
         if len(dates) > 1:
             raise _Fail(
                 f"{self.quoted(dates[0])} and {self.quoted(dates[1])} "
@@ -1022,20 +1108,22 @@ class _Cell:
         """One RRULE from all repetition words: «еженедельно, по вторникам» is one weekly rule."""
         if not rules:
             return None
+        bare = next((r.freq for r in rules if not r.byday and r.freq and r.freq[0] == "MONTHLY"), None)
+        if bare is not None:  # «ежеквартально, последняя пятница»: the last Friday of every third month
+            rules = [r._replace(freq=bare) if r.nth and r.freq == ("MONTHLY", 1) else r for r in rules]
         first = rules[0]
         days: set[int] = set()
+        placed = next((rule for rule in rules if rule.byday), first)  # the rule whose weekdays count
         for rule in rules:
-            if rule.freq != first.freq:  # also «ежемесячно» with «дважды в месяц»
+            if rule.freq != first.freq or (rule.byday and rule.nth != placed.nth):
+                other = (
+                    first if rule.freq != first.freq else placed
+                )  # also «ежемесячно» with «дважды в месяц»
                 raise _Fail(
-                    f"{_quote(self.frag(first.s, first.e))} and {_quote(self.frag(rule.s, rule.e))} "
+                    f"{_quote(self.frag(other.s, other.e))} and {_quote(self.frag(rule.s, rule.e))} "
                     "are different repetitions; keep one of them"
                 )
             days.update(rule.byday)
-            if rule.nth != first.nth:
-                raise _Fail(
-                    f"{_quote(self.frag(first.s, first.e))} and {_quote(self.frag(rule.s, rule.e))} "
-                    "are different repetitions; keep one of them"
-                )
         if first.freq is None:  # said in words only, already kept as a note
             return None
         freq, interval = first.freq
@@ -1043,9 +1131,33 @@ class _Cell:
         if interval != 1:
             rrule += f";INTERVAL={interval}"
         if days:
-            nth = str(first.nth) if first.nth else ""
+            nth = str(placed.nth) if placed.nth else ""
             rrule += ";BYDAY=" + ",".join(nth + _BYDAY[d] for d in sorted(days))
+        if first.months:
+            rrule += ";BYMONTH=" + ",".join(str(m) for m in first.months)
+        if first.monthdays:
+            rrule += ";BYMONTHDAY=" + ",".join(str(d) for d in first.monthdays)
         return rrule
+
+    @staticmethod
+    def days(dates: list[_DateItem]) -> bool:
+        """Every date is one day, all of one month or one after another."""
+        days = sorted(d.start for d in dates if d.start is not None)
+        if len(days) != len(dates) or not all(d.sp == d.ep == "day" and d.start == d.end for d in dates):
+            return False
+        same_month = len({(d.year, d.month) for d in days}) == 1
+        return same_month or (days[-1] - days[0]).days + 1 == len(set(days))
+
+    @staticmethod
+    def months(dates: list[_DateItem]) -> bool:
+        """Every date is one whole month of the same year, each a different one."""
+        starts = [d.start for d in dates]
+        return (
+            all(d.sp == d.ep == "month" and not d.deadline for d in dates)
+            and all(d.start is not None and d.end is not None and d.start.month == d.end.month for d in dates)
+            and len({(s.year, s.month) for s in starts if s is not None}) == len(dates)
+            and len({s.year for s in starts if s is not None}) == 1
+        )
 
     def check_weekday(self, weekday: _WeekdayItem, date: _DateItem) -> None:
         named = _quote(self.frag(weekday.s, weekday.e))
@@ -1188,3 +1300,40 @@ def _read(text: str, year: int, *, fast: bool = True) -> Reading | str:
         return _Cell(src, toks, year).read(text)
     except _Fail as fail:
         return _Undated(fail.reason) if fail.undated else fail.reason
+
+
+# «в течение квартала» under a heading «III квартал»: the date is the section's period
+_IN_SECTION_RE = re.compile(r"^\s*в\s+течени[еи]\s+(месяца|квартала|полугодия)\b[\s,;.]*(.*)$", re.IGNORECASE)
+_SECTION_UNITS: dict[str, Precision] = {"месяца": "month", "квартала": "quarter", "полугодия": "half"}
+
+
+def read_in_section(text: str, year: int, heading: str | None) -> Reading:
+    """Read a date cell that may refer to its section: «в течение квартала» (or «месяца», «полугодия»)
+    under a heading that is one quarter («III квартал», or month, or half-year) is that period. Any
+    other cell reads as `read_date` reads it."""
+    try:
+        return read_date(text, year)
+    except DateReadError:
+        match = _IN_SECTION_RE.match(text)
+        if match is None or not heading:
+            raise
+        try:
+            period = read_date(heading, year)
+        except DateReadError:
+            raise DateReadError(
+                text,
+                f"{_quote(text)} refers to its section, but the section's heading {_quote(heading)} is "
+                "no month, quarter or half-year; write the period (e.g. 'III квартал')",
+            ) from None
+        unit = _SECTION_UNITS[match[1].lower()]
+        if period.start_precision != unit or period.end_precision != unit or period.rrule:
+            raise DateReadError(
+                text,
+                f"{_quote(text)} refers to its section, but the section's heading {_quote(heading)} is "
+                f"not one {_PRECISION_WORDS[unit]}; write the period",
+            ) from None
+        note = match[2].strip() or None
+        return Reading(text, period.start, period.end, unit, unit, None, None, None, False, note)
+
+
+_PRECISION_WORDS = {"month": "month", "quarter": "quarter", "half": "half-year"}

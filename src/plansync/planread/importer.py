@@ -1,38 +1,60 @@
-"""Import a yearly plan from its text-table form (as converted from the published document) into
-plan YAML.
-
-The source format: a title line; tables of tab-separated rows `number, title, date, organizers`
-where the form of an event is in `<i>…</i>`; a row whose number cell is empty continues the row
-above (the document's conversion broke long cells); a line without tabs is a section heading; and a
-«Контактная информация» block of `organization name` / `Тел.: …, e-mail: …` line pairs.
+"""Import a yearly plan from a published document into plan YAML: the laid-out table (plansync.planread
+.layout) becomes events with keys, numbers as written, forms, dates (unreadable ones kept as text with
+`date_known: false`), organizers (known ones from the registry, others proposed, the plan's issuing
+library where a row names only people) and contacts; what needs a person's look is a ReviewItem.
 
 Everything here is pure text-to-text so that importing the same source always gives the same bytes.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from plansync.errors import InvalidInput, Problem
-from plansync.planread.dates import DateReadError, read_date
-from plansync.planread.layout import Columns, SourceContact, SourceDoc, SourceRow, lay_out
-from plansync.planread.proposals import Proposal, Proposer
+from plansync.planread.contacts import SourceContact
+from plansync.planread.dates import DateReadError, read_date, read_in_section
+from plansync.planread.layout import Columns, SourceDoc, SourceRow, lay_out
+from plansync.planread.organizations import (
+    NO_ORGANIZER,
+    KnownOrganization,
+    Organization,
+    OrganizerMatcher,
+    Roster,
+    load_registry,
+)
+from plansync.planread.proposals import Proposal
+from plansync.planread.responsible import read_responsible
+from plansync.planread.review import ReviewItem
 from plansync.planread.sources import read_document
 from plansync.planread.sources.model import Run
 from plansync.planread.sources.tab_text import read_tab_text
-from plansync.planread.yamlcheck import Checker, Node, read_file
 from plansync.planread.yamlwrite import Flow, dump_yaml
+
+__all__ = [
+    "Flow",
+    "Imported",
+    "KnownOrganization",
+    "OrganizerMatcher",
+    "event_form",
+    "import_plan",
+    "import_source",
+    "load_registry",
+    "parse_source",
+    "render_base",
+    "render_yaml",
+]
 
 FORMAT_NOTE = "docs/plan-format.md"
 # run-together unknown names part after a closing quote and before a capital: «… г. Гусева» Калининградская …
 _NAME_END_RE = re.compile(r"(?<=»)\s+(?=[А-ЯЁA-Z])")
 _SPACE_RE = re.compile(r"\s+")
-_QUOTES = str.maketrans({"“": "«", "”": "»", "„": "«", '"': "«", "‘": "'", "’": "'"})
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_TEXT = 10_000  # the longest text a plan file takes (plansync.planread.yamlcheck)
+NO_DATE = "не указана"  # the date text of an event whose date cell is empty
 
 # The kind of event, found in a title when the document did not mark it in italics. The earliest
 # match in the title wins; longer phrases come first so that «цикл вебинаров» beats «вебинар».
@@ -61,136 +83,12 @@ _FORM_RES = tuple(
 )
 
 
-@dataclass(frozen=True)
-class KnownOrganization:
-    id: str
-    name: str
-    short_name: str
-    kind: str
-    aliases: tuple[str, ...]
-
-
 # -- reading the source ---------------------------------------------------------------------------
 
 
 def parse_source(text: str, file: str) -> SourceDoc:
     """The tab-separated text form of a plan, laid out as title, sections of rows, and contacts."""
     return lay_out(read_tab_text(text, file))
-
-
-# -- organizations -------------------------------------------------------------------------------
-
-
-def load_registry(path: Path | Sequence[Path]) -> list[KnownOrganization]:
-    """The known organizations of one or more registry files, read in order: a later file adds
-    organizations, and its `alias_of` entries (accepted proposals) add aliases to known ones."""
-    known: list[KnownOrganization] = []
-    problems: list[Problem] = []
-    for one in [path] if isinstance(path, Path) else path:
-        checker = Checker(str(one))
-        root = read_file(one, checker)
-        if root is not None:
-            checker.guarded(functools.partial(_read_registry, root, checker, known))
-        problems.extend(checker.problems)
-    if problems:
-        raise InvalidInput(problems)
-    return known
-
-
-def _read_registry(root: Node, checker: Checker, known: list[KnownOrganization]) -> None:
-    top = checker.mapping(root, "", ("organizations",), required=("organizations",))
-    items = (
-        checker.sequence(top["organizations"].value, "organizations")
-        if top and "organizations" in top
-        else []
-    )
-    for index, node in enumerate(items or ()):
-        where = f"organizations[{index}]"
-        fields = checker.mapping(
-            node,
-            where,
-            ("id", "name", "short_name", "kind", "aliases", "alias_of", "seen"),
-            required=("id", "name", "short_name", "kind"),
-        )
-        if not fields or len(fields.keys() & {"id", "name", "short_name", "kind"}) < 4:
-            continue
-        if "alias_of" in fields:  # an accepted proposal: its name is another name of a known organization
-            target = checker.string(fields["alias_of"].value, f"{where}.alias_of")
-            name = checker.string(fields["name"].value, f"{where}.name")
-            index_of = {org.id: i for i, org in enumerate(known)}
-            if target is not None and target not in index_of:
-                checker.error(
-                    fields["alias_of"].value,
-                    f"{where}.alias_of",
-                    f"unknown organization '{target}'",
-                    "name an id of an earlier --registry file, or delete `alias_of` to make it a new one",
-                )
-            elif target is not None and name is not None:
-                org = known[index_of[target]]
-                known[index_of[target]] = KnownOrganization(
-                    org.id, org.name, org.short_name, org.kind, (*org.aliases, name)
-                )
-            continue
-        values = [
-            checker.string(fields[k].value, f"{where}.{k}") for k in ("id", "name", "short_name", "kind")
-        ]
-        aliases = (
-            checker.string_list(fields["aliases"].value, f"{where}.aliases") if "aliases" in fields else []
-        )
-        if None in values or aliases is None:
-            continue
-        org_id, name, short, kind = (v or "" for v in values)
-        known.append(KnownOrganization(org_id, name, short, kind, tuple(a for a, _ in aliases)))
-
-
-def _normalize(text: str) -> str:
-    return _SPACE_RE.sub(" ", text.translate(_QUOTES)).strip().casefold()
-
-
-class OrganizerMatcher:
-    """Splits run-together organizer cells into known organizations, longest name first."""
-
-    def __init__(self, known: Iterable[KnownOrganization]) -> None:
-        names = [(_normalize(n), org) for org in known for n in (org.name, *org.aliases)]
-        self._names = sorted(names, key=lambda item: -len(item[0]))
-
-    def split(self, cell: str) -> tuple[list[KnownOrganization], list[str]]:
-        """Return the organizations found and the pieces of text that matched none."""
-        text = _normalize(cell)
-        found: list[KnownOrganization] = []
-        unmatched: list[str] = []
-        pos = 0
-        while pos < len(text):
-            if text[pos] in " ,;":
-                pos += 1
-                continue
-            org = self._match_at(text, pos)
-            if org is not None:
-                if org[0] not in found:
-                    found.append(org[0])
-                pos += org[1]
-                continue
-            end = next(
-                (i for i in range(pos + 1, len(text)) if text[i - 1] == " " and self._match_at(text, i)),
-                len(text),
-            )
-            unmatched.append(cell_fragment(cell, text[pos:end].strip()))
-            pos = end
-        return found, unmatched
-
-    def _match_at(self, text: str, pos: int) -> tuple[KnownOrganization, int] | None:
-        for name, org in self._names:
-            end = pos + len(name)
-            if text.startswith(name, pos) and (end == len(text) or text[end] in " ,;"):
-                return org, len(name)
-        return None
-
-
-def cell_fragment(cell: str, normalized_piece: str) -> str:
-    """Show the user the piece as written in the source when we can find it again."""
-    flat = _SPACE_RE.sub(" ", cell)
-    index = flat.casefold().translate(_QUOTES).find(normalized_piece)
-    return flat[index : index + len(normalized_piece)] if index >= 0 else normalized_piece
 
 
 # -- building the plan -----------------------------------------------------------------------------
@@ -231,12 +129,12 @@ def event_form(runs: list[Run]) -> str | None:
     return min(hits)[2] if hits else None
 
 
-def _names_no_date(text: str, year: int) -> bool:
+def _date_problem(text: str, year: int, heading: str | None) -> DateReadError | None:
     try:
-        read_date(text, year)
+        read_in_section(text, year, heading)
     except DateReadError as exc:
-        return exc.undated
-    return False
+        return exc
+    return None
 
 
 def _is_year_round(rows: list[SourceRow], year: int) -> bool:
@@ -255,84 +153,225 @@ def _is_year_round(rows: list[SourceRow], year: int) -> bool:
     return True
 
 
-def build_document(
-    doc: SourceDoc,
-    known: list[KnownOrganization],
-    year: int,
-    plan_id: str,
-    timezone: str,
-    file_name: str,
-    proposals: list[Proposal] | None = None,
-) -> dict[str, Any]:
-    """The plan as the nested dicts that `render_yaml` writes. Organizers the registry does not know are
-    in it under proposed ids, and their proposals are added to `proposals`."""
-    proposals = [] if proposals is None else proposals
-    matcher = OrganizerMatcher(known)
-    proposer = Proposer(list(known))
-    used: list[KnownOrganization | Proposal] = []
-    sections: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    section_ids: set[str] = set()
-    for section in doc.sections:
-        base = "year-round" if _is_year_round(section.rows, year) else "dated"
-        section_id = base
-        suffix = 2
-        while section_id in section_ids:
-            section_id, suffix = f"{base}-{suffix}", suffix + 1
-        section_ids.add(section_id)
-        sections.append({"id": section_id, **({"title": section.heading} if section.heading else {})})
-        for row in section.rows:
-            orgs: list[KnownOrganization | Proposal] = []
-            for part in row.organizers.split("\n"):  # a cell's paragraphs never share an organization
-                found, unmatched = matcher.split(part)
-                orgs.extend(found)
-                seen = f"{file_name}:{row.line} row {row.number}"
-                pieces = [name for piece in unmatched for name in _NAME_END_RE.split(piece)]
-                orgs.extend(proposer.propose(name, seen) for name in pieces)
-            orgs = list({o.id: o for o in orgs}.values())
-            used.extend(o for o in orgs if o not in used)
-            event: dict[str, Any] = {
-                "key": f"{section_id}-{row.number:02d}",
-                "section": section_id,
-                "number": row.number,
-            }
-            form = row.form or event_form(row.title)
-            if form:
-                event["form"] = form
-            event["title"] = _SPACE_RE.sub(" ", plain(row.title))
-            event["date"] = row.date
-            if _names_no_date(row.date, year):
-                event["date_known"] = False  # «по отдельному плану»: kept, out of calendars until known
-            event["organizers"] = Flow(o.id for o in orgs)
-            if row.notes:
-                event["notes"] = row.notes
-            events.append(event)
-    contacts_by_id: dict[str, SourceContact] = {}
-    for contact in doc.contacts:
-        found, unmatched = matcher.split(contact.name)
-        org: KnownOrganization | Proposal
-        if len(found) == 1 and not unmatched:
-            org = found[0]
-        else:
-            org = proposer.propose(contact.name, f"{file_name}:{contact.line} contacts")
-        contacts_by_id[org.id] = contact
-        if org not in used:
-            used.append(org)
-    organizations = []
-    for org in used:
-        short = org.short_name if isinstance(org, KnownOrganization) else org.name
-        entry: dict[str, Any] = {"id": org.id, "name": org.name, "short_name": short, "kind": org.kind}
-        known_contact = contacts_by_id.get(org.id)
-        if known_contact is not None:
-            entry["contacts"] = {"phones": Flow(known_contact.phones), "emails": Flow(known_contact.emails)}
-        organizations.append(entry)
-    proposals.extend(proposer.proposals)
-    return {
-        "plan": {"id": plan_id, "title": doc.title, "year": year, "timezone": timezone},
-        "sections": sections,
-        "organizations": organizations,
-        "events": events,
-    }
+def _text(value: str) -> str:
+    """A text the plan file takes: one line, no control characters, not too long."""
+    value = _SPACE_RE.sub(" ", _CONTROL_RE.sub(" ", value)).strip()
+    return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
+
+
+def key_part(number: str) -> str:
+    """The number's part of an event key: «7» → «07», «1.1» → «1-1», «II.1» → «ii-1»."""
+    if number.isdigit():
+        return f"{int(number):02d}"
+    return re.sub(r"[^a-z0-9]+", "-", number.lower()).strip("-") or "x"
+
+
+def number_value(number: str) -> int | str:
+    """How the number is written to the plan file: a whole number as one, else the text («1.1»)."""
+    return int(number) if number.isdigit() and len(number) <= 6 else number
+
+
+@dataclass
+class Imported:
+    """A plan read from its document: the nested dicts that `render_yaml` writes, the organizers to
+    review, and what else a person must look at."""
+
+    document: dict[str, Any]
+    proposals: list[Proposal] = field(default_factory=list)
+    review: list[ReviewItem] = field(default_factory=list)
+
+
+class _Builder:
+    def __init__(self, doc: SourceDoc, known: list[KnownOrganization], year: int, file_name: str) -> None:
+        self.doc = doc
+        self.year = year
+        self.file_name = file_name
+        self.roster = Roster(known)
+        self.review: list[ReviewItem] = list(doc.review)
+        self.used: list[Organization] = []
+        self.keys: set[str] = set()
+        self.placeholder: Organization | None = None  # «Организатор не указан», for rows naming none
+
+    def seen(self, row: SourceRow) -> str:
+        return f"{self.file_name}, {row.place}"
+
+    def organizations_of(self, row: SourceRow) -> tuple[list[str], str | None, bool]:
+        """The organization names of a row (as written), its contact, and whether it names the plan's
+        issuer as a whole («Все библиотеки ЦБС»)."""
+        names: list[str] = []
+        contact: list[str] = []
+        everyone = False
+        for part in row.organizers.split("\n"):  # a cell's paragraphs never share an organization
+            found, unmatched = self.roster.matcher.split(part)
+            names.extend(org.name for org in found)
+            for piece in unmatched:
+                responsible = read_responsible(piece)
+                everyone = everyone or responsible.everyone
+                names.extend(
+                    _text(name)
+                    for org in responsible.organizations
+                    for name in _NAME_END_RE.split(org)
+                    if any(ch.isalnum() for ch in name)  # ««», «—»: no name
+                )
+                if responsible.contact:
+                    contact.append(responsible.contact)
+        if row.contact:
+            contact.insert(0, row.contact)
+        return names, ", ".join(contact) or None, everyone
+
+    def issuer(self) -> Organization:
+        """The organization of rows that name none: the plan's issuer, else the one the contacts give,
+        else one to fill in."""
+        if self.roster.issuer is not None:
+            return self.roster.issuer
+        named = [c for c in self.doc.contacts if c.name]
+        if len(named) == 1:
+            self.roster.issuer = self.roster.name(named[0].name, f"{self.file_name}, contacts")
+            return self.roster.issuer
+        self.placeholder = self.roster.proposer.propose(NO_ORGANIZER, f"{self.file_name}, title")
+        return self.placeholder
+
+    def own_contacts(self, contact: SourceContact, contacts_by_id: dict[str, SourceContact]) -> None:
+        """Phones and e-mails that name no organization go to the plan's issuer, when it has one."""
+        where = f"line {contact.line}"
+        if self.roster.issuer is None:
+            self.review.append(
+                ReviewItem("contacts", where, f"«{contact.text}» names no organization; left out")
+            )
+            return
+        issuer = self.roster.issuer
+        if issuer not in self.used:
+            self.used.append(issuer)
+        known = contacts_by_id.setdefault(issuer.id, SourceContact(contact.line, issuer.name, [], []))
+        known.phones.extend(p for p in contact.phones if p not in known.phones)
+        known.emails.extend(e for e in contact.emails if e not in known.emails)
+        self.review.append(
+            ReviewItem("contacts", where, f"«{contact.text}» names no organization: given to «{issuer.name}»")
+        )
+
+    def key(self, section_id: str, number: str | None, row: SourceRow) -> str:
+        base = f"{section_id}-{key_part(number)}" if number else f"{section_id}-row-{key_part(row.place)}"
+        key, suffix = base, 2
+        while key in self.keys:
+            key, suffix = f"{base}-{suffix}", suffix + 1
+        self.keys.add(key)
+        return key
+
+    def build(self, plan_id: str, timezone: str) -> Imported:
+        doc = self.doc
+        for text in (doc.title, *doc.preamble):  # the title, else the page's heading names the issuer
+            if self.roster.find_issuer(text, f"{self.file_name}, title") is not None:
+                break
+        names: list[tuple[str, str]] = [(c.name, f"{self.file_name}, contacts") for c in doc.contacts]
+        for contact in doc.contacts:
+            self.roster.name(contact.name, f"{self.file_name}, contacts", contact.short)
+        parts = {id(row): self.organizations_of(row) for s in doc.sections for row in s.rows}
+        for section in doc.sections:
+            names.extend((name, self.seen(row)) for row in section.rows for name in parts[id(row)][0])
+        self.roster.names(names)
+        sections: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        section_ids: set[str] = set()
+        for section in doc.sections:
+            base = "year-round" if _is_year_round(section.rows, self.year) else "dated"
+            section_id, suffix = base, 2
+            while section_id in section_ids:
+                section_id, suffix = f"{base}-{suffix}", suffix + 1
+            section_ids.add(section_id)
+            heading = _text(section.heading) if section.heading else ""
+            sections.append({"id": section_id, **({"title": heading} if heading else {})})
+            for row in section.rows:
+                event = self.event(row, section_id, parts[id(row)], section.heading)
+                if event is not None:
+                    events.append(event)
+        if not events:
+            raise InvalidInput(
+                [
+                    Problem(
+                        self.file_name,
+                        1,
+                        1,
+                        "table",
+                        "the plan's table has no event rows (every row lacks a title)",
+                        "check that this is the plan, or give the columns by hand with --columns",
+                    )
+                ]
+            )
+        contacts_by_id: dict[str, SourceContact] = {}
+        for contact in doc.contacts:
+            if not contact.name:  # «Контактная информация: тел. …»: the plan's own library's
+                self.own_contacts(contact, contacts_by_id)
+                continue
+            org = self.roster.name(contact.name, f"{self.file_name}, contacts")
+            contacts_by_id[org.id] = contact
+            if org not in self.used:
+                self.used.append(org)
+        organizations = []
+        for org in self.used:
+            short = org.short_name if isinstance(org, KnownOrganization) else (org.short or org.name)
+            entry: dict[str, Any] = {"id": org.id, "name": _text(org.name), "short_name": _text(short)}
+            entry["kind"] = org.kind
+            known_contact = contacts_by_id.get(org.id)
+            if known_contact is not None:
+                entry["contacts"] = {
+                    "phones": Flow(known_contact.phones),
+                    "emails": Flow(known_contact.emails),
+                }
+            organizations.append(entry)
+        proposals = [p for p in self.roster.proposals if p in self.used]
+        for proposal in proposals:
+            close = f"; close to «{proposal.close_to}», proposed as its alias" if proposal.alias_of else ""
+            places = [seen.removeprefix(f"{self.file_name}, ") for seen in proposal.seen]
+            where = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+            self.review.append(
+                ReviewItem("organizer", where, f"«{proposal.name}» is not in the registry{close}")
+            )
+        document = {
+            "plan": {"id": plan_id, "title": _text(doc.title), "year": self.year, "timezone": timezone},
+            "sections": sections,
+            "organizations": organizations,
+            "events": events,
+        }
+        return Imported(document, proposals, self.review)
+
+    def event(
+        self, row: SourceRow, section_id: str, parts: tuple[list[str], str | None, bool], heading: str | None
+    ) -> dict[str, Any] | None:
+        self.review.extend(row.review)
+        title = _text(plain(row.title)) or _text(row.form or "")
+        if not title:
+            self.review.append(ReviewItem("number", row.place, "a row without a title; left out"))
+            return None
+        names, contact, everyone = parts
+        orgs = [self.roster.name(name, self.seen(row)) for name in names]
+        if everyone or not orgs:
+            orgs.insert(0, self.issuer())
+        orgs = list({o.id: o for o in orgs}.values())
+        self.used.extend(o for o in orgs if o not in self.used)
+        event: dict[str, Any] = {"key": self.key(section_id, row.number, row), "section": section_id}
+        if row.number:
+            event["number"] = number_value(row.number)
+        form = row.form or event_form(row.title)
+        if form:
+            event["form"] = _text(form)
+        event["title"] = title
+        date = _text(row.date) or NO_DATE
+        event["date"] = date
+        problem = _date_problem(date, self.year, heading)
+        if problem is not None:
+            event["date_known"] = False  # kept as text, out of calendars until a person gives the date
+            if not row.date.strip():
+                self.review.append(ReviewItem("undated", row.place, "the date cell is empty"))
+            elif problem.undated:
+                self.review.append(ReviewItem("undated", row.place, f"«{date}» names no date"))
+            else:
+                self.review.append(ReviewItem("date", row.place, f"«{date}»: {problem.reason}"))
+        event["organizers"] = Flow(o.id for o in orgs)
+        if contact:
+            event["contact"] = _text(contact)
+        if row.notes:
+            event["notes"] = _text(row.notes)
+        return event
 
 
 # -- writing YAML ----------------------------------------------------------------------------------
@@ -355,24 +394,34 @@ def render_yaml(document: dict[str, Any], source_name: str) -> str:
     return "\n".join(parts)
 
 
+def render_base(document: dict[str, Any], source_name: str) -> str:
+    """What the import wrote, kept beside the plan (`PLAN.imported.yaml`): the next re-issue compares
+    the plan with it to tell a person's edits from the source's."""
+    header = (
+        f"# What `plansync import` read from {source_name}, as it wrote it. `plansync import --into`\n"
+        "# compares the plan with this file to tell your edits from a re-issue's. plansync rewrites it:\n"
+        "# do not edit.\n"
+    )
+    return header + render_yaml(document, source_name).split("\n\n", 1)[1]
+
+
 def _indent(text: str) -> str:
     return "".join(f"  {line}" if line.strip() else line for line in text.splitlines(keepends=True))
 
 
-def import_document(
+def import_plan(
     source: Path,
     registry: Path | Sequence[Path],
     year: int,
     plan_id: str,
     timezone: str,
     columns: Columns | None = None,
-    proposals: list[Proposal] | None = None,
-) -> dict[str, Any]:
-    """Read the source document into the plan's nested dicts; organizers the registry does not know
-    are added to `proposals`. Raises InvalidInput with every problem."""
-    doc = lay_out(read_document(source), columns)
+) -> Imported:
+    """Read the source document into the plan, the proposals and what to review. Raises InvalidInput
+    when the document holds no plan (no table, an unreadable file)."""
+    doc = lay_out(read_document(source), columns, year)
     known = load_registry(registry)
-    return build_document(doc, known, year, plan_id, timezone, source.name, proposals)
+    return _Builder(doc, known, year, source.name).build(plan_id, timezone)
 
 
 def import_source(
@@ -385,5 +434,7 @@ def import_source(
     proposals: list[Proposal] | None = None,
 ) -> str:
     """Read the source document and return the plan YAML text."""
-    document = import_document(source, registry, year, plan_id, timezone, columns, proposals)
-    return render_yaml(document, source.name)
+    imported = import_plan(source, registry, year, plan_id, timezone, columns)
+    if proposals is not None:
+        proposals.extend(imported.proposals)
+    return render_yaml(imported.document, source.name)

@@ -26,7 +26,7 @@ from plansync.model.plan import (
     apply_override,
 )
 from plansync.model.recurrence import occurrences
-from plansync.planread.dates import DateReadError, Reading, read_date
+from plansync.planread.dates import DateReadError, Reading, read_date, read_in_section
 from plansync.planread.yamlcheck import (
     Checker,
     Entry,
@@ -43,7 +43,7 @@ SECTION_FIELDS = ("id", "title")
 ORG_FIELDS = ("id", "name", "short_name", "kind", "contacts")
 CONTACT_FIELDS = ("phones", "emails")
 EVENT_FIELDS = (
-    "key", "section", "number", "form", "title", "date", "organizers", "notes",
+    "key", "section", "number", "form", "title", "date", "organizers", "contact", "notes",
     "start", "end", "time", "end_time", "rrule", "date_known",
 )  # fmt: skip
 EVENT_REQUIRED = ("key", "title", "date", "organizers")
@@ -59,6 +59,8 @@ RRULE_RE = re.compile(
     r"|BYMONTHDAY=-?[0-9]{1,2}|BYMONTH=[0-9]{1,2}(?:,[0-9]{1,2})*|BYSETPOS=-?[0-9])){0,5}"
 )
 YEAR_RANGE = (2000, 2100)
+# an event's number as published: «7», «1.1», «1.1.2», «II.1»
+NUMBER_RE = re.compile(r"(?:[IVXLC]{1,7}|[0-9]{1,5})(?:\.[0-9]{1,4}){0,5}")
 _EVENT_FIELD = re.compile(r"events\[(\d+)\](?:\.(\w+))?")  # a problem's field inside one event
 
 
@@ -350,17 +352,19 @@ def _read_event(
                 _known("section", section, sections),
             )
             section = None
-    number = c.integer(fields["number"].value, f"{where}.number", 1, 100_000) if "number" in fields else None
+    number = _read_number(fields["number"], f"{where}.number", c) if "number" in fields else None
     title, form, date_text, notes = text("title"), text("form"), text("date"), text("notes")
+    contact = text("contact")
     organizers = _read_organizers(fields, where, c, organizations)
     override = _read_override(fields, where, c)
     date_known = (
         c.boolean(fields["date_known"].value, f"{where}.date_known") if "date_known" in fields else True
     )
+    heading = sections[section].title if section is not None and section in sections else None
     if date_known is False:
         reading = _undated(fields, where, c, date_text, override)
     else:
-        reading = _read_reading(fields, where, c, date_text, year, override)
+        reading = _read_reading(fields, where, c, date_text, year, override, heading)
     if key is None or title is None or date_text is None or organizers is None or reading is None:
         return None
     return Event(
@@ -374,7 +378,23 @@ def _read_event(
         reading=reading,
         override=override or DateOverride(),
         notes=notes,
+        contact=contact,
     )
+
+
+def _read_number(entry: Entry, field: str, c: Checker) -> str | None:
+    value = c.string(entry.value, field, max_length=40)
+    if value is None:
+        return None
+    if not NUMBER_RE.fullmatch(value.strip()):
+        c.error(
+            entry.value,
+            field,
+            f"'{value}' is not an event number",
+            'write the number as published, e.g. 7, 1.1, 1.1.2 or II.1 (in quotes: "1.10")',
+        )
+        return None
+    return value.strip()
 
 
 def _read_organizers(
@@ -523,11 +543,12 @@ def _read_reading(
     date_text: str | None,
     year: int,
     override: DateOverride | None,
+    heading: str | None = None,
 ) -> Reading | None:
     if date_text is None:
         return None
     try:
-        reading = read_date(date_text, year)
+        reading = read_in_section(date_text, year, heading)
     except DateReadError as exc:
         if override is None or override.start is None:
             c.error(
@@ -560,6 +581,69 @@ def _read_reading(
         )
         return None
     return result
+
+
+def override_conflict(date_text: str, year: int, start: object, end: object) -> str | None:
+    """Why an exact `start:`/`end:` a person gave contradicts the date text (it lies outside the period
+    the text says), or None when it does not (or the text names no period)."""
+    try:
+        reading = read_date(date_text, year)
+    except DateReadError:
+        return None
+    first, last = reading.start, reading.end
+    for name, value in (("start", start), ("end", end)):
+        if value is None:
+            continue
+        try:
+            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            return None
+        if (first is not None and day < first) or (last is not None and day > last):
+            period = f"{first or '…'} … {last or '…'}"
+            return (
+                f"{name}: {day} is outside the date «{date_text}» ({period}); the published date changed "
+                f"since the override was written — correct `{name}:` or remove it"
+            )
+    return None
+
+
+def override_warnings(path: Path) -> list[Problem]:
+    """Hand overrides (`start:`, `end:`) that contradict their event's date text, each with its
+    position: `plansync validate` prints them as warnings."""
+    checker = Checker(str(path))
+    root = read_file(path, checker)
+    if root is None:
+        return []
+    top = dict(_pairs(root))
+    plan = dict(_pairs(top.get("plan")))
+    year_node = plan.get("year")
+    year = int(year_node.value) if isinstance(year_node, ScalarNode) and year_node.value.isdigit() else None
+    events = top.get("events")
+    if year is None or not isinstance(events, SequenceNode):
+        return []
+    warnings: list[Problem] = []
+    for index, node in enumerate(events.items):
+        fields = dict(_pairs(node))
+        date, start, end = fields.get("date"), fields.get("start"), fields.get("end")
+        if not isinstance(date, ScalarNode) or (start is None and end is None):
+            continue
+        values = [n.value if isinstance(n, ScalarNode) else None for n in (start, end)]
+        what = override_conflict(date.value, year, values[0], values[1])
+        if what is not None:
+            where = start if start is not None else end
+            assert where is not None
+            name, _, what = what.partition(": ")
+            message, _, hint = what.partition(" — ")
+            warnings.append(
+                Problem(str(path), where.line, where.column, f"events[{index}].{name}", message, hint)
+            )
+    return warnings
+
+
+def _pairs(node: Node | None) -> list[tuple[str, Node]]:
+    if not isinstance(node, MappingNode):
+        return []
+    return [(k.value, v) for k, v in node.pairs() if isinstance(k, ScalarNode)]
 
 
 def _rule_period(reading: Reading, year: int) -> tuple[dt.date, dt.date]:

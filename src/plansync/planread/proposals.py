@@ -13,7 +13,7 @@ from typing import Protocol
 
 from plansync.planread.yamlwrite import Flow, dump_yaml
 
-_LEGAL_FORMS = frozenset(
+LEGAL_FORMS = frozenset(
     {
         "гбук",
         "гкук",
@@ -30,10 +30,27 @@ _LEGAL_FORMS = frozenset(
         "мбудо",
         "ооо",
         "ано",
+        "огбук",
+        "кгбук",
+        "гук",
+        "мук",
+        "огук",
+        "бук",
+        "кгбу",
+        "гау",
+        "гбоу",
+        "гобук",
+        "обук",
+        "бу",
+        "ау",
+        "ку",
+        "гу",
+        "му",
     }
 )
 _SMALL_WORDS = frozenset({"им", "г", "и", "для", "по", "в", "на", "с", "о", "при"})
 _WORD_RE = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
+_ACRONYM_RE = re.compile(r"[А-ЯЁA-Z]{2,8}")
 _TRANSLIT = str.maketrans(
     {
         "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
@@ -65,10 +82,11 @@ class Proposal:
     seen: list[str] = field(default_factory=list)
     alias_of: str | None = None  # a known organization the name is close to
     close_to: str | None = None  # that organization's name, for the reviewer
+    short: str | None = None  # the short name the plan gives or abbreviates it by («ПОНБ»)
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in _WORD_RE.findall(text.casefold().replace("ё", "е")) if w not in _LEGAL_FORMS]
+    return [w for w in _WORD_RE.findall(text.casefold().replace("ё", "е")) if w not in LEGAL_FORMS]
 
 
 def _core(text: str) -> str:
@@ -120,17 +138,41 @@ def near_match(name: str, known: Iterable[Known]) -> Known | None:
     return found[0] if len(found) == 1 else None
 
 
+def is_acronym(name: str) -> bool:
+    """«ПОНБ», «ЦРДБ»: a short name of capital letters."""
+    return bool(_ACRONYM_RE.fullmatch(name.strip()))
+
+
 class Proposer:
-    """Collects one proposal per distinct unknown name."""
+    """Collects one proposal per distinct unknown name; an acronym of a name proposed earlier («ПОНБ»
+    after «ГБУК «Приморская областная научная библиотека»») is that proposal, with the acronym as its
+    short name."""
 
     def __init__(self, known: list[Known]) -> None:
         self.known = known
         self.taken = {org.id for org in known}
         self.by_name: dict[str, Proposal] = {}
 
-    def propose(self, name: str, seen: str) -> Proposal:
+    def abbreviated(self, name: str) -> Proposal | None:
+        """The proposal whose given short name, or whose name's initials, the acronym is."""
+        if not is_acronym(name):
+            return None
+        wanted = name.strip().upper()
+        found = [
+            p
+            for p in self.by_name.values()
+            if (p.short or "").upper() == wanted
+            or (not is_acronym(p.name) and _acronym(p.name).upper() == wanted)
+        ]
+        return found[0] if len(found) == 1 else None
+
+    def propose(self, name: str, seen: str, short: str | None = None) -> Proposal:
         key = " ".join(name.casefold().split())
-        proposal = self.by_name.get(key)
+        proposal = self.by_name.get(key) or self.abbreviated(name)
+        if proposal is not None and proposal.short is None and is_acronym(name) and proposal.name != name:
+            proposal.short = name.strip()
+        if proposal is not None and short and proposal.short is None:
+            proposal.short = short
         if proposal is None:
             close = near_match(name, self.known)
             proposal = Proposal(
@@ -139,6 +181,7 @@ class Proposer:
                 kind_of(name),
                 alias_of=close.id if close else None,
                 close_to=close.name if close else None,
+                short=short,
             )
             self.by_name[key] = proposal
         if seen not in proposal.seen:
@@ -159,7 +202,12 @@ def render_proposals(proposals: list[Proposal], source_name: str, registry_args:
     )
     entries = []
     for p in proposals:
-        entry: dict[str, object] = {"id": p.id, "name": p.name, "short_name": p.name, "kind": p.kind}
+        entry: dict[str, object] = {
+            "id": p.id,
+            "name": p.name,
+            "short_name": p.short or p.name,
+            "kind": p.kind,
+        }
         if p.alias_of:
             entry["alias_of"] = p.alias_of
         entry["seen"] = Flow(p.seen)

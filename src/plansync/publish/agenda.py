@@ -32,6 +32,7 @@ class Row:
     title: str
     organizers: tuple[OrganizerLink, ...]
     notes: tuple[str, ...]
+    contact: str = ""  # whom to ask, as the plan names them
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Filter:
 
 def when_words(r: Reading) -> str:
     """The period as read: «20 мая 2024 г., пн, 14:00», «во II квартале», «до 20 ноября 2024 г.»."""
+    if not r.dated:  # `date_known: false`: the plan gives no date yet
+        return "дата уточняется"
     if r.start is None:
         assert r.end is not None
         text = f"{russian.deadline(r.end)} {r.end.year} г."
@@ -93,6 +96,8 @@ def _one_unit(r: Reading) -> bool:
 
 def section_of(r: Reading) -> str:
     """The month an event is listed in (m-YYYY-MM), or the section of long and undated ones."""
+    if not r.dated:
+        return LONG_SECTION
     if r.start is not None and r.end is not None:
         if (r.start.year, r.start.month) != (r.end.year, r.end.month) or r.rrule:
             return LONG_SECTION
@@ -135,6 +140,7 @@ def row_of(plan: Plan, event: Event) -> Row:
         title=" ".join(event.title.split()),
         organizers=tuple(organizers),
         notes=tuple(n for n in (r.note, event.notes) if n),
+        contact=event.contact or "",
     )
 
 

@@ -119,7 +119,8 @@ def plan_json(plan: Plan, events: Sequence[Event]) -> dict[str, object]:
             {
                 "key": event.key,
                 "section": event.section,
-                "number": event.number,
+                # a whole number stays a JSON number, as before numbers like «1.1» were allowed
+                "number": int(event.number) if event.number and event.number.isdigit() else event.number,
                 "title": event.title,
                 "form": event.form,
                 "date": event.date_text,
@@ -127,6 +128,7 @@ def plan_json(plan: Plan, events: Sequence[Event]) -> dict[str, object]:
                 "reading": event.reading.to_json(),
                 "overrides": event.override.to_json(),
                 "notes": event.notes,
+                "contact": event.contact,
             }
             for event in events
         ],

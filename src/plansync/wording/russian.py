@@ -202,10 +202,38 @@ def frequency(rrule: str) -> str | None:
 _BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
+_NTH = {
+    1: ("первый", "первую"), 2: ("второй", "вторую"), 3: ("третий", "третью"), 4: ("четвёртый", "четвёртую"),
+    -1: ("последний", "последнюю"),
+}  # fmt: skip
+_WEEKDAY_ACCUSATIVE = ("понедельник", "вторник", "среду", "четверг", "пятницу", "субботу", "воскресенье")
+
+
+def _and(items: list[str]) -> str:
+    """«марте и октябре», «17, 24 и 30»."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " и " + items[-1]
+
+
 def rule_words(rrule: str) -> str:
-    """«ежеквартально», «еженедельно: вт, чт»; CLDR has no «по вторникам», so weekdays are abbreviated."""
+    """«ежеквартально», «еженедельно: вт, чт»; CLDR has no «по вторникам», so weekdays are abbreviated.
+    The rules a plan's date cell gives in words are said so: «в марте и октябре» (BYMONTH), «17 и 24
+    числа» (BYMONTHDAY), «ежемесячно, в последний четверг» (a weekday's place in the month)."""
+    parts = _rule_parts(rrule)
+    if "BYMONTH" in parts and "BYDAY" not in parts:
+        months = [int(m) for m in parts["BYMONTH"].split(",") if m.isdigit() and 1 <= int(m) <= 12]
+        return "в " + _and([month_prepositional(m) for m in months])
+    if "BYMONTHDAY" in parts and "BYDAY" not in parts:
+        return _and(parts["BYMONTHDAY"].split(",")) + " числа"
+    placed = [(d[:-2], d[-2:]) for d in parts.get("BYDAY", "").split(",") if d[-2:] in _BYDAY and d[:-2]]
+    if placed and all(n.lstrip("+-").isdigit() and int(n) in _NTH for n, _ in placed):
+        names = []
+        for n, day in placed:
+            index = _BYDAY.index(day)
+            feminine = _WEEKDAY_ACCUSATIVE[index].endswith("у")
+            names.append(f"{_NTH[int(n)][feminine]} {_WEEKDAY_ACCUSATIVE[index]}")
+        return f"{frequency(rrule) or 'регулярно'}, в {_and(names)}"
     words = frequency(rrule) or "регулярно"
-    days = [d[-2:] for d in _rule_parts(rrule).get("BYDAY", "").split(",") if d[-2:] in _BYDAY]
+    days = [d[-2:] for d in parts.get("BYDAY", "").split(",") if d[-2:] in _BYDAY]
     if days:
         monday = dt.date(2024, 1, 1)
         names = [weekday_short(monday + dt.timedelta(days=_BYDAY.index(d))) for d in days]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from plansync.errors import InvalidInput, Problem
-from plansync.planread.planfile import check_plan, load_plan
+from plansync.planread.planfile import check_plan, load_plan, override_warnings
 from tests.support.paths import PLAN_2024
 from tests.support.plans import GOOD_PLAN
 
@@ -99,7 +99,18 @@ def test_wrong_types(tmp_path: Path) -> None:
     )
     fields = {p.field: p.message for p in found}
     assert "whole number" in fields["plan.year"]
-    assert "whole number" in fields["events[0].number"]
+    assert "expected a text" in fields["events[0].number"]
+
+
+@pytest.mark.parametrize("number", ["7", "1.1", "'1.10'", "1.1.2", "II.1", "IV"])
+def test_event_numbers_as_published(tmp_path: Path, number: str) -> None:
+    assert problems(tmp_path, GOOD_PLAN.replace("number: 1", f"number: {number}")) == []
+
+
+@pytest.mark.parametrize("number", ["один", "1a", "1..2", "'-'"])
+def test_what_is_no_event_number(tmp_path: Path, number: str) -> None:
+    found = problems(tmp_path, GOOD_PLAN.replace("number: 1", f"number: {number}"))
+    assert [p.message for p in found] == [f"'{number.strip(chr(39))}' is not an event number"]
 
 
 def test_duplicate_keys_in_a_mapping(tmp_path: Path) -> None:
@@ -262,3 +273,38 @@ def test_a_recurrence_with_days_in_the_period_is_fine(tmp_path: Path) -> None:
         "    date: 15 января\n", "    date: январь–декабрь\n    rrule: FREQ=MONTHLY;BYMONTHDAY=31\n"
     )
     assert problems(tmp_path, text) == []
+
+
+def test_an_event_contact_is_read(tmp_path: Path) -> None:
+    text = GOOD_PLAN.replace(
+        "    organizers: [konb]\n", "    organizers: [konb]\n    contact: Смирнова Е.А., тел. 72-33-45\n"
+    )
+    plan = load_plan(write(tmp_path, text))
+    assert plan.events[0].contact == "Смирнова Е.А., тел. 72-33-45"
+    assert plan.events[1].contact is None
+    broken = text.replace("contact: Смирнова Е.А., тел. 72-33-45", "contact: [Смирнова]")
+    assert only(tmp_path, broken).field == "events[0].contact"
+
+
+def test_a_date_that_refers_to_its_section_reads_as_the_section(tmp_path: Path) -> None:
+    text = GOOD_PLAN.replace("    title: Январь\n", "    title: III квартал\n").replace(
+        "    date: 15 января\n", "    date: в течение квартала\n"
+    )
+    plan = load_plan(write(tmp_path, text))
+    assert (plan.events[0].reading.start, plan.events[0].reading.end) == (
+        dt.date(2025, 7, 1),
+        dt.date(2025, 9, 30),
+    )
+    elsewhere = text.replace("    title: III квартал\n", "    title: Методическая работа\n")
+    assert "refers to its section" in only(tmp_path, elsewhere).message
+
+
+def test_an_override_the_date_contradicts_is_a_warning_with_its_position(tmp_path: Path) -> None:
+    text = GOOD_PLAN.replace("    date: 15 января\n", "    date: декабрь\n    start: 2025-11-20\n")
+    path = write(tmp_path, text)
+    load_plan(path)  # not an error: the person may know better
+    warnings = override_warnings(path)
+    line = text.splitlines().index("    start: 2025-11-20") + 1
+    assert [(w.line, w.col, w.field) for w in warnings] == [(line, 12, "events[0].start")]
+    assert warnings[0].message.startswith("2025-11-20 is outside the date «декабрь»")
+    assert override_warnings(write(tmp_path, GOOD_PLAN)) == []

@@ -71,3 +71,12 @@ def test_rule_words() -> None:
     assert russian.rule_words("FREQ=MONTHLY;INTERVAL=3") == "ежеквартально"
     assert russian.rule_words("FREQ=WEEKLY;BYDAY=TU,TH") == "еженедельно: вт, чт"
     assert russian.rule_words("freq=yearly;interval=3;byday=mo") == "регулярно: пн"
+
+
+def test_rule_words_of_what_plans_say_in_words() -> None:
+    assert russian.rule_words("FREQ=YEARLY;BYMONTH=3,10") == "в марте и октябре"
+    assert russian.rule_words("FREQ=YEARLY;BYMONTH=1,3,5") == "в январе, марте и мае"
+    assert russian.rule_words("FREQ=MONTHLY;BYMONTHDAY=17,24") == "17 и 24 числа"
+    assert russian.rule_words("FREQ=MONTHLY;BYDAY=-1TH") == "ежемесячно, в последний четверг"
+    assert russian.rule_words("FREQ=MONTHLY;INTERVAL=3;BYDAY=-1FR") == "ежеквартально, в последнюю пятницу"
+    assert russian.rule_words("FREQ=MONTHLY;BYDAY=1WE") == "ежемесячно, в первую среду"

@@ -1,7 +1,8 @@
 """A plan published as a Word document (.docx), read with python-docx after the package passed the
 size checks. Italic comes from the run, its character style or its paragraph's style; footnote
-references and superscript marks are left out; a numbered paragraph is a list item. `where` counts the
-body's paragraphs and table rows from 1."""
+references and superscript marks are left out; a numbered or bulleted paragraph is a list item; a cell
+Word merged down (`w:vMerge`) says so, and a header row Word repeats on every page (`w:tblHeader`) is
+marked. `where` counts the body's paragraphs and table rows from 1."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ _SDT, _SDT_CONTENT = qn("w:sdt"), qn("w:sdtContent")
 _BREAKS = frozenset({qn("w:br"), qn("w:cr")})
 _TAB, _NB_HYPHEN = qn("w:tab"), qn("w:noBreakHyphen")
 _RPR, _PPR, _I, _VERT, _VAL = qn("w:rPr"), qn("w:pPr"), qn("w:i"), qn("w:vertAlign"), qn("w:val")
-_RSTYLE, _PSTYLE, _NUMPR = qn("w:rStyle"), qn("w:pStyle"), qn("w:numPr")
+_RSTYLE, _PSTYLE, _NUMPR, _NUM_ID = qn("w:rStyle"), qn("w:pStyle"), qn("w:numPr"), qn("w:numId")
 _TCPR, _GRID_SPAN, _POSITION = qn("w:tcPr"), qn("w:gridSpan"), qn("w:position")
+_V_MERGE, _TRPR, _TBL_HEADER = qn("w:vMerge"), qn("w:trPr"), qn("w:tblHeader")
 _FALSE = frozenset({"0", "false", "off"})
 
 
@@ -58,12 +60,46 @@ def _italic_styles(document: Any) -> dict[str, bool]:
     return italic
 
 
+def _numbering(p_pr: Any) -> bool | None:
+    """Whether the paragraph properties number the paragraph; None when they do not say."""
+    num_pr = p_pr.find(_NUMPR) if p_pr is not None else None
+    if num_pr is None:
+        return None
+    num_id = num_pr.find(_NUM_ID)
+    return num_id is None or num_id.get(_VAL, "0") != "0"  # numId 0 takes a style's numbering away
+
+
+def _listed_styles(document: Any) -> set[str]:
+    """Ids of the paragraph styles that number or bullet their paragraphs («List Bullet»)."""
+    listed: set[str] = set()
+    for style in document.styles:
+        if style.type != WD_STYLE_TYPE.PARAGRAPH:
+            continue
+        current, seen = style, 0
+        value = None
+        while current is not None and value is None and seen < 20:  # bounded: styles may loop
+            value = _numbering(current.element.find(_PPR))
+            current, seen = current.base_style, seen + 1
+        if value:
+            listed.add(style.style_id)
+    return listed
+
+
 class _Reader:
     def __init__(self, path: Path, document: Any) -> None:
         self.doc = Document(str(path))
         self.limits = Limits(str(path))
         self.italic_styles = _italic_styles(document)
+        self.listed_styles = _listed_styles(document)
         self.where = 0
+
+    def listed(self, p: Any) -> bool:
+        p_pr = p.find(_PPR)
+        own = _numbering(p_pr)
+        if own is not None:
+            return own
+        style = p_pr.find(_PSTYLE) if p_pr is not None else None
+        return style is not None and style.get(_VAL) in self.listed_styles
 
     def blocks(self, parent: Any) -> Iterator[Any]:
         for child in parent.iterchildren():
@@ -96,25 +132,32 @@ class _Reader:
             for tc in tr.iterchildren(_TC):
                 cells.append(self.cell(tc))
                 self.limits.row(self.where, len(cells))
-            table.rows.append(Row(self.where, cells))
+            tr_pr = tr.find(_TRPR)
+            header = tr_pr is not None and bool(_on(tr_pr.find(_TBL_HEADER)))
+            table.rows.append(Row(self.where, cells, header=header))
         return table
 
     def cell(self, tc: Any) -> Cell:
         span = 1
+        merged_up = False
         tc_pr = tc.find(_TCPR)
-        if tc_pr is not None and (grid := tc_pr.find(_GRID_SPAN)) is not None:
-            value = grid.get(_VAL, "1")
-            span = max(1, min(int(value), 64)) if value.isdigit() else 1
-        cell = Cell([], span=span)
+        if tc_pr is not None:
+            if (grid := tc_pr.find(_GRID_SPAN)) is not None:
+                value = grid.get(_VAL, "1")
+                span = max(1, min(int(value), 64)) if value.isdigit() else 1
+            v_merge = tc_pr.find(_V_MERGE)
+            merged_up = v_merge is not None and v_merge.get(_VAL, "continue") == "continue"
+        cell = Cell([], span=span, merged_up=merged_up)
         chars = 0
         for p in tc.iter(_P):
             runs = self.runs(p)
             chars += sum(len(r.text) for r in runs)
             self.limits.cell_text(self.where, chars)
-            cell.paragraphs.append(runs)
-            p_pr = p.find(_PPR)
-            if p_pr is not None and p_pr.find(_NUMPR) is not None:
+            if self.listed(p):
                 cell.list_item = True
+                if any(r.text.strip() for r in runs):
+                    cell.listed.add(len(cell.paragraphs))
+            cell.paragraphs.append(runs)
         return cell
 
     def runs(self, p: Any) -> list[Run]:

@@ -1,7 +1,8 @@
 """A plan published as a web page: the text around the tables as blocks, each table as rows of cells.
 `<i>`/`<em>` (and an italic inline style) make italic runs; `<p>`, `<br>`, `<li>` split a cell into
-paragraphs; `<sup>` footnote marks and scripts are left out. Nested tables read as their outer cell's
-text."""
+paragraphs, and a `<li>` is a list item; a cell's `rowspan` is kept (the rows below leave it out), and
+the rows of `<thead>` are the header; `<sup>` footnote marks and scripts are left out. Nested tables
+read as their outer cell's text."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import re
 from html.parser import HTMLParser
 
 from plansync.planread.sources.model import (
+    MAX_CELLS,
+    MAX_ROWS,
     Cell,
     Document,
     Limits,
@@ -64,6 +67,8 @@ class _Reader(HTMLParser):
         self.cell: Cell | None = None
         self.cell_chars = 0
         self.list_depth = 0  # <ol> inside the current cell: its items are numbered
+        self.item_open = False  # a <li> began: the cell's next paragraph with text is a list item
+        self.in_head = False  # inside <thead>
         self.text: list[str] = []  # the current text block outside tables
 
     # -- where text goes
@@ -103,18 +108,28 @@ class _Reader(HTMLParser):
                 self.doc.blocks.append(self.table)
                 return
         if self.table_depth == 1 and self.table is not None:
+            if tag in ("thead", "tbody", "tfoot"):
+                self.end_row()
+                self.in_head = tag == "thead"
+                return
             if tag == "tr":
                 self.end_row()
-                self.row = Row(self.getpos()[0], [])
+                self.row = Row(self.getpos()[0], [], header=self.in_head)
                 self.stack.clear()  # formatting left open in a cell ends with it
                 return
             if tag in ("td", "th"):
                 if self.row is None:
-                    self.row = Row(self.getpos()[0], [])
+                    self.row = Row(self.getpos()[0], [], header=self.in_head)
                 span = _SPAN_RE.match(attributes.get("colspan") or "1")
-                self.cell = Cell([[]], span=max(1, min(int(span[1]) if span else 1, 64)))
+                rows = _SPAN_RE.match(attributes.get("rowspan") or "1")
+                self.cell = Cell(
+                    [[]],
+                    span=max(1, min(int(span[1]) if span else 1, MAX_CELLS)),
+                    rowspan=max(1, min(int(rows[1]) if rows else 1, MAX_ROWS)),
+                )
                 self.stack.clear()
                 self.cell_chars = 0
+                self.item_open = False
                 self.row.cells.append(self.cell)
                 self.limits.row(self.row.where, len(self.row.cells))
                 return
@@ -124,6 +139,8 @@ class _Reader(HTMLParser):
             self.cell.list_item = True
         if tag in _BLOCK_TAGS:
             self.new_paragraph()
+        if tag == "li" and self.cell is not None:
+            self.item_open = True
         if tag not in _VOID_TAGS:
             style = attributes.get("style") or ""
             self.stack.append((tag, tag in _ITALIC_TAGS or bool(_ITALIC_STYLE_RE.search(style))))
@@ -145,8 +162,9 @@ class _Reader(HTMLParser):
             self.table_depth = max(0, self.table_depth - 1)
             return
         if self.table_depth == 1:
-            if tag == "tr":
+            if tag in ("tr", "thead"):
                 self.end_row()
+                self.in_head = self.in_head and tag != "thead"
                 return
             if tag in ("td", "th"):
                 self.cell = None
@@ -166,6 +184,9 @@ class _Reader(HTMLParser):
         if self.cell is not None:
             self.cell_chars += len(data)
             self.limits.cell_text(self.getpos()[0], self.cell_chars)
+            if self.item_open and data.strip():
+                self.item_open = False
+                self.cell.listed.add(len(self.cell.paragraphs) - 1)
             self.cell.paragraphs[-1].append(Run(" ".join(data.split(" ")).replace("\n", " "), self.italic))
         elif self.table is None:
             self.text.append(" ".join(data.split()) + (" " if data[-1:].isspace() else ""))

@@ -36,7 +36,22 @@ class Run:
 class Cell:
     paragraphs: list[list[Run]] = field(default_factory=list)
     span: int = 1  # the columns it covers
-    list_item: bool = False  # the paragraph is an item of a numbered list (its number is not text)
+    list_item: bool = False  # the cell holds an item of a numbered list (its number is not text)
+    listed: set[int] = field(default_factory=set)  # the paragraphs that are list items (bullet or number)
+    rowspan: int = 1  # the rows it covers (HTML rowspan, ODT rows spanned): the rows below leave it out
+    merged_up: bool = False  # the cell above goes on over this one (Word's vertical merge)
+
+    def lines(self) -> list[tuple[str, bool]]:
+        """The cell's lines as a person sees them: each paragraph, split at its line breaks, with whether
+        it is a list item (only a paragraph's first line is)."""
+        out: list[tuple[str, bool]] = []
+        for index, paragraph in enumerate(self.paragraphs):
+            text = "".join(run.text for run in paragraph)
+            for number, written in enumerate(text.split("\n")):
+                line = _SPACE_RE.sub(" ", written).strip()
+                if line:
+                    out.append((line, number == 0 and index in self.listed))
+        return out
 
     def runs(self) -> list[Run]:
         """The cell's runs in one line: paragraphs and line breaks are spaces."""
@@ -55,6 +70,7 @@ class Cell:
 class Row:
     where: int  # the line (text) or row ordinal (documents) for messages
     cells: list[Cell]
+    header: bool = False  # marked as the table's header (repeated on every page, <thead>)
 
 
 @dataclass
@@ -73,6 +89,7 @@ class Document:
     file: str
     blocks: list[TextBlock | Table] = field(default_factory=list)
     columns: dict[str, list[int]] | None = None  # fixed by the format itself (tab text), else found
+    row_word: str = "row"  # how a person counts the table's rows: by row, or by line (tab text)
 
 
 def flat(runs: list[Run]) -> str:

@@ -1,7 +1,8 @@
 """A plan published as an OpenDocument text (.odt): content.xml (and styles.xml for named styles) read
 with defusedxml after the package passed the size checks. Italic comes from the span's or paragraph's
 style and the styles they inherit from; notes (footnotes) are left out; a paragraph inside a list is a
-list item. `where` counts the body's paragraphs and table rows from 1."""
+list item; a cell's rows spanned are kept (the covered cells below are left out) and the table's header
+rows are marked. `where` counts the body's paragraphs and table rows from 1."""
 
 from __future__ import annotations
 
@@ -13,7 +14,18 @@ import defusedxml.ElementTree as safe_xml  # type: ignore[import-untyped]
 from defusedxml import DefusedXmlException
 
 from plansync.errors import InvalidInput, Problem
-from plansync.planread.sources.model import Cell, Document, Limits, Row, Run, Table, TextBlock, is_mark
+from plansync.planread.sources.model import (
+    MAX_CELLS,
+    MAX_ROWS,
+    Cell,
+    Document,
+    Limits,
+    Row,
+    Run,
+    Table,
+    TextBlock,
+    is_mark,
+)
 from plansync.planread.sources.unzip import open_package, read_part
 
 _NS = {
@@ -42,6 +54,8 @@ _ROW_GROUPS = frozenset(
 )
 _STYLE_NAME, _PARENT, _COUNT = _q("text:style-name"), _q("style:parent-style-name"), _q("text:c")
 _SPANNED, _REPEATED = _q("table:number-columns-spanned"), _q("table:number-rows-repeated")
+_ROWS_SPANNED, _COLUMNS_REPEATED = _q("table:number-rows-spanned"), _q("table:number-columns-repeated")
+_HEADER_ROWS = _q("table:table-header-rows")
 _MAX_REPEAT = 100  # a repeated empty row is layout; more than this is no plan
 
 
@@ -132,22 +146,26 @@ class _Reader:
             elif child.tag == _SECTION:
                 yield from self.blocks(child, listed)
 
-    def rows(self, table: Element) -> Iterator[Element]:
+    def rows(self, table: Element, header: bool = False) -> Iterator[tuple[Element, bool]]:
+        """The table's rows, each with whether it is one of the header rows."""
         for child in table:
             if child.tag == _ROW:
-                yield child
+                yield child, header
             elif child.tag in _ROW_GROUPS:
-                yield from self.rows(child)
+                yield from self.rows(child, header or child.tag == _HEADER_ROWS)
 
     def table(self, element: Element) -> Table:
         table = Table()
-        for tr in self.rows(element):
+        for tr, header in self.rows(element):
             cells: list[Cell] = []
             for tc in tr:
                 if tc.tag == _CELL:
-                    cells.append(self.cell(tc))
+                    cell = self.cell(tc)
+                    repeat = tc.get(_COLUMNS_REPEATED, "1")
+                    copies = min(int(repeat), MAX_CELLS) if repeat.isdigit() else 1
+                    cells.extend([cell] * max(copies, 1))
                 elif tc.tag == _COVERED:
-                    continue  # the columns a merged cell covers are in its span
+                    continue  # what a merged cell covers is in its spans
                 self.limits.row(self.where, len(cells))
             repeat = tr.get(_REPEATED, "1")
             copies = min(int(repeat), _MAX_REPEAT) if repeat.isdigit() else 1
@@ -155,17 +173,21 @@ class _Reader:
                 copies = 1  # a repeated row with text is written once per row anyway
             for _ in range(copies):
                 self.where += 1
-                table.rows.append(Row(self.where, cells))
+                table.rows.append(Row(self.where, cells, header=header))
                 self.limits.row(self.where, len(cells))
         return table
 
     def cell(self, tc: Element) -> Cell:
-        spanned = tc.get(_SPANNED, "1")
-        cell = Cell([], span=max(1, min(int(spanned), 64)) if spanned.isdigit() else 1)
+        spanned, rows = tc.get(_SPANNED, "1"), tc.get(_ROWS_SPANNED, "1")
+        cell = Cell(
+            [],
+            span=max(1, min(int(spanned), MAX_CELLS)) if spanned.isdigit() else 1,
+            rowspan=max(1, min(int(rows), MAX_ROWS)) if rows.isdigit() else 1,
+        )
         chars = 0
         for element, listed in self.blocks(tc, False):
             if element.tag == _TABLE:  # a nested table reads as paragraphs of its cells
-                for tr in self.rows(element):
+                for tr, _ in self.rows(element):
                     for inner in tr:
                         for p, _ in self.blocks(inner, False):
                             if p.tag != _TABLE:
@@ -174,6 +196,8 @@ class _Reader:
             runs = self.runs(element)
             chars += sum(len(r.text) for r in runs)
             self.limits.cell_text(self.where, chars)
+            if listed and any(r.text.strip() for r in runs):
+                cell.listed.add(len(cell.paragraphs))
             cell.paragraphs.append(runs)
             cell.list_item = cell.list_item or listed
         return cell

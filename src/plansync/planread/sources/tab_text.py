@@ -28,7 +28,9 @@ def marked_runs(text: str) -> list[Run]:
 
 
 def read_tab_text(text: str, file: str) -> Document:
-    doc = Document(file, columns={"number": [0], "title": [1], "date": [2], "organizers": [3]})
+    doc = Document(
+        file, columns={"number": [0], "title": [1], "date": [2], "organizers": [3]}, row_word="line"
+    )
     limits = Limits(file)
     table: Table | None = None
     in_contacts = False
